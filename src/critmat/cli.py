@@ -1,0 +1,705 @@
+"""Command-line interface (Typer + Rich). It only parses, calls the library and presents.
+
+Exit codes: 0 success, 2 bad input or missing data (message on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import shutil
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from critmat import __version__
+from critmat.config import get_settings
+from critmat.errors import CritmatError
+from critmat.store import Store, open_store
+
+app = typer.Typer(
+    help="critmat — critical raw material supply security: data, dependency indicators, reports.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+data_app = typer.Typer(help="Pull, import and inspect the datasets.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+# Tables are for reading: when stdout is not a terminal, print at a width a pager or a log
+# shows well rather than Rich's 80-column default.
+_WIDTH = shutil.get_terminal_size(fallback=(140, 40)).columns
+out = Console(width=max(_WIDTH, 100))
+err = Console(stderr=True, width=max(_WIDTH, 100))
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class BasisOption(StrEnum):
+    mass = "mass"
+    value = "value"
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+
+
+# -- presentation helpers -------------------------------------------------------------------------
+def _plain(value: Any) -> Any:
+    """Make numpy/pandas scalars JSON-friendly; NaN becomes null."""
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def _print_json(payload: Any) -> None:
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=_plain) + "\n")
+
+
+def _print_csv(rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    sys.stdout.write(buffer.getvalue())
+
+
+def _fmt_number(value: Any, kind: str = "") -> str:
+    value = _plain(value)
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if kind == "share" and isinstance(value, int | float):
+        return f"{value:.1%}"
+    if kind == "hhi" and isinstance(value, int | float):
+        return f"{value:.3f}"
+    if isinstance(value, float):
+        return f"{value:,.1f}" if abs(value) < 1e15 else f"{value:.3g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _table(
+    title: str,
+    columns: Sequence[tuple[str, str, str]],
+    rows: Sequence[dict[str, Any]],
+    caption: str | None = None,
+) -> Table:
+    """A Rich table; ``columns`` are (key, header, kind) with kind '', 'share' or 'hhi'."""
+    table = Table(title=title, caption=caption, caption_justify="left")
+    for _key, header, kind in columns:
+        table.add_column(header, justify="left" if kind == "text" else "right")
+    for row in rows:
+        table.add_row(*(_fmt_number(row.get(key), kind) for key, _h, kind in columns))
+    return table
+
+
+def _fail(exc: CritmatError) -> NoReturn:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    if exc.hint:
+        err.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    try:
+        yield
+    except CritmatError as exc:
+        _fail(exc)
+
+
+def _status(message: str) -> None:
+    err.print(f"[dim]·[/] {message}", highlight=False)
+
+
+def _store_readonly() -> Store:
+    return open_store(get_settings().store_path, read_only=True)
+
+
+# -- catalogue ------------------------------------------------------------------
+@app.command()
+def materials(
+    fmt: FormatOpt = Format.table,
+    critical: Annotated[bool, typer.Option("--critical", help="Only CRMA critical.")] = False,
+    strategic: Annotated[bool, typer.Option("--strategic", help="Only CRMA strategic.")] = False,
+) -> None:
+    """List the material catalogue (CRMA critical and strategic, and the other materials)."""
+    from critmat.reference.materials import load_catalogue
+
+    catalogue = load_catalogue()
+    chosen = [
+        m
+        for m in catalogue.materials
+        if (not critical or m.critical) and (not strategic or m.strategic)
+    ]
+    rows = [
+        {
+            "id": m.id,
+            "name": m.name,
+            "critical": m.critical,
+            "strategic": m.strategic,
+            "group": m.group,
+            "wmd_commodity": m.wmd_commodity,
+            "stages": ";".join(s.name for s in m.stages),
+            "hs_codes": ";".join(m.hs_codes),
+        }
+        for m in chosen
+    ]
+    _emit_rows(
+        rows,
+        fmt,
+        "Materials",
+        [
+            ("id", "id", "text"),
+            ("name", "name", "text"),
+            ("critical", "critical", "text"),
+            ("strategic", "strategic", "text"),
+            ("wmd_commodity", "WMD commodity", "text"),
+            ("stages", "stages", "text"),
+            ("hs_codes", "HS6 (HS92)", "text"),
+        ],
+        caption=f"{len(rows)} materials · source: critmat reference catalogue (CRMA Annexes I–II)",
+    )
+
+
+@app.command()
+def material(
+    name: Annotated[str, typer.Argument(help="Material name, alias or symbol, e.g. 'REE', 'Li'.")],
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Show one material: CRMA status, stages and their HS codes, sources."""
+    from critmat.reference.materials import load_catalogue
+
+    with _user_errors():
+        resolved = load_catalogue().resolve(name)
+    m = resolved.material
+    payload: dict[str, Any] = {
+        "id": m.id,
+        "name": m.name,
+        "critical": m.critical,
+        "strategic": m.strategic,
+        "crma_critical_entry": m.crma_critical_entry,
+        "crma_strategic_entry": m.crma_strategic_entry,
+        "group": m.group,
+        "members": list(m.members),
+        "wmd_commodity": m.wmd_commodity,
+        "production_basis": m.production_basis,
+        "eol_rir": m.eol_rir,
+        "matched_stage": resolved.stage.name if resolved.stage else None,
+        "stages": [
+            {
+                "name": s.name,
+                "label": s.label,
+                "hs_codes": list(s.hs_codes),
+                "notes": s.notes,
+                "sources": list(s.sources),
+            }
+            for s in m.stages
+        ],
+        "aliases": list(m.aliases),
+        "sources": list(m.sources),
+    }
+    if fmt is Format.json:
+        _print_json(payload)
+        return
+    if fmt is Format.csv:
+        _print_csv(
+            [
+                {"material": m.id, "stage": s["name"], "hs6": code}
+                for s in payload["stages"]
+                for code in s["hs_codes"]
+            ]
+        )
+        return
+    flags = [
+        label for flag, label in ((m.critical, "critical"), (m.strategic, "strategic")) if flag
+    ]
+    out.print(f"[bold]{m.name}[/] ({m.id}) — CRMA: {', '.join(flags) or 'not listed'}")
+    if m.crma_strategic_entry:
+        out.print(f"  Annex I entry: {m.crma_strategic_entry}")
+    if m.crma_critical_entry:
+        out.print(f"  Annex II entry: {m.crma_critical_entry}")
+    if m.members:
+        out.print(f"  members: {', '.join(m.members)}")
+    out.print(
+        f"  World Mining Data: {m.wmd_commodity or '—'}"
+        + (f" ({m.production_basis})" if m.production_basis else "")
+    )
+    out.print(f"  EoL-RIR: {_fmt_number(m.eol_rir, 'share')}")
+    out.print(
+        _table(
+            "Value-chain stages",
+            [
+                ("name", "stage", "text"),
+                ("label", "label", "text"),
+                ("hs", "HS6 (HS92)", "text"),
+                ("notes", "notes", "text"),
+            ],
+            [
+                {"name": s.name, "label": s.label, "hs": ", ".join(s.hs_codes), "notes": s.notes}
+                for s in m.stages
+            ],
+        )
+    )
+    if m.aliases:
+        out.print("  aliases: " + ", ".join(m.aliases))
+    for source in m.sources:
+        out.print(f"  source: {source}")
+
+
+def _emit_rows(
+    rows: list[dict[str, Any]],
+    fmt: Format,
+    title: str,
+    columns: Sequence[tuple[str, str, str]],
+    caption: str | None = None,
+) -> None:
+    if fmt is Format.json:
+        _print_json(rows)
+    elif fmt is Format.csv:
+        _print_csv(rows)
+    else:
+        out.print(_table(title, columns, rows, caption))
+
+
+# -- indicators ------------------------------------------------------------------
+@app.command()
+def production(
+    material_name: Annotated[
+        str, typer.Argument(metavar="MATERIAL", help="Material name or alias.")
+    ],
+    year: Annotated[int, typer.Option("--year", "-y", help="Year (World Mining Data: 2018–2024).")],
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """World production by country, largest first, with shares and concentration."""
+    from critmat.indicators import lookup
+
+    with _user_errors(), _store_readonly() as store:
+        result = lookup.production(store, material_name, year)
+    citation = "; ".join(p.citation() for p in result.provenance)
+    rows = [
+        {
+            "country": r["country"],
+            "quantity": r["quantity"],
+            "unit": r["unit"],
+            "share": r["share"],
+            "estimated": bool(r["estimated"]),
+            "source": citation,
+        }
+        for r in _records(result.rows)
+    ]
+    if fmt is not Format.table:
+        _emit_rows(rows, fmt, "", [])
+        return
+    s = result.summary
+    caption = (
+        f"total {_fmt_number(s.get('total'))} {result.unit}"
+        f" · HHI {_fmt_number(s.get('hhi'), 'hhi')}"
+        f" · top-3 {_fmt_number(s.get('top3_share'), 'share')} · estimated "
+        f"{_fmt_number(s.get('estimated_share'), 'share')} of the total\nsource: {citation}"
+    )
+    out.print(
+        _table(
+            f"World production of {result.material.name} ({result.commodity}), {year}",
+            [
+                ("country", "country", "text"),
+                ("quantity", f"quantity ({result.unit})", ""),
+                ("share", "share", "share"),
+                ("estimated", "estimated", "text"),
+            ],
+            rows,
+            caption,
+        )
+    )
+
+
+@app.command()
+def dependency(
+    material_name: Annotated[
+        str | None, typer.Argument(metavar="[MATERIAL]", help="Material name or alias.")
+    ] = None,
+    year: Annotated[int, typer.Option("--year", "-y", help="Year (BACI: 1995–2024).")] = 2023,
+    importer: Annotated[
+        str, typer.Option(help="EU27, a group, or a country (ISO3 or name).")
+    ] = "EU27",
+    stage: Annotated[str | None, typer.Option(help="Value-chain stage, e.g. processing.")] = None,
+    hs: Annotated[
+        str | None, typer.Option("--hs", help="One HS6 code instead of a material.")
+    ] = None,
+    basis: Annotated[
+        BasisOption, typer.Option(help="mass (tonnes) or value (USD).")
+    ] = BasisOption.mass,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Where an importer gets a material from: shares by origin, HHI and the CRMA 65% flag."""
+    from critmat.indicators import lookup
+
+    with _user_errors(), _store_readonly() as store:
+        result = lookup.dependency(
+            store,
+            importer=importer,
+            year=year,
+            basis=basis.value,
+            material=material_name,
+            stage=stage,
+            hs=hs,
+        )
+    amount_key = "quantity" if result.basis == "mass" else "value"
+    summary = result.summary or {}
+    payload: dict[str, Any] = {
+        "importer": result.importer.name,
+        "importer_members": sorted(result.importer.members),
+        "year": result.year,
+        "basis": result.basis,
+        "unit": "t" if result.basis == "mass" else "thousand USD",
+        "material": result.material.id if result.material else None,
+        "stage": result.stage.name if result.stage else None,
+        "hs_codes": list(result.hs_codes),
+        "total": _plain(summary.get("total", 0.0)),
+        "suppliers": _plain(summary.get("suppliers", 0)),
+        "top_supplier": _plain(summary.get("top_supplier")),
+        "top_share": _plain(summary.get("top_share")),
+        "hhi": _plain(summary.get("hhi")),
+        "top_third_country": _plain(summary.get("top_third_country")),
+        "top_third_share": _plain(summary.get("top_third_share")),
+        "exceeds_65": bool(summary.get("exceeds_65", False)),
+        "missing_quantity_value_share": _plain(summary.get("missing_quantity_value_share")),
+        "sources": [
+            {
+                "country": r["origin"],
+                amount_key: r["amount"],
+                "share": r["share"],
+                "third_country": r["third_country"],
+            }
+            for r in _records(result.sources)
+        ],
+        "provenance": [p.as_dict() for p in result.provenance],
+        "notes": result.notes,
+    }
+    if fmt is Format.json:
+        _print_json(payload)
+        return
+    if fmt is Format.csv:
+        _print_csv(
+            [
+                {
+                    "importer": payload["importer"],
+                    "year": year,
+                    "basis": result.basis,
+                    "hs_codes": ";".join(result.hs_codes),
+                    **row,
+                }
+                for row in payload["sources"]
+            ]
+        )
+        return
+    subject = (
+        f"{result.material.name} · {result.stage.label}"
+        if result.material and result.stage
+        else f"HS {', '.join(result.hs_codes)}"
+    )
+    flag = "[bold red]EXCEEDS 65%[/]" if payload["exceeds_65"] else "below 65%"
+    caption = (
+        f"HS {', '.join(result.hs_codes)} · total {_fmt_number(payload['total'])} {payload['unit']}"
+        f" · HHI {_fmt_number(payload['hhi'], 'hhi')} · largest third country "
+        f"{payload['top_third_country'] or '–'} {_fmt_number(payload['top_third_share'], 'share')}"
+        f" ({flag})\nsource: "
+        + "; ".join(p.citation() for p in result.provenance)
+        + "".join(f"\nnote: {n}" for n in result.notes)
+    )
+    out.print(
+        _table(
+            f"Imports of {subject} into {result.importer.name}, {year}, by {result.basis}",
+            [
+                ("country", "origin", "text"),
+                (amount_key, f"{amount_key} ({payload['unit']})", ""),
+                ("share", "share", "share"),
+            ],
+            payload["sources"],
+            caption,
+        )
+    )
+
+
+@app.command()
+def restrictions(
+    material_name: Annotated[
+        str | None, typer.Option("--material", help="Filter by material.")
+    ] = None,
+    country: Annotated[str | None, typer.Option(help="Filter by restricting country.")] = None,
+    exposure: Annotated[
+        str | None,
+        typer.Option(
+            help="Also compute the exposure of this importer (e.g. EU27) before/after each measure."
+        ),
+    ] = None,
+    basis: Annotated[BasisOption, typer.Option(help="Basis of the exposure.")] = BasisOption.value,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """The export-restriction registry, optionally with an importer's exposure to each measure."""
+    from critmat.indicators import lookup
+    from critmat.indicators.restrictions import exposure_series, exposure_summary
+    from critmat.reference.countries import resolve_country
+    from critmat.reference.materials import load_catalogue
+    from critmat.reference.restrictions import restrictions_for
+
+    with _user_errors():
+        material_id = load_catalogue().resolve(material_name).material.id if material_name else None
+        iso3 = resolve_country(country) if country else None
+        chosen = restrictions_for(material_id, iso3)
+        rows: list[dict[str, Any]] = [
+            {
+                "id": r.id,
+                "country": r.country,
+                "materials": ";".join(r.materials),
+                "measure": r.measure,
+                "announced": _iso(r.announced),
+                "effective": _iso(r.effective),
+                "suspended_until": _iso(r.suspended_until),
+                "status": r.status,
+                "hs_codes": ";".join(r.hs_codes),
+                "title": r.title,
+                "sources": " | ".join(r.sources),
+            }
+            for r in chosen
+        ]
+        if exposure:
+            importer = lookup.resolve_importer(exposure)
+            with _store_readonly() as store:
+                series = exposure_series(
+                    store.con, [importer], chosen, basis.value, lookup.eu_members()
+                )
+            summary = {
+                str(r["restriction_id"]): r for r in _records(exposure_summary(series, chosen))
+            }
+            for row in rows:
+                found = summary.get(row["id"], {})
+                row.update(
+                    {
+                        "importer": importer.name,
+                        "basis": basis.value,
+                        "share_before": found.get("share_before"),
+                        "year_before": found.get("year_before"),
+                        "share_after": found.get("share_after"),
+                        "year_after": found.get("year_after"),
+                    }
+                )
+    columns = [
+        ("id", "id", "text"),
+        ("country", "country", "text"),
+        ("materials", "materials", "text"),
+        ("measure", "measure", "text"),
+        ("effective", "effective", "text"),
+        ("status", "status", "text"),
+    ]
+    if exposure:
+        columns += [
+            ("share_before", "share before", "share"),
+            ("year_before", "year", "text"),
+            ("share_after", "share after", "share"),
+            ("year_after", "year", "text"),
+        ]
+    _emit_rows(
+        rows,
+        fmt,
+        "Export restrictions",
+        columns,
+        caption="source: critmat restriction registry (see `sources` in --format json)",
+    )
+
+
+def _iso(value: Any) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+# -- report ------------------------------------------------------------------
+@app.command()
+def report(
+    output: Annotated[Path | None, typer.Option(help="Where to write the HTML file.")] = None,
+    year: Annotated[
+        int | None, typer.Option(help="Focus year (default: latest with data).")
+    ] = None,
+) -> None:
+    """Write the offline HTML report on every CRM and print its path."""
+    from critmat.reports.html import build_report
+
+    settings = get_settings()
+    target = output or settings.reports_dir / "critmat-report.html"
+    with _user_errors(), _store_readonly() as store:
+        path = build_report(store, target, year=year, progress=_status)
+    out.print(str(path.resolve()))
+
+
+# -- data ------------------------------------------------------------------
+@data_app.command("pull")
+def data_pull() -> None:
+    """Download (if needed) and import the default real dataset (WMD, BACI, WGI)."""
+    from critmat.pipeline import pull_default
+
+    with _user_errors():
+        result = pull_default(get_settings(), progress=_status)
+    _report_results(result.results)
+
+
+@data_app.command("ensure")
+def data_ensure() -> None:
+    """Pull the default dataset only when the store lacks production, trade or governance data."""
+    from critmat.pipeline import pull_default
+
+    settings = get_settings()
+    if settings.store_path.exists():
+        with open_store(settings.store_path, read_only=True) as store:
+            current = {r.dataset for r in store.releases(current_only=True)}
+        if {"production", "trade", "governance"} <= current:
+            _status(f"data present in {settings.store_path}")
+            return
+    with _user_errors():
+        result = pull_default(settings, progress=_status)
+    _report_results(result.results)
+
+
+class ImportKind(StrEnum):
+    baci = "baci"
+    wmd = "wmd"
+    wgi = "wgi"
+    bundle = "bundle"
+
+
+@data_app.command("import")
+def data_import(
+    kind: Annotated[ImportKind, typer.Argument(help="Dataset format.")],
+    path: Annotated[Path, typer.Argument(help="File (CSV, XLSX, zip) as published.")],
+) -> None:
+    """Import an original publication: CEPII BACI (zip/CSV), WMD Excel, WGI (xlsx/csv)."""
+    from critmat.pipeline import import_file
+
+    with _user_errors():
+        results = import_file(get_settings(), kind.value, path, progress=_status)
+    _report_results(results)
+
+
+def _report_results(results: Sequence[Any]) -> None:
+    for result in results:
+        release = result.release
+        verb = (
+            "imported" if result.status == "imported" else "unchanged (same file already current)"
+        )
+        out.print(f"{result.dataset}: {verb} — {release.citation()}, {release.row_count:,} rows")
+
+
+@data_app.command("status")
+def data_status(fmt: FormatOpt = Format.table) -> None:
+    """Show releases and coverage (years, codes, countries, rows without quantity)."""
+    from critmat.store.coverage import coverage
+
+    settings = get_settings()
+    with _user_errors(), _store_readonly() as store:
+        releases = store.releases()
+        cover = coverage(store)
+    rows = [
+        {
+            "dataset": r.dataset,
+            "current": r.is_current,
+            "source": r.source,
+            "version": r.version,
+            "years": f"{r.year_min}–{r.year_max}",
+            "rows": r.row_count,
+            "licence": r.licence,
+            "retrieved_at": _iso(r.retrieved_at),
+            "imported_at": _iso(r.imported_at),
+            "sha256": r.sha256,
+            "origin": r.origin,
+        }
+        for r in releases
+    ]
+    if fmt is Format.json:
+        _print_json({"store": str(settings.store_path), "releases": rows, "coverage": cover})
+        return
+    if fmt is Format.csv:
+        _print_csv(rows)
+        return
+    out.print(f"store: {settings.store_path}")
+    out.print(
+        _table(
+            "Releases",
+            [
+                ("dataset", "dataset", "text"),
+                ("current", "current", "text"),
+                ("source", "source", "text"),
+                ("version", "version", "text"),
+                ("years", "years", "text"),
+                ("rows", "rows", ""),
+                ("imported_at", "imported", "text"),
+            ],
+            rows,
+        )
+    )
+    for row in rows:
+        if row["current"]:
+            out.print(f"[bold]{row['dataset']}[/] licence: {row['licence']}", highlight=False)
+            out.print(f"  sha256 {row['sha256']} · from {row['origin']}", highlight=False)
+    out.print(
+        _table(
+            "Coverage",
+            [
+                ("dataset", "dataset", "text"),
+                ("years", "years", "text"),
+                ("countries", "countries", ""),
+                ("codes", "codes/commodities", ""),
+                ("rows", "rows", ""),
+                ("missing_quantity_share", "rows w/o quantity", "share"),
+                ("estimated_share", "rows estimated", "share"),
+            ],
+            cover,
+        )
+    )
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        out.print(f"critmat {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version_callback, is_eager=True, help="Show the version."
+        ),
+    ] = False,
+) -> None:
+    """critmat command line."""
+
+
+def main() -> None:
+    """Entry point of the ``critmat`` script."""
+    app()

