@@ -58,3 +58,20 @@ def real_con(real_data_dir: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     con = duckdb.connect(str(real_data_dir / "critmat.duckdb"), read_only=True)
     yield con
     con.close()
+
+
+@pytest.fixture(scope="session")
+def raw_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The three SQLite files of the default dataset, unpacked straight from the wheel.
+
+    Tests recompute expected values from these with plain ``sqlite3`` and Python — a different
+    path from the importers and indicators under test.
+    """
+    import zipfile
+
+    wheel = require_bundle_wheel()
+    target = tmp_path_factory.mktemp("raw-bundle")
+    with zipfile.ZipFile(wheel) as archive:
+        for name in ("world_mining_data.db", "baci.db", "wgi.db"):
+            (target / name).write_bytes(archive.read(f"geopolrisk/lib/{name}"))
+    return target

@@ -20,6 +20,7 @@ from typing import Annotated, Any, NoReturn
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
 from critmat import __version__
@@ -40,7 +41,7 @@ app.add_typer(data_app, name="data")
 # shows well rather than Rich's 80-column default.
 _WIDTH = shutil.get_terminal_size(fallback=(140, 40)).columns
 out = Console(width=max(_WIDTH, 100))
-err = Console(stderr=True, width=max(_WIDTH, 100))
+err = Console(stderr=True, width=max(_WIDTH, 100), soft_wrap=True)
 
 
 class Format(StrEnum):
@@ -94,6 +95,10 @@ def _fmt_number(value: Any, kind: str = "") -> str:
         return "–"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if kind == "text":
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
     if kind == "share" and isinstance(value, int | float):
         return f"{value:.1%}"
     if kind == "hhi" and isinstance(value, int | float):
@@ -596,13 +601,48 @@ class ImportKind(StrEnum):
 def data_import(
     kind: Annotated[ImportKind, typer.Argument(help="Dataset format.")],
     path: Annotated[Path, typer.Argument(help="File (CSV, XLSX, zip) as published.")],
+    all_codes: Annotated[
+        bool,
+        typer.Option(
+            "--all-codes",
+            help="BACI: keep every HS6 code (the full release needs tens of GB of memory); "
+            "default: the codes of the material catalogue.",
+        ),
+    ] = False,
+    hs: Annotated[
+        list[str] | None, typer.Option("--hs", help="BACI: keep only these HS6 codes.")
+    ] = None,
 ) -> None:
     """Import an original publication: CEPII BACI (zip/CSV), WMD Excel, WGI (xlsx/csv)."""
     from critmat.pipeline import import_file
 
-    with _user_errors():
-        results = import_file(get_settings(), kind.value, path, progress=_status)
+    options: dict[str, object] = {}
+    if kind is ImportKind.baci:
+        options["hs_codes"] = _baci_codes(all_codes, hs)
+    with _user_errors(), Progress(console=err, transient=True) as bar:
+        task = bar.add_task(f"reading {path.name}", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        if kind is ImportKind.baci:
+            options["progress"] = advance
+        results = import_file(get_settings(), kind.value, path, on_status=_status, **options)
     _report_results(results)
+
+
+def _baci_codes(all_codes: bool, hs: list[str] | None) -> set[str] | None:
+    """The HS6 codes a BACI import keeps: given ones, all (None), or the catalogue's."""
+    from critmat.reference.materials import load_catalogue
+
+    if hs:
+        bad = [code for code in hs if not (len(code) == 6 and code.isdigit())]
+        if bad:
+            _fail(CritmatError(f"--hs takes 6-digit HS codes; not: {', '.join(bad)}"))
+        return set(hs)
+    if all_codes:
+        return None
+    return {code for m in load_catalogue().materials for code in m.hs_codes}
 
 
 def _report_results(results: Sequence[Any]) -> None:

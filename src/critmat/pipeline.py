@@ -104,18 +104,22 @@ def import_file(
     settings: Settings,
     kind: str,
     path: Path,
-    progress: Progress | None = None,
+    on_status: Progress | None = None,
     **options: object,
 ) -> list[ApplyResult]:
-    """Read ``path`` as dataset ``kind`` (``baci``, ``wmd``, ``wgi``, ``bundle``) and import it."""
+    """Read ``path`` as dataset ``kind`` (``baci``, ``wmd``, ``wgi``, ``bundle``) and import it.
+
+    ``options`` go to the reader (for BACI: ``hs_codes``, and ``progress(done, total)``);
+    ``on_status`` receives one-line messages on what is happening.
+    """
     from critmat.sources.registry import read_any
 
     if not path.exists():
         raise CritmatError(f"{path}: no such file")
-    if progress:
-        progress(f"reading {path}")
+    if on_status:
+        on_status(f"reading {path}")
     batches = read_any(kind, path, **options)
-    return apply_batches(settings, batches, None, progress)
+    return apply_batches(settings, batches, None, on_status)
 
 
 def apply_batches(

@@ -1,0 +1,335 @@
+"""Worldwide Governance Indicators (World Bank), as published.
+
+Two layouts are read:
+
+- the current **long** table (``wgidataset.xlsx`` / ``.csv``, 2023 revision onwards): one row per
+  economy, year and indicator with columns ``codeindyr, code, countryname, year, indicator,
+  estimate, stddev, nsource, pctrank, pctranklower, pctrankupper``; ``indicator`` is ``va``,
+  ``pv``, ``ge``, ``rq``, ``rl`` or ``cc``; missing cells are ``..`` or empty;
+- the **legacy wide** workbook (until the 2022 update): one sheet per indicator
+  (``VoiceandAccountability``, ``Political StabilityNoViolence``, ``GovernmentEffectiveness``,
+  ``RegulatoryQuality``, ``RuleofLaw``, ``ControlofCorruption``), a few title rows, then a row of
+  years (each spanning six columns) above a row ``Country/Territory | Code | Estimate | StdErr |
+  NumSrc | Rank | Lower | Upper | Estimate | ...``; missing cells are ``#N/A``.
+
+Decisions: WGI economy codes that are not ISO3 are mapped (:data:`WGI_CODE_ALIASES`: ROM->ROU,
+ZAR->COD, TMP->TLS, ADO->AND, KSV->XKX, WBG->PSE); XKX (Kosovo) is kept; any other unknown code
+fails. Rows where all six numbers are missing are dropped (nothing to keep).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from critmat.errors import InputFileError
+from critmat.sources._common import KNOWN_ALPHA3, finalize, parse_number, parse_year
+from critmat.sources.base import CanonicalBatch, file_sha256
+
+SOURCE = "wgi"
+LICENCE = "CC BY 4.0 (World Bank, Worldwide Governance Indicators, www.govindicators.org)"
+
+INDICATORS = ("VA", "PV", "GE", "RQ", "RL", "CC")
+VALUE_COLUMNS = ("estimate", "stderr", "sources", "percentile", "lower", "upper")
+
+#: Codes used by (older) WGI releases for economies whose ISO3 differs.
+WGI_CODE_ALIASES: dict[str, str] = {
+    "ADO": "AND",  # Andorra
+    "KSV": "XKX",  # Kosovo
+    "ROM": "ROU",  # Romania
+    "TMP": "TLS",  # Timor-Leste
+    "WBG": "PSE",  # West Bank and Gaza
+    "ZAR": "COD",  # Congo, Dem. Rep.
+}
+
+LEGACY_SHEETS: dict[str, str] = {
+    "voiceandaccountability": "VA",
+    "political stabilitynoviolence": "PV",
+    "politicalstabilitynoviolence": "PV",
+    "governmenteffectiveness": "GE",
+    "regulatoryquality": "RQ",
+    "ruleoflaw": "RL",
+    "controlofcorruption": "CC",
+}
+_LEGACY_FIELDS = {
+    "estimate": "estimate",
+    "stderr": "stderr",
+    "numsrc": "sources",
+    "rank": "percentile",
+    "lower": "lower",
+    "upper": "upper",
+}
+_LONG_FIELDS = {
+    "estimate": "estimate",
+    "stddev": "stderr",
+    "nsource": "sources",
+    "pctrank": "percentile",
+    "pctranklower": "lower",
+    "pctrankupper": "upper",
+}
+_LONG_REQUIRED = ("code", "year", "indicator", *_LONG_FIELDS)
+
+
+def wgi_code_to_iso3(code: str) -> str | None:
+    """ISO3 (or XKX) for a WGI economy code, ``None`` when unknown."""
+    code = code.strip().upper()
+    code = WGI_CODE_ALIASES.get(code, code)
+    return code if code in KNOWN_ALPHA3 else None
+
+
+def _norm(cell: object) -> str:
+    return re.sub(r"\s+", "", str(cell)).lower() if cell is not None else ""
+
+
+def _load_xlsx(path: Path) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise InputFileError(path, f"not a readable .xlsx workbook ({exc})") from exc
+    try:
+        return [
+            (s.title, [tuple(r) for r in s.iter_rows(values_only=True)])
+            for s in workbook.worksheets
+        ]
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError) as exc:
+        raise InputFileError(path, f"workbook is corrupt or truncated ({exc})") from exc
+    finally:
+        workbook.close()
+
+
+def _values(cells: Iterable[object], path: Path, row: int, fields: Iterable[str]) -> list[float]:
+    out = []
+    for value, name in zip(cells, fields, strict=True):
+        number = parse_number(value)
+        if number is None:
+            raise InputFileError(path, f"not a number: {value!r}", row=row, field=name)
+        out.append(number)
+    return out
+
+
+def _parse_long(path: Path, rows: list[tuple[Any, ...]], sheet: str | None) -> list[dict[str, Any]]:
+    header_index = next(
+        (i for i, r in enumerate(rows[:30]) if {"code", "indicator"} <= {_norm(c) for c in r}),
+        None,
+    )
+    if header_index is None:
+        present = {_norm(c) for c in rows[0]} if rows else set()
+        missing = next((c for c in _LONG_REQUIRED if c not in present), "code")
+        raise InputFileError(
+            path,
+            f"missing column '{missing}' (expected the WGI long table: "
+            + ", ".join(_LONG_REQUIRED)
+            + ")",
+            row=1,
+            field=missing,
+        )
+    names = [_norm(c) for c in rows[header_index]]
+    for required in _LONG_REQUIRED:
+        if required not in names:
+            raise InputFileError(
+                path, f"missing column '{required}'", row=header_index + 1, field=required
+            )
+    idx = {name: names.index(name) for name in _LONG_REQUIRED}
+    value_names = list(_LONG_FIELDS)
+    records: list[dict[str, Any]] = []
+    unknown: dict[str, int] = {}
+    for offset, raw in enumerate(rows[header_index + 1 :]):
+        row = header_index + 2 + offset
+        cells = list(raw) + [None] * (len(names) - len(raw))
+        if all(c is None or not str(c).strip() for c in cells):
+            continue
+        code = str(cells[idx["code"]] or "").strip()
+        iso3 = wgi_code_to_iso3(code)
+        if iso3 is None:
+            unknown.setdefault(code or "(blank)", row)
+            continue
+        indicator = str(cells[idx["indicator"]] or "").strip().upper()
+        if indicator not in INDICATORS:
+            raise InputFileError(
+                path,
+                f"unknown indicator {cells[idx['indicator']]!r} (expected va, pv, ge, rq, rl, cc)",
+                row=row,
+                field="indicator",
+            )
+        year = parse_year(cells[idx["year"]], path, row=row, field="year")
+        values = _values((cells[idx[n]] for n in value_names), path, row, value_names)
+        records.append(
+            {
+                "country": iso3,
+                "year": year,
+                "indicator": indicator,
+                **dict(zip(VALUE_COLUMNS, values, strict=True)),
+                "_row": row,
+            }
+        )
+    _raise_unknown(path, unknown, "code")
+    return records
+
+
+def _raise_unknown(path: Path, unknown: dict[str, int], field: str) -> None:
+    if unknown:
+        _first, row = next(iter(unknown.items()))
+        listing = ", ".join(f"{c!r} (row {r})" for c, r in unknown.items())
+        raise InputFileError(
+            path,
+            f"unknown country code(s): {listing}",
+            row=row,
+            field=field,
+            hint="add the code to critmat.sources.wgi.WGI_CODE_ALIASES",
+        )
+
+
+def _parse_legacy_sheet(
+    path: Path, sheet: str, indicator: str, rows: list[tuple[Any, ...]]
+) -> list[dict[str, Any]]:
+    header_index = next(
+        (i for i, r in enumerate(rows[:40]) if "estimate" in {_norm(c) for c in r}), None
+    )
+    if header_index is None or header_index == 0:
+        raise InputFileError(
+            path, "no header rows (years above 'Estimate | StdErr | ...')", field=sheet
+        )
+    fields = [_norm(c) for c in rows[header_index]]
+    years_row = list(rows[header_index - 1]) + [None] * len(fields)
+    columns: list[tuple[int, int, str]] = []  # (column, year, canonical field)
+    year: int | None = None
+    for col, name in enumerate(fields):
+        cell = years_row[col]
+        if cell is not None and str(cell).strip():
+            year = parse_year(cell, path, row=header_index, field=f"{sheet}/{cell}")
+        if name in _LEGACY_FIELDS:
+            if year is None:
+                raise InputFileError(
+                    path, "value column without a year above it", row=header_index + 1, field=sheet
+                )
+            columns.append((col, year, _LEGACY_FIELDS[name]))
+    code_col = next((i for i, n in enumerate(fields) if n in ("code", "wbcode")), 1)
+    by_year: dict[int, list[tuple[int, str]]] = {}
+    for col, yr, name in columns:
+        by_year.setdefault(yr, []).append((col, name))
+    records: list[dict[str, Any]] = []
+    unknown: dict[str, int] = {}
+    for offset, raw in enumerate(rows[header_index + 1 :]):
+        row = header_index + 2 + offset
+        cells = list(raw) + [None] * (len(fields) - len(raw))
+        if all(c is None or not str(c).strip() for c in cells):
+            continue
+        code = str(cells[code_col] or "").strip()
+        iso3 = wgi_code_to_iso3(code)
+        if iso3 is None:
+            unknown.setdefault(code or "(blank)", row)
+            continue
+        for yr, cols in by_year.items():
+            record: dict[str, Any] = {
+                "country": iso3,
+                "year": yr,
+                "indicator": indicator,
+                "_row": row,
+            }
+            record.update(dict.fromkeys(VALUE_COLUMNS, float("nan")))
+            for col, name in cols:
+                number = parse_number(cells[col])
+                if number is None:
+                    raise InputFileError(
+                        path, f"not a number: {cells[col]!r}", row=row, field=f"{sheet}/{yr} {name}"
+                    )
+                record[name] = number
+            records.append(record)
+    _raise_unknown(path, unknown, f"{sheet}/Code")
+    return records
+
+
+def _read_csv_rows(path: Path) -> list[tuple[Any, ...]]:
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+        text = handle.read()
+    if text and not text.endswith(("\n", "\r")):
+        raise InputFileError(path, "file does not end with a line break: truncated?")
+    rows = [tuple(r) for r in csv.reader(text.splitlines())]
+    if rows:
+        width = len(rows[0])
+        for number, row in enumerate(rows[1:], start=2):
+            if row and len(row) != width:
+                raise InputFileError(path, f"expected {width} fields, found {len(row)}", row=number)
+    return rows
+
+
+def build_governance(records: list[dict[str, Any]], path: Path | str) -> tuple[pd.DataFrame, int]:
+    """Drop rows without any number and run the final checks; returns (table, dropped)."""
+    frame = pd.DataFrame.from_records(records)
+    if frame.empty:
+        raise InputFileError(path, "no data rows")
+    empty = frame[list(VALUE_COLUMNS)].isna().all(axis=1)
+    frame = frame[~empty]
+    return finalize("governance", frame, path), int(empty.sum())
+
+
+def read_wgi(path: Path) -> CanonicalBatch:
+    """Read a WGI release (long CSV/XLSX or legacy wide XLSX) into the ``governance`` table."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(path, "file not found")
+    if path.stat().st_size == 0:
+        raise InputFileError(path, "empty file")
+    layout: str
+    if path.suffix.lower() in (".csv", ".txt"):
+        rows = _read_csv_rows(path)
+        if not rows:
+            raise InputFileError(path, "empty file")
+        records = _parse_long(path, rows, None)
+        layout = "long CSV"
+    else:
+        sheets = _load_xlsx(path)
+        legacy = [(t, LEGACY_SHEETS[_norm(t)], r) for t, r in sheets if _norm(t) in LEGACY_SHEETS]
+        if legacy:
+            records = []
+            for title, indicator, rows in legacy:
+                records.extend(_parse_legacy_sheet(path, title, indicator, rows))
+            layout = "legacy wide workbook (" + ", ".join(t for t, _, _ in legacy) + ")"
+        else:
+            data = next(
+                (
+                    (t, r)
+                    for t, r in sheets
+                    if any({"code", "indicator"} <= {_norm(c) for c in row} for row in r[:30])
+                ),
+                None,
+            )
+            if data is None:
+                raise InputFileError(
+                    path,
+                    "no sheet with the WGI long table (columns code, "
+                    "year, indicator, estimate, ...) nor legacy indicator "
+                    "sheets",
+                    field="code",
+                )
+            records = _parse_long(path, data[1], data[0])
+            layout = f"long table, sheet {data[0]!r}"
+    table, dropped = build_governance(records, path)
+    indicators = sorted(set(table["indicator"]))
+    years = (int(table["year"].min()), int(table["year"].max()))
+    notes = [
+        f"layout: {layout}",
+        f"indicators: {', '.join(indicators)}; years {years[0]}-{years[1]}",
+        f"{dropped} rows without any value dropped",
+        "non-ISO WGI codes mapped: "
+        + ", ".join(f"{k}->{v}" for k, v in WGI_CODE_ALIASES.items())
+        + "; XKX kept for Kosovo",
+    ]
+    return CanonicalBatch(
+        dataset="governance",
+        source=SOURCE,
+        version=f"WGI {'/'.join(indicators)} {years[0]}-{years[1]}",
+        licence=LICENCE,
+        origin=str(path),
+        sha256=file_sha256(path),
+        table=table,
+        notes=notes,
+    )
