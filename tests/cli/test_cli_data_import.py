@@ -8,10 +8,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from tests.sources.sources_helpers import write_baci_release, write_xlsx, zip_files
 from typer.testing import CliRunner
 
 from critmat.cli import app
-from tests.sources.sources_helpers import write_baci_release, write_xlsx, zip_files
 
 runner = CliRunner()
 

@@ -9,10 +9,10 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from tests.support import EU27
 from typer.testing import CliRunner
 
 from critmat.cli import app
-from tests.support import EU27
 
 runner = CliRunner()
 
