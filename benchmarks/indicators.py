@@ -19,12 +19,12 @@ import time
 from pathlib import Path
 
 import duckdb
-from critmat.reference.restrictions import load_restrictions
 
 from critmat.config import Settings, get_settings
 from critmat.indicators.refresh import refresh_all
 from critmat.pipeline import BUNDLE_WHEEL, pull_default
 from critmat.reference.materials import load_catalogue
+from critmat.reference.restrictions import load_restrictions
 
 
 def time_pull(download: bool) -> tuple[float, Path]:

@@ -470,6 +470,7 @@ def restrictions(
 ) -> None:
     """The export-restriction registry, optionally with an importer's exposure to each measure."""
     from critmat.indicators import lookup
+    from critmat.indicators.imports import import_flows
     from critmat.indicators.restrictions import exposure_series, exposure_summary
     from critmat.reference.countries import resolve_country
     from critmat.reference.materials import load_catalogue
@@ -497,10 +498,10 @@ def restrictions(
         ]
         if exposure:
             importer = lookup.resolve_importer(exposure)
+            codes = {code for r in chosen for code in r.hs_codes}
             with _store_readonly() as store:
-                series = exposure_series(
-                    store.con, [importer], chosen, basis.value, lookup.eu_members()
-                )
+                flows = import_flows(store.con, [importer], codes)
+            series = exposure_series(flows, [importer], chosen, basis.value, lookup.eu_members())
             summary = {
                 str(r["restriction_id"]): r for r in _records(exposure_summary(series, chosen))
             }
@@ -510,6 +511,7 @@ def restrictions(
                     {
                         "importer": importer.name,
                         "basis": basis.value,
+                        "targeted": found.get("targeted"),
                         "share_before": found.get("share_before"),
                         "year_before": found.get("year_before"),
                         "share_after": found.get("share_after"),
@@ -526,6 +528,7 @@ def restrictions(
     ]
     if exposure:
         columns += [
+            ("targeted", "targets importer", "text"),
             ("share_before", "share before", "share"),
             ("year_before", "year", "text"),
             ("share_after", "share after", "share"),

@@ -24,6 +24,73 @@ import pandas as pd
 from critmat.indicators.imports import ImporterSet, _sets_frame
 from critmat.reference.materials import Material, Stage
 
+_CONSUMPTION_SQL = """
+    WITH series AS (SELECT DISTINCT series, commodity FROM _pairs),
+    prod AS (
+        SELECT r.series, s.importer, p.year, coalesce(sum(p.quantity), 0) AS production,
+               any_value(p.unit) AS production_unit
+        FROM production p
+        JOIN series r ON p.commodity = r.commodity
+        JOIN _sets s ON p.country = s.member
+        WHERE p.unit IN ('metr. t', 't')
+        GROUP BY ALL
+    ),
+    produced_years AS (  -- years in which the commodity has any production figure at all
+        SELECT DISTINCT r.series, p.year
+        FROM production p JOIN series r ON p.commodity = r.commodity
+        WHERE p.quantity IS NOT NULL AND p.unit IN ('metr. t', 't')
+    ),
+    imp AS (
+        SELECT c.series, s.importer, t.year, coalesce(sum(t.quantity_t), 0) AS imports_t
+        FROM trade t JOIN _pairs c ON t.hs6 = c.hs6 JOIN _sets s ON t.importer = s.member
+        ANTI JOIN _sets s2 ON s2.importer = s.importer AND s2.member = t.exporter
+        GROUP BY ALL
+    ),
+    exp AS (
+        SELECT c.series, s.importer, t.year, coalesce(sum(t.quantity_t), 0) AS exports_t
+        FROM trade t JOIN _pairs c ON t.hs6 = c.hs6 JOIN _sets s ON t.exporter = s.member
+        ANTI JOIN _sets s2 ON s2.importer = s.importer AND s2.member = t.importer
+        GROUP BY ALL
+    ),
+    traded_years AS (SELECT series, year FROM imp UNION SELECT series, year FROM exp),
+    grid AS (
+        SELECT y.series, s.importer, y.year
+        FROM produced_years y
+        JOIN traded_years USING (series, year)
+        CROSS JOIN (SELECT DISTINCT importer FROM _sets) s
+    )
+    SELECT g.series, g.importer, g.year,
+           coalesce(prod.production, 0) AS production,
+           coalesce(prod.production_unit, 'metr. t') AS production_unit,
+           coalesce(imp.imports_t, 0) AS imports_t,
+           coalesce(exp.exports_t, 0) AS exports_t
+    FROM grid g
+    LEFT JOIN prod USING (series, importer, year)
+    LEFT JOIN imp USING (series, importer, year)
+    LEFT JOIN exp USING (series, importer, year)
+    WHERE $years IS NULL OR list_contains($years, g.year)
+    ORDER BY g.series, g.importer, g.year
+"""
+
+
+def _consumption(
+    con: duckdb.DuckDBPyConnection,
+    importers: Sequence[ImporterSet],
+    pairs: pd.DataFrame,
+    years: Sequence[int] | None,
+) -> pd.DataFrame:
+    """Run the consumption query for ``pairs`` (columns ``series, commodity, hs6``)."""
+    con.register("_sets", _sets_frame(importers))
+    con.register("_pairs", pairs)
+    try:
+        frame = con.execute(
+            _CONSUMPTION_SQL, {"years": None if years is None else list(years)}
+        ).df()
+    finally:
+        con.unregister("_sets")
+        con.unregister("_pairs")
+    return _add_reliance(frame)
+
 
 def apparent_consumption(
     con: duckdb.DuckDBPyConnection,
@@ -37,71 +104,12 @@ def apparent_consumption(
     Returns columns ``importer, year, production, production_unit, imports_t, exports_t,
     apparent_consumption, import_reliance, ir_out_of_range, estimated`` for each importer set
     and each year in which both production and trade data exist. Tonnes throughout (the
-    production unit is kept in ``production_unit``; rows whose unit is not metric tonnes are
+    production unit is kept in ``production_unit``; series whose unit is not metric tonnes are
     left out, since adding them to tonnes would be meaningless).
     """
-    con.register("_sets", _sets_frame(importers))
-    try:
-        return (
-            con.execute(
-                """
-            WITH prod AS (
-                SELECT s.importer, p.year, coalesce(sum(p.quantity), 0) AS production,
-                       any_value(p.unit) AS production_unit
-                FROM production p JOIN _sets s ON p.country = s.member
-                WHERE p.commodity = ? AND p.unit IN ('metr. t', 't')
-                GROUP BY ALL
-            ),
-            world AS (  -- years in which the commodity has any production data at all
-                SELECT DISTINCT year FROM production WHERE commodity = ? AND quantity IS NOT NULL
-            ),
-            codes AS (SELECT unnest(?::VARCHAR[]) AS hs6),
-            imp AS (
-                SELECT s.importer, t.year, coalesce(sum(t.quantity_t), 0) AS imports_t
-                FROM trade t JOIN codes USING (hs6) JOIN _sets s ON t.importer = s.member
-                ANTI JOIN _sets s2 ON s2.importer = s.importer AND s2.member = t.exporter
-                GROUP BY ALL
-            ),
-            exp AS (
-                SELECT s.importer, t.year, coalesce(sum(t.quantity_t), 0) AS exports_t
-                FROM trade t JOIN codes USING (hs6) JOIN _sets s ON t.exporter = s.member
-                ANTI JOIN _sets s2 ON s2.importer = s.importer AND s2.member = t.importer
-                GROUP BY ALL
-            ),
-            sets AS (SELECT DISTINCT importer FROM _sets),
-            grid AS (
-                SELECT sets.importer, world.year FROM sets CROSS JOIN world
-                WHERE world.year IN (SELECT year FROM imp UNION SELECT year FROM exp)
-            )
-            SELECT g.importer, g.year,
-                   coalesce(prod.production, 0) AS production,
-                   coalesce(prod.production_unit, 'metr. t') AS production_unit,
-                   coalesce(imp.imports_t, 0) AS imports_t,
-                   coalesce(exp.exports_t, 0) AS exports_t
-            FROM grid g
-            LEFT JOIN prod USING (importer, year)
-            LEFT JOIN imp USING (importer, year)
-            LEFT JOIN exp USING (importer, year)
-            WHERE (? IS NULL OR list_contains(?, g.year))
-            ORDER BY g.importer, g.year
-            """,
-                [
-                    commodity,
-                    commodity,
-                    sorted(set(hs_codes)),
-                    *([None if years is None else list(years)] * 2),
-                ],
-            )
-            .df()
-            .pipe(_add_reliance)
-        )
-    finally:
-        con.unregister("_sets")
-
-
-def _years_param(years: Sequence[int] | None) -> list[object]:
-    as_list = None if years is None else list(years)
-    return [as_list, as_list]
+    codes = sorted(set(hs_codes))
+    pairs = pd.DataFrame({"series": "0", "commodity": commodity, "hs6": codes})
+    return _consumption(con, importers, pairs, years).drop(columns=["series"])
 
 
 def _add_reliance(frame: pd.DataFrame) -> pd.DataFrame:
@@ -140,18 +148,18 @@ def apparent_consumption_many(
     materials: Sequence[Material],
     years: Sequence[int] | None = None,
 ) -> pd.DataFrame:
-    """:func:`apparent_consumption` for every pair of :func:`consumption_pairs`.
+    """:func:`apparent_consumption` for every pair of :func:`consumption_pairs`, in one query.
 
     Adds ``material``, ``stage`` and ``commodity`` columns in front.
     """
-    frames = []
-    for material in materials:
-        for commodity, stage in consumption_pairs(material):
-            frame = apparent_consumption(con, importers, commodity, stage.hs_codes, years)
-            frame.insert(0, "commodity", commodity)
-            frame.insert(0, "stage", stage.name)
-            frame.insert(0, "material", material.id)
-            frames.append(frame)
-    if not frames:
-        return pd.DataFrame()
-    return pd.concat(frames, ignore_index=True)
+    rows = [
+        (f"{material.id}/{stage.name}", material.id, stage.name, commodity, hs6)
+        for material in materials
+        for commodity, stage in consumption_pairs(material)
+        for hs6 in stage.hs_codes
+    ]
+    pairs = pd.DataFrame(rows, columns=["series", "material", "stage", "commodity", "hs6"])
+    labels = pairs.drop(columns=["hs6"]).drop_duplicates()
+    frame = _consumption(con, importers, pairs[["series", "commodity", "hs6"]], years)
+    merged = labels.merge(frame, on="series").drop(columns=["series"])
+    return merged.reset_index(drop=True)

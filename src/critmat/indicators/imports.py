@@ -44,6 +44,21 @@ class ImporterSet:
         return cls(iso3, frozenset({iso3}), inside_eu=iso3 in set(eu_members))
 
 
+_SCRATCH: duckdb.DuckDBPyConnection | None = None
+
+
+def scratch_connection() -> duckdb.DuckDBPyConnection:
+    """A private connection to an in-memory database for computing over DataFrames.
+
+    Each call returns a new cursor of one shared in-memory database (cheaper than a new
+    database each time); what a caller registers on its cursor stays invisible to others.
+    """
+    global _SCRATCH
+    if _SCRATCH is None:
+        _SCRATCH = duckdb.connect()
+    return _SCRATCH.cursor()
+
+
 def _sets_frame(importers: Sequence[ImporterSet]) -> pd.DataFrame:
     rows = [(s.name, m, s.inside_eu) for s in importers for m in sorted(s.members)]
     return pd.DataFrame(rows, columns=["importer", "member", "inside_eu"])
@@ -54,6 +69,75 @@ def _codes_frame(codes: Mapping[str, Iterable[str]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["code_group", "hs6"])
 
 
+def import_flows(
+    con: duckdb.DuckDBPyConnection,
+    importers: Sequence[ImporterSet],
+    hs_codes: Iterable[str] | None = None,
+    years: Sequence[int] | None = None,
+) -> pd.DataFrame:
+    """Imports of each importer set by HS6 code, year and origin (outside the set).
+
+    The one pass over ``trade`` that the other import indicators aggregate from. Returns
+    columns ``hs6, importer, year, origin, value_kusd, quantity_t, value_kusd_no_quantity,
+    flows`` where ``quantity_t`` sums the flows with a known quantity (NaN when none has one),
+    ``value_kusd_no_quantity`` is the value of those without, and ``flows`` counts BACI rows.
+    ``hs_codes=None`` keeps every code.
+    """
+    con.register("_sets", _sets_frame(importers))
+    try:
+        return con.execute(
+            """
+            SELECT t.hs6, s.importer, t.year, t.exporter AS origin,
+                   sum(t.value_kusd) AS value_kusd,
+                   sum(t.quantity_t) AS quantity_t,
+                   coalesce(sum(t.value_kusd) FILTER (WHERE t.quantity_t IS NULL), 0)
+                       AS value_kusd_no_quantity,
+                   count(*) AS flows
+            FROM trade t
+            JOIN _sets s ON t.importer = s.member
+            ANTI JOIN _sets s2 ON s2.importer = s.importer AND s2.member = t.exporter
+            WHERE ($codes IS NULL OR list_contains($codes, t.hs6))
+              AND ($years IS NULL OR list_contains($years, t.year))
+            GROUP BY ALL
+            """,
+            {
+                "codes": None if hs_codes is None else sorted(set(hs_codes)),
+                "years": None if years is None else list(years),
+            },
+        ).df()
+    finally:
+        con.unregister("_sets")
+
+
+def group_flows(flows: pd.DataFrame, codes: Mapping[str, Iterable[str]]) -> pd.DataFrame:
+    """Add up :func:`import_flows` rows into code groups.
+
+    ``codes`` maps a code-group key (e.g. ``"cobalt/processing"`` or an HS6 code) to its HS6
+    codes; a code may belong to several groups. Returns the columns of :func:`import_flows`
+    with ``code_group`` in place of ``hs6``; ``quantity_t`` is NaN only when no flow of the
+    group has a quantity.
+    """
+    code_frame = _codes_frame(codes)
+    relevant = flows.loc[flows["hs6"].isin(code_frame["hs6"])]
+    con = scratch_connection()
+    try:
+        con.register("_flows", relevant)
+        con.register("_codes", code_frame)
+        return con.execute(
+            """
+            SELECT c.code_group, f.importer, f.year, f.origin,
+                   sum(f.value_kusd) AS value_kusd, sum(f.quantity_t) AS quantity_t,
+                   sum(f.value_kusd_no_quantity) AS value_kusd_no_quantity,
+                   sum(f.flows) AS flows
+            FROM _flows f JOIN _codes c ON f.hs6 = c.hs6
+            GROUP BY ALL
+            ORDER BY c.code_group, f.importer, f.year, value_kusd DESC, f.origin
+            """
+        ).df()
+    finally:
+        con.close()
+
+
 def import_sources(
     con: duckdb.DuckDBPyConnection,
     importers: Sequence[ImporterSet],
@@ -62,35 +146,43 @@ def import_sources(
 ) -> pd.DataFrame:
     """Imports of each importer set by origin, per code group and year.
 
-    ``codes`` maps a code-group key (e.g. ``"cobalt/processing"`` or an HS6 code) to its HS6
-    codes. Returns columns ``code_group, importer, year, origin, value_kusd, quantity_t,
-    value_kusd_no_quantity, flows`` where ``quantity_t`` sums the flows with a known quantity
-    (NaN when none has one) and ``value_kusd_no_quantity`` is the value of those without.
+    Same columns as :func:`group_flows` (``code_group, importer, year, origin, value_kusd,
+    quantity_t, value_kusd_no_quantity, flows``).
     """
-    con.register("_sets", _sets_frame(importers))
-    con.register("_codes", _codes_frame(codes))
+    all_codes = {code for group in codes.values() for code in group}
+    return group_flows(import_flows(con, importers, all_codes, years), codes)
+
+
+_SHARES_SQL = """
+    SELECT code_group, importer, year, origin, value_kusd, quantity_t, value_kusd_no_quantity,
+           flows, amount,
+           amount / sum(amount) OVER (PARTITION BY code_group, importer, year) AS share,
+           NOT (list_contains($inside, importer) AND list_contains($eu, origin)) AS third_country
+    FROM (SELECT *, CASE WHEN $mass THEN quantity_t ELSE value_kusd END AS amount FROM _sources)
+    WHERE amount > 0
+"""
+
+
+def _share_params(
+    basis: Basis, eu_members: Iterable[str], inside_eu: Mapping[str, bool]
+) -> dict[str, object]:
+    if basis not in BASES:
+        raise ValueError(f"basis must be one of {BASES}, not {basis!r}")
+    return {
+        "mass": basis == "mass",
+        "eu": sorted(eu_members),
+        "inside": sorted(name for name, inside in inside_eu.items() if inside),
+    }
+
+
+def _over_sources(sources: pd.DataFrame, sql: str, params: dict[str, object]) -> pd.DataFrame:
+    """Run ``sql`` over ``sources`` (registered as ``_sources``) in a private connection."""
+    con = scratch_connection()
     try:
-        return con.execute(
-            """
-            SELECT c.code_group, s.importer, t.year, t.exporter AS origin,
-                   sum(t.value_kusd) AS value_kusd,
-                   sum(t.quantity_t) AS quantity_t,
-                   coalesce(sum(t.value_kusd) FILTER (WHERE t.quantity_t IS NULL), 0)
-                       AS value_kusd_no_quantity,
-                   count(*) AS flows
-            FROM trade t
-            JOIN _codes c ON t.hs6 = c.hs6
-            JOIN _sets s ON t.importer = s.member
-            ANTI JOIN _sets s2 ON s2.importer = s.importer AND s2.member = t.exporter
-            WHERE (? IS NULL OR list_contains(?, t.year))
-            GROUP BY ALL
-            ORDER BY c.code_group, s.importer, t.year, value_kusd DESC
-            """,
-            [None if years is None else list(years)] * 2,
-        ).df()
+        con.register("_sources", sources)
+        return con.execute(sql, params).df()
     finally:
-        con.unregister("_sets")
-        con.unregister("_codes")
+        con.close()
 
 
 def import_shares(
@@ -102,17 +194,10 @@ def import_shares(
     (origin outside the EU for importers inside it; every origin otherwise). Origins with no
     amount on the basis (no quantity known) are dropped. Sorted by share, largest first.
     """
-    column = "quantity_t" if basis == "mass" else "value_kusd"
-    frame = sources.loc[sources[column].notna() & (sources[column] > 0)].copy()
-    frame["amount"] = frame[column]
-    keys = ["code_group", "importer", "year"]
-    totals = frame.groupby(keys)["amount"].transform("sum")
-    frame["share"] = frame["amount"] / totals
-    eu = frozenset(eu_members)
-    in_eu = frame["importer"].isin([name for name, inside in inside_eu.items() if inside])
-    frame["third_country"] = ~(in_eu & frame["origin"].isin(eu))
-    return frame.sort_values([*keys, "share"], ascending=[True, True, True, False]).reset_index(
-        drop=True
+    return _over_sources(
+        sources,
+        _SHARES_SQL + " ORDER BY code_group, importer, year, share DESC, origin",
+        _share_params(basis, eu_members, inside_eu),
     )
 
 
@@ -123,62 +208,39 @@ def import_concentration(
 
     Columns: ``code_group, importer, year, basis, total, suppliers, top_supplier, top_share,
     hhi, top_third_country, top_third_share, exceeds_65, missing_quantity_value_share``.
-    ``total`` is in tonnes (mass) or thousand USD (value).
+    ``total`` is in tonnes (mass) or thousand USD (value). Ties in share go to the origin
+    whose ISO3 code sorts first.
     """
-    shares = import_shares(sources, basis, eu_members, inside_eu)
-    keys = ["code_group", "importer", "year"]
-    if shares.empty:
-        return pd.DataFrame(
-            columns=[
-                *keys,
-                "basis",
-                "total",
-                "suppliers",
-                "top_supplier",
-                "top_share",
-                "hhi",
-                "top_third_country",
-                "top_third_share",
-                "exceeds_65",
-                "missing_quantity_value_share",
-            ]
+    sql = f"""
+        WITH shares AS ({_SHARES_SQL}),
+        concentration AS (
+            SELECT code_group, importer, year,
+                   sum(amount) AS total,
+                   count(*) AS suppliers,
+                   first(origin ORDER BY share DESC, origin) AS top_supplier,
+                   max(share) AS top_share,
+                   sum(share * share) AS hhi,
+                   first(origin ORDER BY share DESC, origin) FILTER (WHERE third_country)
+                       AS top_third_country,
+                   coalesce(max(share) FILTER (WHERE third_country), 0.0) AS top_third_share
+            FROM shares GROUP BY ALL
+        ),
+        coverage AS (
+            SELECT code_group, importer, year,
+                   CASE WHEN sum(value_kusd) > 0
+                        THEN sum(value_kusd_no_quantity) / sum(value_kusd) END
+                       AS missing_quantity_value_share
+            FROM _sources GROUP BY ALL
         )
-    shares = shares.assign(share_squared=shares["share"] ** 2)
-    grouped = shares.groupby(keys, sort=True)
-    first = grouped.head(1).set_index(keys)
-    third = shares.loc[shares["third_country"]].groupby(keys).head(1).set_index(keys)
-    result = pd.DataFrame(
-        {
-            "total": grouped["amount"].sum(),
-            "suppliers": grouped["amount"].size(),
-            "hhi": grouped["share_squared"].sum(),
-        }
-    )
-    result["top_supplier"] = first["origin"]
-    result["top_share"] = first["share"]
-    result["top_third_country"] = third["origin"].reindex(result.index)
-    result["top_third_share"] = third["share"].reindex(result.index).fillna(0.0)
-    result["exceeds_65"] = result["top_third_share"] > CRMA_SINGLE_COUNTRY_LIMIT
-    value = sources.groupby(keys)[["value_kusd", "value_kusd_no_quantity"]].sum()
-    missing = (value["value_kusd_no_quantity"] / value["value_kusd"]).where(value["value_kusd"] > 0)
-    result["missing_quantity_value_share"] = missing.reindex(result.index)
-    result["basis"] = basis
-    result = result.reset_index()
-    return result[
-        [
-            *keys,
-            "basis",
-            "total",
-            "suppliers",
-            "top_supplier",
-            "top_share",
-            "hhi",
-            "top_third_country",
-            "top_third_share",
-            "exceeds_65",
-            "missing_quantity_value_share",
-        ]
-    ]
+        SELECT c.code_group, c.importer, c.year, $basis AS basis, c.total, c.suppliers,
+               c.top_supplier, c.top_share, c.hhi, c.top_third_country, c.top_third_share,
+               c.top_third_share > $limit AS exceeds_65, v.missing_quantity_value_share
+        FROM concentration c JOIN coverage v USING (code_group, importer, year)
+        ORDER BY c.code_group, c.importer, c.year
+    """
+    params = _share_params(basis, eu_members, inside_eu)
+    params.update({"basis": basis, "limit": CRMA_SINGLE_COUNTRY_LIMIT})
+    return _over_sources(sources, sql, params)
 
 
 def dependency_summary(

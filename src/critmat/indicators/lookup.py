@@ -143,11 +143,15 @@ def _codes_in_release(store: Store, hs_codes: tuple[str, ...]) -> set[str]:
 
 
 def _pick_stage(store: Store, material: Material, stage_name: str | None) -> Stage:
+    """The named stage, else the first with trade data whose codes no unrelated material shares
+    (else the first with data at all)."""
     if stage_name is not None:
         return material.stage(stage_name)
-    for stage in material.stages:
-        if stage.hs_codes and _codes_in_release(store, stage.hs_codes):
-            return stage
+    catalogue = load_catalogue()
+    with_data = [s for s in material.stages if s.hs_codes and _codes_in_release(store, s.hs_codes)]
+    own = [s for s in with_data if not catalogue.shared_with(material.id, s)]
+    if own or with_data:
+        return (own or with_data)[0]
     raise NoDataError(
         f"the current trade release has no rows for any HS code of {material.name} "
         f"({', '.join(material.hs_codes) or 'none catalogued'})",

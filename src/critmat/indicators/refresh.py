@@ -15,7 +15,13 @@ import duckdb
 import pandas as pd
 
 from critmat.indicators.consumption import apparent_consumption_many
-from critmat.indicators.imports import BASES, ImporterSet, import_concentration, import_sources
+from critmat.indicators.imports import (
+    BASES,
+    ImporterSet,
+    group_flows,
+    import_concentration,
+    import_flows,
+)
 from critmat.indicators.production import production_concentration, production_shares
 from critmat.indicators.provenance import Provenance, provenance_for
 from critmat.indicators.restrictions import exposure_series
@@ -42,13 +48,15 @@ def stage_code_groups(materials: Sequence[Material]) -> dict[str, tuple[str, ...
 class Indicators:
     """All indicator tables of one refresh (column meanings: the functions that built them).
 
-    ``imports`` has one row per code group (``material/stage``), importer, year and basis;
-    ``import_sources`` the origins behind it; ``consumption`` apparent consumption and import
+    ``import_flows`` has imports by HS6 code, importer, year and origin (every code in the
+    store); ``imports`` has one row per code group (``material/stage``), importer, year and
+    basis; ``import_sources`` the origins behind it; ``consumption`` apparent consumption and import
     reliance per material, importer and year; ``exposure`` yearly restriction exposure.
     """
 
     production: pd.DataFrame
     production_shares: pd.DataFrame
+    import_flows: pd.DataFrame
     import_sources: pd.DataFrame
     imports: pd.DataFrame
     consumption: pd.DataFrame
@@ -96,7 +104,8 @@ def refresh_all(
     groups = stage_code_groups(catalogue.materials)
     prod = step("production", lambda: production_concentration(con))
     prod_shares = step("production shares", lambda: production_shares(con))
-    sources = step("import sources", lambda: import_sources(con, chosen, groups))
+    flows = step("import flows", lambda: import_flows(con, chosen))
+    sources = step("import sources", lambda: group_flows(flows, groups))
     imports = step(
         "import concentration",
         lambda: pd.concat(
@@ -107,13 +116,12 @@ def refresh_all(
     consumption = step(
         "apparent consumption", lambda: apparent_consumption_many(con, chosen, catalogue.materials)
     )
-    all_codes = sorted({code for codes in groups.values() for code in codes})
-    uv = step("unit values", lambda: unit_values(con, chosen, all_codes))
+    uv = step("unit values", lambda: unit_values(flows))
     exposure = step(
         "restriction exposure",
         lambda: pd.concat(
             [
-                exposure_series(con, chosen, restrictions, basis, eu).assign(basis=basis)
+                exposure_series(flows, chosen, restrictions, basis, eu).assign(basis=basis)
                 for basis in BASES
             ],
             ignore_index=True,
@@ -122,11 +130,13 @@ def refresh_all(
     return Indicators(
         production=prod,
         production_shares=prod_shares,
+        import_flows=flows,
         import_sources=sources,
         imports=imports,
         consumption=consumption,
         unit_values=uv,
         exposure=exposure,
-        provenance=provenance_for(con, ["production", "trade"]),
+        provenance=provenance_for(con, ["production"], prod["year"].unique().tolist())
+        + provenance_for(con, ["trade"], flows["year"].unique().tolist()),
         timings=timings,
     )

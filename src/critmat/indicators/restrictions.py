@@ -15,10 +15,9 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Protocol
 
-import duckdb
 import pandas as pd
 
-from critmat.indicators.imports import Basis, ImporterSet, import_shares, import_sources
+from critmat.indicators.imports import Basis, ImporterSet, group_flows, import_shares
 
 
 class RestrictionLike(Protocol):
@@ -32,21 +31,27 @@ class RestrictionLike(Protocol):
     def hs_codes(self) -> tuple[str, ...]: ...
     @property
     def effective(self) -> date | None: ...
+    @property
+    def targets(self) -> tuple[str, ...]: ...
 
 
 def exposure_series(
-    con: duckdb.DuckDBPyConnection,
+    flows: pd.DataFrame,
     importers: Sequence[ImporterSet],
     restrictions: Sequence[RestrictionLike],
     basis: Basis,
     eu_members: Iterable[str],
-    years: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """Yearly share of each importer's imports of the affected codes from the restricting country.
 
-    Columns: ``restriction_id, importer, year, country, amount, total, share, after_effective``.
-    ``amount`` and ``total`` are tonnes (mass) or thousand USD (value). Restrictions without
-    HS codes are skipped.
+    ``flows`` are :func:`critmat.indicators.imports.import_flows` rows for ``importers``
+    covering (at least) the restrictions' codes.
+
+    Columns: ``restriction_id, importer, year, country, amount, total, share, after_effective,
+    targeted``. ``amount`` and ``total`` are tonnes (mass) or thousand USD (value).
+    ``targeted`` is False where the measure names destinations (``targets``) and the importer
+    holds none of them: its exposure then measures reliance on the country, not on a measure
+    aimed at it. Restrictions without HS codes are skipped.
     """
     with_codes = [r for r in restrictions if r.hs_codes]
     if not with_codes:
@@ -60,10 +65,11 @@ def exposure_series(
                 "total",
                 "share",
                 "after_effective",
+                "targeted",
             ]
         )
     eu = list(eu_members)
-    sources = import_sources(con, importers, {r.id: r.hs_codes for r in with_codes}, years)
+    sources = group_flows(flows, {r.id: r.hs_codes for r in with_codes})
     shares = import_shares(sources, basis, eu, {s.name: s.inside_eu for s in importers})
     keys = ["code_group", "importer", "year"]
     totals = shares.groupby(keys)["amount"].sum().rename("total").reset_index()
@@ -81,6 +87,11 @@ def exposure_series(
         (effective_year[g] is not None and y >= effective_year[g])  # type: ignore[operator]
         for g, y in zip(frame["code_group"], frame["year"], strict=True)
     ]
+    members = {s.name: s.members for s in importers}
+    frame["targeted"] = [
+        by_id[g].targets == ("all",) or bool(members[i] & set(by_id[g].targets))
+        for g, i in zip(frame["code_group"], frame["importer"], strict=True)
+    ]
     frame = frame.rename(columns={"code_group": "restriction_id"})
     result: pd.DataFrame = frame[
         [
@@ -92,6 +103,7 @@ def exposure_series(
             "total",
             "share",
             "after_effective",
+            "targeted",
         ]
     ].sort_values(["restriction_id", "importer", "year"], ignore_index=True)
     return result
@@ -100,8 +112,8 @@ def exposure_series(
 def exposure_summary(series: pd.DataFrame, restrictions: Sequence[RestrictionLike]) -> pd.DataFrame:
     """Before/after summary of :func:`exposure_series`.
 
-    Columns: ``restriction_id, importer, country, effective_year, year_before, share_before,
-    year_after, share_after, change``.
+    Columns: ``restriction_id, importer, country, targeted, effective_year, year_before,
+    share_before, year_after, share_after, change``.
     """
     rows = []
     effective = {r.id: (r.effective.year if r.effective else None) for r in restrictions}
@@ -118,6 +130,7 @@ def exposure_summary(series: pd.DataFrame, restrictions: Sequence[RestrictionLik
                 "restriction_id": rid,
                 "importer": importer,
                 "country": group["country"].iloc[0],
+                "targeted": bool(group["targeted"].iloc[0]),
                 "effective_year": year_r,
                 "year_before": before,
                 "share_before": share_before,

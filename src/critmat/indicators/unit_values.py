@@ -17,49 +17,30 @@ grade behind the same code — a prompt to look, not a verdict. Groups of fewer 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import duckdb
 import numpy as np
 import pandas as pd
-
-from critmat.indicators.imports import ImporterSet, _sets_frame
 
 OUTLIER_Z = 3.5
 MIN_ORIGINS = 5
 
 
 def unit_values(
-    con: duckdb.DuckDBPyConnection,
-    importers: Sequence[ImporterSet],
-    hs_codes: Sequence[str],
-    years: Sequence[int] | None = None,
+    flows: pd.DataFrame,
     threshold: float = OUTLIER_Z,
     min_origins: int = MIN_ORIGINS,
 ) -> pd.DataFrame:
-    """Unit values by importer, code, year and origin.
+    """Unit values by importer, code, year and origin, from :func:`import_flows` rows.
 
-    Columns: ``importer, hs6, year, origin, value_kusd, quantity_t, usd_per_t, robust_z,
-    outlier``. ``robust_z`` is NaN where the group is too small or has no spread.
+    Only the part of each flow that has a quantity counts (value without a quantity is
+    left out of both numerator and denominator). Columns: ``importer, hs6, year, origin,
+    value_kusd, quantity_t, usd_per_t, robust_z, outlier``; ``robust_z`` is NaN where the
+    group has fewer than ``min_origins`` origins or no spread.
     """
-    con.register("_sets", _sets_frame(importers))
-    try:
-        frame = con.execute(
-            """
-            SELECT s.importer, t.hs6, t.year, t.exporter AS origin,
-                   sum(t.value_kusd) AS value_kusd, sum(t.quantity_t) AS quantity_t
-            FROM trade t JOIN _sets s ON t.importer = s.member
-            ANTI JOIN _sets s2 ON s2.importer = s.importer AND s2.member = t.exporter
-            WHERE t.quantity_t IS NOT NULL AND t.quantity_t > 0
-              AND list_contains(?, t.hs6)
-              AND (? IS NULL OR list_contains(?, t.year))
-            GROUP BY ALL
-            ORDER BY s.importer, t.hs6, t.year, origin
-            """,
-            [list(hs_codes), *([None if years is None else list(years)] * 2)],
-        ).df()
-    finally:
-        con.unregister("_sets")
+    with_quantity = flows["quantity_t"].notna() & (flows["quantity_t"] > 0)
+    frame = flows.loc[with_quantity, ["importer", "hs6", "year", "origin"]].copy()
+    frame["value_kusd"] = (flows["value_kusd"] - flows["value_kusd_no_quantity"])[with_quantity]
+    frame["quantity_t"] = flows.loc[with_quantity, "quantity_t"]
+    frame = frame.sort_values(["importer", "hs6", "year", "origin"], ignore_index=True)
     frame["usd_per_t"] = 1000.0 * frame["value_kusd"] / frame["quantity_t"]
     frame["robust_z"] = _robust_z(frame, min_origins)
     frame["outlier"] = frame["robust_z"].abs() > threshold

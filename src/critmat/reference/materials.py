@@ -248,6 +248,20 @@ class Catalogue:
             ids.add(material.group)
         return frozenset(ids)
 
+    def shared_with(self, material_id: str, stage: Stage) -> tuple[str, ...]:
+        """Names of unrelated materials that list one of ``stage``'s HS codes too.
+
+        A stage whose codes are shared (261690 precious-metal ores: PGM and gold) mixes other
+        materials into its trade figures; callers prefer unshared stages where they can.
+        """
+        related = self.related_ids(material_id)
+        names: list[str] = []
+        for code in stage.hs_codes:
+            for other, _stage in self.by_hs(code):
+                if other.id not in related and other.name not in names:
+                    names.append(other.name)
+        return tuple(names)
+
     def is_critical(self, material_id: str) -> bool:
         """True if the entry or its group carries a CRMA Annex II item (platinum → via ``pgm``)."""
         material = self.get(material_id)

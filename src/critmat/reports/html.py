@@ -1,0 +1,241 @@
+"""The offline HTML report on every critical raw material.
+
+:func:`build_report` refreshes every indicator (:func:`critmat.indicators.refresh.refresh_all`),
+assembles what the page shows (:mod:`critmat.reports.model`) and renders it with the Jinja2
+templates in ``critmat/reports/templates``. The output is one self-contained file: plotly.js
+from the installed plotly package is inlined once, the figures are embedded as JSON, and the CSS
+and scripts are inline — nothing is fetched when the file is opened. The file is written to a
+temporary file beside the target and renamed over it, so a failed build never leaves a partial
+report (an earlier report at the same path stays as it was).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup, escape
+
+from critmat import __version__
+from critmat.indicators.imports import CRMA_SINGLE_COUNTRY_LIMIT
+from critmat.indicators.refresh import refresh_all
+from critmat.reports.model import (
+    PARTIAL_VALUE_SHARE,
+    THIN_TONNES,
+    ReportBuilder,
+    ReportModel,
+    country_name,
+    focus_year,
+)
+from critmat.store import Store
+
+Progress = Callable[[str], None]
+
+
+def build_report(
+    store: Store,
+    target: Path,
+    *,
+    year: int | None = None,
+    progress: Progress | None = None,
+) -> Path:
+    """Write the HTML report for ``store`` to ``target`` and return ``target``.
+
+    ``year`` is the focus year (default: the latest year with both production and trade data).
+    ``progress`` receives short status messages. Raises :class:`critmat.errors.CritmatError`
+    when the store lacks data or ``year`` is outside it; the target is then left untouched.
+    """
+    from critmat.reference.materials import load_catalogue
+    from critmat.reference.restrictions import load_restrictions
+
+    started = time.perf_counter()
+
+    def say(message: str) -> None:
+        if progress:
+            progress(message)
+
+    store.require_release("production")
+    store.require_release("trade")
+    chosen_year, year_note = focus_year(store, year)
+    say(f"report for {chosen_year}: {year_note}")
+    catalogue = load_catalogue()
+    restrictions = list(load_restrictions())
+    say("computing indicators for every material, year and importer")
+    indicators = refresh_all(
+        store.con,
+        catalogue,
+        restrictions,
+        progress=(lambda step: say(f"indicators: {step}")) if progress else None,
+    )
+    say("assembling the report")
+    model = ReportBuilder(store, catalogue, restrictions, indicators, chosen_year, year_note).build(
+        say
+    )
+    say("rendering HTML")
+    html = render(model, build_seconds=time.perf_counter() - started)
+    say(f"writing {target} ({len(html.encode('utf-8')) / 1e6:.1f} MB)")
+    write_atomic(target, html)
+    return target
+
+
+def write_atomic(target: Path, text: str) -> None:
+    """Write ``text`` to ``target`` through a temporary file in the same folder and a rename."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        temp.chmod(0o644)
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("critmat.reports", "templates"),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html", "j2", "jinja"), default_for_string=True, default=True
+        ),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        pct=_pct,
+        share=_share,
+        num=_num,
+        hhi=_hhi,
+        country=_country,
+        sortkey=_sortkey,
+        linkify=_linkify,
+    )
+    return env
+
+
+@cache
+def _plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    script: str = get_plotlyjs()
+    # Inlined in a <script> element: "</script" inside would end it early.
+    return script.replace("</script", "<\\/script")
+
+
+def _asset(name: str) -> str:
+    return (Path(__file__).parent / "templates" / name).read_text(encoding="utf-8")
+
+
+def render(model: ReportModel, *, build_seconds: float = 0.0) -> str:
+    """Render ``model`` to the report's HTML text."""
+    figures = json.dumps(model.figures, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    template = _environment().get_template("report.html.j2")
+
+    def figure_height(figure_id: str) -> int:
+        layout = model.figures.get(figure_id, {}).get("layout", {})
+        return int(layout.get("height", 300))
+
+    return template.render(
+        m=model,
+        figure_height=figure_height,
+        thin_tonnes=f"{THIN_TONNES:g}",
+        partial_share=PARTIAL_VALUE_SHARE,
+        version=__version__,
+        limit=CRMA_SINGLE_COUNTRY_LIMIT,
+        today=date.today().isoformat(),
+        build_seconds=build_seconds,
+        figures_json=_script_safe(figures),
+        plotly_js=_plotly_js(),
+        css=_asset("report.css"),
+        js=_asset("report.js"),
+    )
+
+
+def _script_safe(text: str) -> str:
+    """JSON that can sit inside a ``<script type="application/json">`` element."""
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+# -- template filters ------------------------------------------------------------------------
+def _pct(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return "–"
+    return f"{value * 100:.{digits}f}%"
+
+
+def _share(value: float | None) -> str:
+    """A share as a whole percentage, with one decimal where it rounds to the 65% benchmark."""
+    if value is None:
+        return "–"
+    whole = round(value * 100)
+    return f"{value * 100:.1f}%" if whole == round(CRMA_SINGLE_COUNTRY_LIMIT * 100) else f"{whole}%"
+
+
+def _num(value: float | None, digits: int | None = None) -> str:
+    if value is None:
+        return "–"
+    if digits is not None:
+        return f"{value:,.{digits}f}"
+    magnitude = abs(value)
+    if magnitude >= 100:
+        return f"{value:,.0f}"
+    if magnitude >= 1:
+        return f"{value:,.1f}"
+    if magnitude == 0:
+        return "0"
+    return f"{value:.2g}"
+
+
+def _hhi(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+_URL = re.compile(r"https?://[^\s<>\"')]+[^\s<>\"').,;:]")
+
+
+def _linkify(text: str | None) -> Markup:
+    """Escape ``text`` and turn the web addresses in it into links (for citations)."""
+    if not text:
+        return Markup("")
+    out: list[str] = []
+    last = 0
+    for match in _URL.finditer(text):
+        out.append(str(escape(text[last : match.start()])))
+        url = match.group(0)
+        out.append(f'<a href="{escape(url)}" rel="noreferrer">{escape(url)}</a>')
+        last = match.end()
+    out.append(str(escape(text[last:])))
+    return Markup("".join(out))
+
+
+def _country(iso3: str | None) -> str:
+    return country_name(iso3) if iso3 else "–"
+
+
+def _sortkey(value: Any) -> str:
+    """A ``data-v`` attribute value for the sortable tables (numbers as plain decimals)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int | float):
+        return repr(float(value))
+    return str(value)
