@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pycountry
 
-from critmat.errors import InputFileError
+from critmat.errors import InputFileError, UnknownNameError
+from critmat.reference.countries import resolve_country
 from critmat.sources._common import finalize, parse_number, parse_year
 from critmat.sources.base import CanonicalBatch, file_sha256
 
@@ -75,43 +75,18 @@ _FLAGS = {"r": False, "p": False, "e": True, "": False}
 
 @lru_cache(maxsize=4096)
 def wmd_country_iso3(name: str) -> str | None:
-    """ISO3 code of a WMD country name, or ``None`` when it cannot be mapped."""
+    """ISO3 code of a WMD country name, or ``None`` when it cannot be mapped.
+
+    WMD's own spellings first, then the project's country resolver (ISO names, codes and
+    common aliases, :func:`critmat.reference.countries.resolve_country`).
+    """
     key = " ".join(name.split()).lower()
     if key in WMD_NAME_ALIASES:
         return WMD_NAME_ALIASES[key]
     try:
-        return str(pycountry.countries.lookup(name.strip()).alpha_3)
-    except LookupError:
-        pass
-    return _coco_iso3(name.strip())
-
-
-@lru_cache(maxsize=1)
-def _coco_converter() -> Any:
-    """country_converter's converter, or None when it cannot load.
-
-    country_converter 1.3.2 fails to load under pandas 3 (Namibia's ISO2 "NA" is read as a
-    missing value); the aliases above and pycountry then do all the work.
-    """
-    import logging
-
-    logging.getLogger("country_converter").setLevel(logging.ERROR)
-    try:
-        import country_converter as coco
-
-        return coco.CountryConverter()
-    except Exception:  # a broken optional helper must not break the import
+        return resolve_country(name.strip())
+    except UnknownNameError:
         return None
-
-
-def _coco_iso3(name: str) -> str | None:
-    converter = _coco_converter()
-    if converter is None:
-        return None
-    found = converter.convert(names=name, to="ISO3", not_found=None)
-    if isinstance(found, str) and len(found) == 3:
-        return found
-    return None
 
 
 def _norm(cell: object) -> str:
