@@ -19,9 +19,10 @@ from typing import Annotated, Any, NoReturn
 
 import pandas as pd
 import typer
-from rich.console import Console
+from rich.console import Console, Group
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
 from critmat import __version__
 from critmat.config import get_settings
@@ -104,7 +105,9 @@ def _fmt_number(value: Any, kind: str = "") -> str:
     if kind == "hhi" and isinstance(value, int | float):
         return f"{value:.3f}"
     if isinstance(value, float):
-        return f"{value:,.1f}" if abs(value) < 1e15 else f"{value:.3g}"
+        if value == 0 or abs(value) >= 100:
+            return f"{value:,.0f}"
+        return f"{value:,.1f}" if abs(value) >= 1 else f"{value:.2g}"
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
@@ -115,14 +118,19 @@ def _table(
     columns: Sequence[tuple[str, str, str]],
     rows: Sequence[dict[str, Any]],
     caption: str | None = None,
-) -> Table:
-    """A Rich table; ``columns`` are (key, header, kind) with kind '', 'share' or 'hhi'."""
-    table = Table(title=title, caption=caption, caption_justify="left")
+) -> Group:
+    """A Rich table; ``columns`` are (key, header, kind) with kind '', 'text', 'share' or 'hhi'.
+
+    The caption (totals, source, notes) goes below the table at full width.
+    """
+    table = Table(title=title)
     for _key, header, kind in columns:
         table.add_column(header, justify="left" if kind == "text" else "right")
     for row in rows:
         table.add_row(*(_fmt_number(row.get(key), kind) for key, _h, kind in columns))
-    return table
+    if not caption:
+        return Group(table)
+    return Group(table, Text(caption, style="dim"))
 
 
 def _fail(exc: CritmatError) -> NoReturn:
@@ -430,7 +438,7 @@ def dependency(
         if result.material and result.stage
         else f"HS {', '.join(result.hs_codes)}"
     )
-    flag = "[bold red]EXCEEDS 65%[/]" if payload["exceeds_65"] else "below 65%"
+    flag = "EXCEEDS 65%" if payload["exceeds_65"] else "below 65%"
     caption = (
         f"HS {', '.join(result.hs_codes)} · total {_fmt_number(payload['total'])} {payload['unit']}"
         f" · HHI {_fmt_number(payload['hhi'], 'hhi')} · largest third country "
@@ -450,6 +458,156 @@ def dependency(
             payload["sources"],
             caption,
         )
+    )
+
+
+ImporterOpt = Annotated[
+    str,
+    typer.Option(help="EU27, a group (G7, EEA...), a country, or countries joined by commas."),
+]
+StageOpt = Annotated[str | None, typer.Option(help="Value-chain stage, e.g. processing.")]
+HsOpt = Annotated[str | None, typer.Option("--hs", help="One HS6 code instead of a material.")]
+MaterialArg = Annotated[
+    str | None, typer.Argument(metavar="[MATERIAL]", help="Material name or alias.")
+]
+FromOpt = Annotated[int | None, typer.Option("--from", help="First year (default: first).")]
+ToOpt = Annotated[int | None, typer.Option("--to", help="Last year (default: last).")]
+
+
+def _emit_series(
+    result: Any, fmt: Format, title: str, columns: Sequence[tuple[str, str, str]]
+) -> None:
+    """Print a :class:`~critmat.indicators.lookup.SeriesResult` with its provenance."""
+    rows = _records(result.rows)
+    if fmt is Format.json:
+        _print_json(
+            {
+                "importer": result.importer.name,
+                "importer_members": sorted(result.importer.members),
+                "material": result.selection.material.id if result.selection.material else None,
+                "stage": result.selection.stage.name if result.selection.stage else None,
+                "hs_codes": list(result.selection.hs_codes),
+                "rows": rows,
+                "provenance": [p.as_dict() for p in result.provenance],
+                "notes": result.notes,
+            }
+        )
+        return
+    if fmt is Format.csv:
+        _print_csv([{"importer": result.importer.name, **row} for row in rows])
+        return
+    caption = "source: " + "; ".join(p.citation() for p in result.provenance)
+    caption += "".join(f"\nnote: {n}" for n in result.notes)
+    out.print(_table(title, columns, rows, caption))
+
+
+@app.command()
+def trend(
+    material_name: MaterialArg = None,
+    importer: ImporterOpt = "EU27",
+    stage: StageOpt = None,
+    hs: HsOpt = None,
+    basis: Annotated[BasisOption, typer.Option(help="mass or value.")] = BasisOption.mass,
+    first: FromOpt = None,
+    last: ToOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Import concentration year by year: top supplier, HHI and the CRMA 65% flag."""
+    from critmat.indicators import lookup
+
+    with _user_errors(), _store_readonly() as store:
+        result = lookup.dependency_series(
+            store,
+            importer=importer,
+            basis=basis.value,
+            material=material_name,
+            stage=stage,
+            hs=hs,
+            first=first,
+            last=last,
+        )
+    unit = "t" if basis is BasisOption.mass else "kUSD"
+    _emit_series(
+        result,
+        fmt,
+        f"Imports of {result.selection.label()} into "
+        f"{result.importer.name} by {basis.value}, year by year",
+        [
+            ("year", "year", "text"),
+            ("total", f"total ({unit})", ""),
+            ("top_supplier", "top supplier", "text"),
+            ("top_share", "share", "share"),
+            ("hhi", "HHI", "hhi"),
+            ("top_third_country", "top third country", "text"),
+            ("top_third_share", "share", "share"),
+            ("exceeds_65", "> 65%", "text"),
+        ],
+    )
+
+
+@app.command()
+def reliance(
+    material_name: Annotated[str, typer.Argument(metavar="MATERIAL", help="Material or alias.")],
+    importer: ImporterOpt = "EU27",
+    first: FromOpt = None,
+    last: ToOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Apparent consumption and import reliance (estimated), year by year."""
+    from critmat.indicators import lookup
+
+    with _user_errors(), _store_readonly() as store:
+        result = lookup.reliance(
+            store, importer=importer, material=material_name, first=first, last=last
+        )
+    _emit_series(
+        result,
+        fmt,
+        f"Apparent consumption of {result.selection.label()} in "
+        f"{result.importer.name} (tonnes, estimated)",
+        [
+            ("commodity", "WMD series", "text"),
+            ("stage", "trade stage", "text"),
+            ("year", "year", "text"),
+            ("production", "production", ""),
+            ("imports_t", "imports", ""),
+            ("exports_t", "exports", ""),
+            ("apparent_consumption", "consumption", ""),
+            ("import_reliance", "import reliance", "share"),
+            ("ir_out_of_range", "IR outside 0–1", "text"),
+        ],
+    )
+
+
+@app.command("unit-values")
+def unit_values_command(
+    material_name: MaterialArg = None,
+    year: Annotated[int, typer.Option("--year", "-y", help="Year.")] = 2023,
+    importer: ImporterOpt = "EU27",
+    stage: StageOpt = None,
+    hs: HsOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Unit values (USD/t) of imports by origin, with outliers flagged (modified z > 3.5)."""
+    from critmat.indicators import lookup
+
+    with _user_errors(), _store_readonly() as store:
+        result = lookup.unit_value_table(
+            store, importer=importer, year=year, material=material_name, stage=stage, hs=hs
+        )
+    _emit_series(
+        result,
+        fmt,
+        f"Unit values of {result.selection.label()} imported by {result.importer.name}, {year}",
+        [
+            ("hs6", "HS6", "text"),
+            ("origin", "origin", "text"),
+            ("quantity_t", "tonnes", ""),
+            ("value_kusd", "kUSD", ""),
+            ("usd_per_t", "USD/t", ""),
+            ("robust_z", "robust z", "hhi"),
+            ("outlier", "outlier", "text"),
+        ],
     )
 
 

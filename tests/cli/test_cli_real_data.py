@@ -42,8 +42,12 @@ def raw_imports(
         exporter, importer = iso[i.strip()], iso[j.strip()]
         if f"{int(k):06d}" not in codes or importer not in importers or exporter in importers:
             continue
-        amount = v if basis == "value" else q
-        if amount is None or str(amount).strip() == "":
+        has_quantity = q is not None and str(q).strip() != ""
+        if basis == "value_with_quantity":  # value of the flows that also report a quantity
+            amount = v if has_quantity else None
+        else:
+            amount = v if basis == "value" else (q if has_quantity else None)
+        if amount is None:
             continue
         totals[exporter] += float(amount)
     return dict(totals)

@@ -10,9 +10,19 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from critmat.errors import CritmatError, NoDataError
-from critmat.indicators.imports import Basis, ImporterSet, dependency_summary
+from critmat.indicators.consumption import apparent_consumption_many, consumption_pairs
+from critmat.indicators.imports import (
+    BASES,
+    Basis,
+    ImporterSet,
+    dependency_summary,
+    import_concentration,
+    import_flows,
+    import_sources,
+)
 from critmat.indicators.production import production_concentration, production_shares
 from critmat.indicators.provenance import Provenance, provenance_for
+from critmat.indicators.unit_values import unit_values
 from critmat.reference.countries import group_members, is_group, resolve_country
 from critmat.reference.materials import Material, Stage, load_catalogue
 from critmat.store import Store
@@ -28,8 +38,14 @@ def eu_members() -> frozenset[str]:
 
 
 def resolve_importer(text: str) -> ImporterSet:
-    """An importer set from a group name (``EU27``, ``G7``...) or a country name or code."""
+    """An importer set: a group name (``EU27``, ``G7``...), a country name or code, or a custom
+    group of countries separated by commas or ``+`` (``"DEU,FRA,ITA"``), treated as one
+    economy (only flows from outside the group count)."""
     eu = eu_members()
+    parts = [p.strip() for p in text.replace("+", ",").split(",") if p.strip()]
+    if len(parts) > 1:  # a custom group, e.g. "DEU,FRA,ITA"
+        members = frozenset(resolve_country(p) for p in parts)
+        return ImporterSet("+".join(sorted(members)), members, inside_eu=members <= eu)
     if is_group(text):
         members = group_members(text)
         name = "EU27" if members == eu else text.upper()
@@ -159,29 +175,36 @@ def _pick_stage(store: Store, material: Material, stage_name: str | None) -> Sta
     )
 
 
-def dependency(
-    store: Store,
-    *,
-    importer: str,
-    year: int,
-    basis: Basis = "mass",
-    material: str | None = None,
-    stage: str | None = None,
-    hs: str | None = None,
-) -> DependencyResult:
-    """Where ``importer`` gets a material stage (or one HS6 code) from in ``year``.
+@dataclass(frozen=True)
+class CodeSelection:
+    """What a query is about: a material stage (``material``/``stage`` set) or bare HS codes."""
+
+    material: Material | None
+    stage: Stage | None
+    hs_codes: tuple[str, ...]
+    notes: tuple[str, ...]
+
+    def label(self) -> str:
+        """``Material · stage label``, the material name, or ``HS code, ...``."""
+        if self.material is not None and self.stage is not None:
+            return f"{self.material.name} · {self.stage.label}"
+        if self.material is not None:
+            return self.material.name
+        return "HS " + ", ".join(self.hs_codes)
+
+
+def select_codes(
+    store: Store, *, material: str | None = None, stage: str | None = None, hs: str | None = None
+) -> CodeSelection:
+    """Resolve a material (and stage) or one HS6 code to the codes to query.
 
     Exactly one of ``material`` and ``hs`` must be given. For a material without ``stage``,
-    the alias's stage (e.g. "lithium carbonate") or else the first catalogued stage that has
-    trade data is used; the result says which.
+    the alias's stage (e.g. "lithium carbonate") or else the first stage with trade data whose
+    codes no unrelated material shares is used. Raises :class:`NoDataError` when none of the
+    codes has rows in the current trade release.
     """
     if (material is None) == (hs is None):
         raise CritmatError("give either a material or --hs HS6 code, not both or neither")
-    if basis not in ("mass", "value"):
-        raise CritmatError(f"unknown basis '{basis}'", hint="use --basis mass or --basis value")
-    importer_set = resolve_importer(importer)
-    first, last = trade_years(store)
-    check_year(year, first, last, "trade")
     chosen_material: Material | None = None
     chosen_stage: Stage | None = None
     if material is not None:
@@ -206,28 +229,198 @@ def dependency(
             f"({release.citation()})",
             hint="import the full BACI with `critmat data import baci FILE` for all HS6 codes",
         )
-    notes = [
+    notes = tuple(
         f"HS {code} has no rows in the current trade release ({release.citation()})"
         for code in codes
         if code not in present
+    )
+    return CodeSelection(chosen_material, chosen_stage, codes, notes)
+
+
+def _check_basis(basis: str) -> Basis:
+    if basis not in BASES:
+        raise CritmatError(f"unknown basis '{basis}'", hint="use --basis mass or --basis value")
+    return basis  # type: ignore[return-value]
+
+
+def _missing_quantity_note(share: float) -> list[str]:
+    if share < 5e-4:  # below 0.05 % it would read as 0.0 %
+        return []
+    return [
+        f"{share:.1%} of the import value has no quantity in BACI and is left out of the "
+        "mass figures"
     ]
-    summary, shares = dependency_summary(store.con, importer_set, codes, year, basis, eu_members())
+
+
+def dependency(
+    store: Store,
+    *,
+    importer: str,
+    year: int,
+    basis: str = "mass",
+    material: str | None = None,
+    stage: str | None = None,
+    hs: str | None = None,
+) -> DependencyResult:
+    """Where ``importer`` gets a material stage (or one HS6 code) from in ``year``.
+
+    Code selection as in :func:`select_codes`; the result says which stage was used.
+    """
+    checked_basis = _check_basis(basis)
+    importer_set = resolve_importer(importer)
+    first, last = trade_years(store)
+    check_year(year, first, last, "trade")
+    selection = select_codes(store, material=material, stage=stage, hs=hs)
+    summary, shares = dependency_summary(
+        store.con, importer_set, selection.hs_codes, year, checked_basis, eu_members()
+    )
     sources = shares[["origin", "amount", "share", "third_country", "value_kusd", "quantity_t"]]
-    missing = summary["missing_quantity_value_share"] if summary is not None else 0.0
-    if basis == "mass" and missing >= 5e-4:  # below 0.05 % it would print as 0.0 %
-        notes.append(
-            f"{missing:.1%} of the import value has no "
-            "quantity in BACI and is left out of the mass figures"
-        )
+    notes = list(selection.notes)
+    if checked_basis == "mass" and summary is not None:
+        notes += _missing_quantity_note(float(summary["missing_quantity_value_share"] or 0.0))
     return DependencyResult(
         importer=importer_set,
         year=year,
-        basis=basis,
-        material=chosen_material,
-        stage=chosen_stage,
-        hs_codes=codes,
+        basis=checked_basis,
+        material=selection.material,
+        stage=selection.stage,
+        hs_codes=selection.hs_codes,
         summary=None if summary is None else _as_dict(summary),
         sources=sources.reset_index(drop=True),
         provenance=provenance_for(store.con, ["trade"], [year]),
         notes=notes,
+    )
+
+
+@dataclass(frozen=True)
+class SeriesResult:
+    """A yearly table for one importer and one code selection, with its provenance.
+
+    ``rows`` columns depend on the query (see the function that built it).
+    """
+
+    importer: ImporterSet
+    selection: CodeSelection
+    rows: pd.DataFrame
+    provenance: list[Provenance]
+    notes: list[str] = field(default_factory=list)
+
+
+def _year_range(store: Store, first: int | None, last: int | None) -> list[int]:
+    lo, hi = trade_years(store)
+    start, end = first if first is not None else lo, last if last is not None else hi
+    check_year(start, lo, hi, "trade")
+    check_year(end, lo, hi, "trade")
+    if start > end:
+        raise CritmatError(f"--from {start} is after --to {end}")
+    return list(range(start, end + 1))
+
+
+def dependency_series(
+    store: Store,
+    *,
+    importer: str,
+    basis: str = "mass",
+    material: str | None = None,
+    stage: str | None = None,
+    hs: str | None = None,
+    first: int | None = None,
+    last: int | None = None,
+) -> SeriesResult:
+    """Concentration of ``importer``'s imports year by year (default: every year with data).
+
+    ``rows`` columns: ``year, total, suppliers, top_supplier, top_share, hhi,
+    top_third_country, top_third_share, exceeds_65, missing_quantity_value_share``.
+    """
+    checked_basis = _check_basis(basis)
+    importer_set = resolve_importer(importer)
+    years = _year_range(store, first, last)
+    selection = select_codes(store, material=material, stage=stage, hs=hs)
+    eu = eu_members()
+    sources = import_sources(store.con, [importer_set], {"selection": selection.hs_codes}, years)
+    rows = import_concentration(
+        sources, checked_basis, eu, {importer_set.name: importer_set.inside_eu}
+    )
+    rows = rows.drop(columns=["code_group", "importer", "basis"])
+    return SeriesResult(
+        importer=importer_set,
+        selection=selection,
+        rows=rows,
+        provenance=provenance_for(store.con, ["trade"], rows["year"].tolist()),
+        notes=list(selection.notes),
+    )
+
+
+def reliance(
+    store: Store,
+    *,
+    importer: str,
+    material: str,
+    first: int | None = None,
+    last: int | None = None,
+) -> SeriesResult:
+    """Apparent consumption and import reliance of ``importer`` for ``material``, by year.
+
+    One block of rows per WMD series that has matching trade codes
+    (:func:`critmat.indicators.consumption.consumption_pairs`). ``rows`` columns: ``stage,
+    commodity, year, production, production_unit, imports_t, exports_t, apparent_consumption,
+    import_reliance, ir_out_of_range, estimated`` (always True: content vs gross weight).
+    """
+    importer_set = resolve_importer(importer)
+    resolved = load_catalogue().resolve(material).material
+    if not consumption_pairs(resolved):
+        raise NoDataError(
+            f"no World Mining Data series of {resolved.name} has matching trade codes, so "
+            "apparent consumption cannot be computed",
+            hint=f"`critmat material {resolved.id}` shows its stages and codes",
+        )
+    years = _year_range(store, first, last)
+    frame = apparent_consumption_many(store.con, [importer_set], [resolved], years)
+    rows = frame.drop(columns=["material", "importer"]) if len(frame) else frame
+    stage_codes = tuple(
+        code for _commodity, stage in consumption_pairs(resolved) for code in stage.hs_codes
+    )
+    selection = CodeSelection(resolved, None, stage_codes, ())
+    used = rows["year"].tolist() if len(rows) else []
+    return SeriesResult(
+        importer=importer_set,
+        selection=selection,
+        rows=rows,
+        provenance=provenance_for(store.con, ["production", "trade"], used),
+        notes=[
+            "estimated: World Mining Data counts metal or oxide content, BACI the gross weight "
+            "of the traded product"
+        ],
+    )
+
+
+def unit_value_table(
+    store: Store,
+    *,
+    importer: str,
+    year: int,
+    material: str | None = None,
+    stage: str | None = None,
+    hs: str | None = None,
+) -> SeriesResult:
+    """Unit values (USD/t) of ``importer``'s imports by origin in ``year``, outliers flagged.
+
+    ``rows`` columns: ``hs6, origin, value_kusd, quantity_t, usd_per_t, robust_z, outlier``,
+    by code, then by unit value.
+    """
+    importer_set = resolve_importer(importer)
+    first, last = trade_years(store)
+    check_year(year, first, last, "trade")
+    selection = select_codes(store, material=material, stage=stage, hs=hs)
+    flows = import_flows(store.con, [importer_set], selection.hs_codes, [year])
+    table = unit_values(flows)
+    rows = table.drop(columns=["importer", "year"]).sort_values(
+        ["hs6", "usd_per_t"], ascending=[True, False], ignore_index=True
+    )
+    return SeriesResult(
+        importer=importer_set,
+        selection=selection,
+        rows=rows,
+        provenance=provenance_for(store.con, ["trade"], [year]),
+        notes=list(selection.notes),
     )
