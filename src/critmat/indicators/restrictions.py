@@ -19,6 +19,18 @@ import pandas as pd
 
 from critmat.indicators.imports import Basis, ImporterSet, group_flows, import_shares
 
+EXPOSURE_COLUMNS = (
+    "restriction_id",
+    "importer",
+    "year",
+    "country",
+    "amount",
+    "total",
+    "share",
+    "after_effective",
+    "targeted",
+)
+
 
 class RestrictionLike(Protocol):
     """What exposure needs to know of a restriction (see :mod:`critmat.reference.restrictions`)."""
@@ -55,19 +67,7 @@ def exposure_series(
     """
     with_codes = [r for r in restrictions if r.hs_codes]
     if not with_codes:
-        return pd.DataFrame(
-            columns=[
-                "restriction_id",
-                "importer",
-                "year",
-                "country",
-                "amount",
-                "total",
-                "share",
-                "after_effective",
-                "targeted",
-            ]
-        )
+        return pd.DataFrame(columns=list(EXPOSURE_COLUMNS))
     eu = list(eu_members)
     sources = group_flows(flows, {r.id: r.hs_codes for r in with_codes})
     shares = import_shares(sources, basis, eu, {s.name: s.inside_eu for s in importers})
@@ -93,19 +93,9 @@ def exposure_series(
         for g, i in zip(frame["code_group"], frame["importer"], strict=True)
     ]
     frame = frame.rename(columns={"code_group": "restriction_id"})
-    result: pd.DataFrame = frame[
-        [
-            "restriction_id",
-            "importer",
-            "year",
-            "country",
-            "amount",
-            "total",
-            "share",
-            "after_effective",
-            "targeted",
-        ]
-    ].sort_values(["restriction_id", "importer", "year"], ignore_index=True)
+    result: pd.DataFrame = frame[list(EXPOSURE_COLUMNS)].sort_values(
+        ["restriction_id", "importer", "year"], ignore_index=True
+    )
     return result
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 import pycountry
 
 from critmat.errors import InputFileError
-from critmat.sources.base import CANONICAL_COLUMNS, Dataset
+from critmat.sources.base import CANONICAL_COLUMNS, COUNTRY_COLUMNS, KEY_COLUMNS, Dataset
 
 YEAR_MIN = 1900
 YEAR_MAX = 2100
@@ -44,16 +44,6 @@ KNOWN_ALPHA3 = _known_alpha3()
 
 _DTYPES = {"VARCHAR": "str", "INTEGER": "int64", "DOUBLE": "float64", "BOOLEAN": "bool"}
 
-KEY_COLUMNS: dict[Dataset, tuple[str, ...]] = {
-    "production": ("commodity", "country", "year"),
-    "trade": ("year", "exporter", "importer", "hs6"),
-    "governance": ("country", "year", "indicator"),
-}
-_COUNTRY_COLUMNS: dict[Dataset, tuple[str, ...]] = {
-    "production": ("country",),
-    "trade": ("exporter", "importer"),
-    "governance": ("country",),
-}
 _NON_NEGATIVE: dict[Dataset, tuple[str, ...]] = {
     "production": ("quantity",),
     "trade": ("value_kusd", "quantity_t"),
@@ -165,7 +155,7 @@ def finalize(
     year_mask = (~years.between(YEAR_MIN, YEAR_MAX)).to_numpy()
     if year_mask.any():
         fail(year_mask, "year", f"year {{!r}} outside {YEAR_MIN}..{YEAR_MAX}")
-    for column in _COUNTRY_COLUMNS[dataset]:
+    for column in COUNTRY_COLUMNS[dataset]:
         unknown = (~frame[column].isin(KNOWN_ALPHA3)).to_numpy()
         if unknown.any():
             fail(unknown, column, "unknown country code {!r}")

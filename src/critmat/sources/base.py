@@ -59,6 +59,19 @@ CANONICAL_COLUMNS: dict[str, dict[str, str]] = {
     },
 }
 
+#: Columns that identify a row; no two rows of a release may share them.
+KEY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "production": ("commodity", "country", "year"),
+    "trade": ("year", "exporter", "importer", "hs6"),
+    "governance": ("country", "year", "indicator"),
+}
+#: Columns holding ISO3 country codes.
+COUNTRY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "production": ("country",),
+    "trade": ("exporter", "importer"),
+    "governance": ("country",),
+}
+
 
 @dataclass
 class CanonicalBatch:

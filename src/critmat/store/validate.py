@@ -10,18 +10,12 @@ import duckdb
 import pandas as pd
 
 from critmat.errors import CritmatError
-from critmat.sources.base import CANONICAL_COLUMNS, CanonicalBatch
-
-_KEYS: dict[str, tuple[str, ...]] = {
-    "production": ("commodity", "country", "year"),
-    "trade": ("year", "exporter", "importer", "hs6"),
-    "governance": ("country", "year", "indicator"),
-}
-_COUNTRY_COLUMNS: dict[str, tuple[str, ...]] = {
-    "production": ("country",),
-    "trade": ("exporter", "importer"),
-    "governance": ("country",),
-}
+from critmat.sources.base import (
+    CANONICAL_COLUMNS,
+    COUNTRY_COLUMNS,
+    KEY_COLUMNS,
+    CanonicalBatch,
+)
 
 
 class BatchError(CritmatError):
@@ -42,10 +36,10 @@ def validate_batch(batch: CanonicalBatch) -> pd.DataFrame:
     table = batch.table.loc[:, list(spec)].copy()
     for column, kind in spec.items():
         table[column] = _coerce(table[column], kind, where, column)
-    for column in _KEYS[batch.dataset]:
+    for column in KEY_COLUMNS[batch.dataset]:
         if table[column].isna().any():
             raise BatchError(f"{where}: empty values in key column '{column}'")
-    for column in _COUNTRY_COLUMNS[batch.dataset]:
+    for column in COUNTRY_COLUMNS[batch.dataset]:
         bad = ~table[column].str.fullmatch(r"[A-Z][A-Z0-9]{2}")
         if bad.any():
             raise BatchError(
@@ -60,7 +54,7 @@ def validate_batch(batch: CanonicalBatch) -> pd.DataFrame:
             )
     if not table["year"].between(1900, 2100).all():
         raise BatchError(f"{where}: years outside 1900..2100")
-    _check_unique(table, _KEYS[batch.dataset], where)
+    _check_unique(table, KEY_COLUMNS[batch.dataset], where)
     return table
 
 
