@@ -123,14 +123,15 @@ def _table(
 
     The caption (totals, source, notes) goes below the table at full width.
     """
-    table = Table(title=title)
+    table = Table()
     for _key, header, kind in columns:
         table.add_column(header, justify="left" if kind == "text" else "right")
     for row in rows:
         table.add_row(*(_fmt_number(row.get(key), kind) for key, _h, kind in columns))
+    heading = Text(title, style="bold")
     if not caption:
-        return Group(table)
-    return Group(table, Text(caption, style="dim"))
+        return Group(heading, table)
+    return Group(heading, table, Text(caption, style="dim"))
 
 
 def _fail(exc: CritmatError) -> NoReturn:
