@@ -16,16 +16,34 @@ def _default_data_dir() -> Path:
     return base / "critmat"
 
 
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Where critmat keeps its files.
+    """Where critmat keeps its files and how the service behaves.
 
-    ``data_dir`` holds the analytics store (``critmat.duckdb``), the report output and
-    ``downloads/`` (the files fetched by ``critmat data pull``, kept so a re-import works offline).
+    ``data_dir`` holds the analytics store (``critmat.duckdb``), the platform database
+    (``platform.sqlite`` unless ``database_url`` names another), reports and ``downloads/``
+    (the files fetched by ``critmat data pull``, kept so a re-import works offline).
+    Durations are in seconds.
     """
 
     data_dir: Path
     database_url: str | None = None
+    session_idle_seconds: int = 2 * 3600
+    session_max_seconds: int = 12 * 3600
+    login_max_failures: int = 5
+    login_window_seconds: int = 15 * 60
+    max_body_bytes: int = 1_000_000
+    secure_cookies: bool = False
 
     @property
     def store_path(self) -> Path:
@@ -39,13 +57,34 @@ class Settings:
     def reports_dir(self) -> Path:
         return self.data_dir / "reports"
 
+    @property
+    def platform_url(self) -> str:
+        """SQLAlchemy URL of the platform database (SQLite file in the data dir by default)."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'platform.sqlite'}"
+
 
 def get_settings() -> Settings:
     """Read the settings from the environment.
 
     ``CRITMAT_DATA_DIR`` (default ``$XDG_DATA_HOME/critmat`` or ``~/.local/share/critmat``);
-    ``CRITMAT_DATABASE_URL`` (platform database; unused until the service exists).
+    ``CRITMAT_DATABASE_URL`` (platform database, e.g.
+    ``postgresql+psycopg://user@host/db``; default: SQLite in the data dir);
+    ``CRITMAT_SESSION_IDLE_SECONDS`` / ``CRITMAT_SESSION_MAX_SECONDS`` (session expiry);
+    ``CRITMAT_LOGIN_MAX_FAILURES`` within ``CRITMAT_LOGIN_WINDOW_SECONDS`` (login rate limit);
+    ``CRITMAT_MAX_BODY_BYTES`` (largest request body accepted);
+    ``CRITMAT_SECURE_COOKIES=1`` behind HTTPS.
     """
     raw = os.environ.get("CRITMAT_DATA_DIR")
     data_dir = Path(raw).expanduser() if raw else _default_data_dir()
-    return Settings(data_dir=data_dir, database_url=os.environ.get("CRITMAT_DATABASE_URL"))
+    return Settings(
+        data_dir=data_dir,
+        database_url=os.environ.get("CRITMAT_DATABASE_URL") or None,
+        session_idle_seconds=_int_env("CRITMAT_SESSION_IDLE_SECONDS", 2 * 3600),
+        session_max_seconds=_int_env("CRITMAT_SESSION_MAX_SECONDS", 12 * 3600),
+        login_max_failures=_int_env("CRITMAT_LOGIN_MAX_FAILURES", 5),
+        login_window_seconds=_int_env("CRITMAT_LOGIN_WINDOW_SECONDS", 15 * 60),
+        max_body_bytes=_int_env("CRITMAT_MAX_BODY_BYTES", 1_000_000),
+        secure_cookies=os.environ.get("CRITMAT_SECURE_COOKIES", "") in {"1", "true", "yes"},
+    )

@@ -131,9 +131,18 @@ def _release_from_row(row: tuple[object, ...]) -> Release:
 class Store:
     """An open analytics store. Use :func:`open_store`; close it (or use ``with``) when done."""
 
-    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        read_only: bool = False,
+        connection: duckdb.DuckDBPyConnection | None = None,
+    ) -> None:
         self.path = path
         self.read_only = read_only
+        if connection is not None:  # a cursor of a connection someone else owns (the service)
+            self.con = connection
+            return
         if read_only and not path.exists():
             raise StoreError(
                 f"no analytics store at {path}",

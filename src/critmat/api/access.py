@@ -1,0 +1,42 @@
+"""Access rules: who may call a route. Every route declares one with :func:`allow`.
+
+The rule object is attached to the dependency, so tests (and ``critmat routes``) can read the
+rule of every route from the app's own route table; a route without a rule fails the
+authorization-matrix test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from critmat.platform.models import Role
+
+ALL_ROLES: frozenset[Role] = frozenset(Role)
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    """``public``: no login needed. Otherwise the user must be logged in and hold one of
+    ``roles``. ``own_org_param`` names a path parameter holding an organisation id that must
+    be the user's own (admins see every organisation)."""
+
+    name: str
+    public: bool = False
+    roles: frozenset[Role] = ALL_ROLES
+    own_org_param: str | None = None
+
+    def admits(self, role: Role | None, own_org: bool) -> bool:
+        """Whether a user with ``role`` (None: anonymous) passes, for own or another org."""
+        if self.public:
+            return True
+        if role is None or role not in self.roles:
+            return False
+        return self.own_org_param is None or own_org or role is Role.admin
+
+
+PUBLIC = AccessRule("public", public=True)
+#: Public statistics: every logged-in user, whatever the role.
+LOGGED_IN = AccessRule("logged-in")
+ADMIN = AccessRule("admin", roles=frozenset({Role.admin}))
+#: Data an organisation owns: its own members and admins.
+OWN_ORG = AccessRule("own-organisation", own_org_param="org_id")

@@ -1,0 +1,76 @@
+"""The FastAPI application: JSON API under ``/api/v1`` and the web UI, in one process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+from critmat import __version__
+from critmat.api import errors
+from critmat.api.access import PUBLIC
+from critmat.api.deps import require
+from critmat.api.middleware import BodyLimit, SecurityHeaders
+from critmat.api.storehub import StoreHub
+from critmat.config import Settings, get_settings
+from critmat.platform.db import ensure_current
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for ``settings`` (default: from the environment).
+
+    The platform database must be at the newest schema (``critmat db upgrade``); the
+    analytics store is opened on first use.
+    """
+    chosen = settings or get_settings()
+    hub = StoreHub(chosen.store_path)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        ensure_current(chosen.platform_url)
+        yield
+        hub.close()
+
+    app = FastAPI(
+        title="critmat",
+        version=__version__,
+        description="Critical raw material supply security: public statistics, dependency "
+        "indicators and the platform's accounts. Every figure carries its provenance.",
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.settings = chosen
+    app.state.store_hub = hub
+    errors.install(app)
+
+    @app.get("/api/v1/health", response_model=Health, tags=["meta"], dependencies=[require(PUBLIC)])
+    def health() -> Health:
+        """Liveness check."""
+        return Health(status="ok", version=__version__)
+
+    from critmat.api.routes import admin, auth
+
+    app.include_router(auth.router)
+    app.include_router(admin.router)
+    _include_optional(app)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, max_bytes=chosen.max_body_bytes)
+    return app
+
+
+def _include_optional(app: FastAPI) -> None:
+    """Routers of the statistics API and the web UI."""
+    from critmat.api.routes import stats
+    from critmat.web import pages
+
+    app.include_router(stats.router)
+    pages.install(app)

@@ -1,0 +1,143 @@
+"""Administration: users, organisations, the audit log (admins only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from critmat.api.deps import AdminCaller, DbDep, OwnOrgCaller, client_ip
+from critmat.api.routes.auth import UserOut, user_out
+from critmat.platform import accounts, audit
+from critmat.platform.models import AuditEntry, Organisation, Role
+
+router = APIRouter(prefix="/api/v1", tags=["admin"])
+
+
+class OrgIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    kind: str = Field(default="other", max_length=40)
+    country: str | None = Field(default=None, min_length=3, max_length=3)
+
+
+class OrgOut(BaseModel):
+    id: int
+    name: str
+    kind: str
+    country: str | None
+    created_at: datetime
+
+
+class OrgDetailOut(OrgOut):
+    members: list[UserOut]
+
+
+class UserIn(BaseModel):
+    email: str = Field(min_length=3, max_length=254)
+    password: str = Field(min_length=10, max_length=1024)
+    role: Role
+    organisation_id: int
+    name: str = Field(default="", max_length=200)
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    ip: str | None
+    organisation_id: int | None
+    details: dict[str, Any]
+
+
+def org_out(org: Organisation) -> OrgOut:
+    return OrgOut(
+        id=org.id, name=org.name, kind=org.kind, country=org.country, created_at=org.created_at
+    )
+
+
+def audit_out(entry: AuditEntry) -> AuditOut:
+    return AuditOut(
+        id=entry.id,
+        at=entry.at,
+        actor=entry.actor,
+        action=entry.action,
+        target=entry.target,
+        ip=entry.ip,
+        organisation_id=entry.organisation_id,
+        details=dict(entry.details or {}),
+    )
+
+
+@router.get("/admin/users", response_model=list[UserOut])
+def list_users(db: DbDep, _p: AdminCaller) -> list[UserOut]:
+    """Every user of the platform."""
+    return [user_out(u) for u in accounts.list_users(db)]
+
+
+@router.post("/admin/users", response_model=UserOut, status_code=201)
+def create_user(body: UserIn, request: Request, db: DbDep, principal: AdminCaller) -> UserOut:
+    """Create a user in an organisation with a role."""
+    org = accounts.get_org(db, body.organisation_id)
+    user = accounts.create_user(
+        db,
+        body.email,
+        body.password,
+        role=body.role,
+        organisation=org,
+        name=body.name,
+        actor=principal.actor,
+        ip=client_ip(request),
+    )
+    return user_out(user)
+
+
+@router.post("/admin/users/{user_id}/disable", response_model=UserOut)
+def disable_user(user_id: int, request: Request, db: DbDep, principal: AdminCaller) -> UserOut:
+    """Disable a user: ends their sessions and revokes their API tokens."""
+    user = accounts.get_user(db, user_id)
+    accounts.set_disabled(db, user, True, actor=principal.actor, ip=client_ip(request))
+    return user_out(user)
+
+
+@router.get("/admin/orgs", response_model=list[OrgOut])
+def list_orgs(db: DbDep, _p: AdminCaller) -> list[OrgOut]:
+    """Every organisation."""
+    return [org_out(o) for o in accounts.list_orgs(db)]
+
+
+@router.post("/admin/orgs", response_model=OrgOut, status_code=201)
+def create_org(body: OrgIn, db: DbDep, principal: AdminCaller) -> OrgOut:
+    """Create an organisation."""
+    org = accounts.create_org(
+        db, body.name, kind=body.kind, country=body.country, actor=principal.actor
+    )
+    return org_out(org)
+
+
+@router.get("/admin/audit", response_model=list[AuditOut])
+def audit_log(
+    db: DbDep, _p: AdminCaller, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[AuditOut]:
+    """The newest audit entries: who wrote what, when and from where."""
+    return [audit_out(e) for e in audit.entries(db, limit)]
+
+
+@router.get("/orgs/{org_id}", response_model=OrgDetailOut)
+def organisation(org_id: int, db: DbDep, _p: OwnOrgCaller) -> OrgDetailOut:
+    """Your organisation and its members (admins: any organisation)."""
+    org = accounts.get_org(db, org_id)
+    members = [user_out(u) for u in accounts.list_users(db, org.id)]
+    return OrgDetailOut(**org_out(org).model_dump(), members=members)
+
+
+@router.get("/orgs/{org_id}/audit", response_model=list[AuditOut])
+def organisation_audit(
+    org_id: int, db: DbDep, _p: OwnOrgCaller, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[AuditOut]:
+    """The audit entries of your organisation."""
+    accounts.get_org(db, org_id)
+    return [audit_out(e) for e in audit.entries(db, limit, organisation_id=org_id)]

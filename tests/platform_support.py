@@ -1,0 +1,71 @@
+"""A platform database seeded with one user per role in two organisations, for API and web
+tests. Real components: the migrations run, users are created through the accounts layer."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from critmat.config import Settings
+from critmat.platform import accounts
+from critmat.platform.db import transaction, upgrade
+from critmat.platform.models import Role
+
+PASSWORD = "correct horse battery staple"
+POSTGRES_ADMIN_URL = os.environ.get(
+    "CRITMAT_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/postgres"
+)
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """Users by key ``"<role>@<org>"`` (orgs ``a`` and ``b``) and organisation ids."""
+
+    settings: Settings
+    users: dict[str, str]  # key -> e-mail
+    orgs: dict[str, int]  # "a"/"b" -> id
+
+
+def seed_platform(data_dir: Path, database_url: str | None = None) -> Seeded:
+    """Migrate the platform database and create orgs a and b with one user per role each.
+
+    ``data_dir`` must hold (or link to) the analytics store for statistics routes.
+    """
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+    upgrade(settings.platform_url)
+    users: dict[str, str] = {}
+    orgs: dict[str, int] = {}
+    with transaction(settings.platform_url) as db:
+        for key in ("a", "b"):
+            org = accounts.create_org(db, f"Organisation {key.upper()}", actor="test")
+            orgs[key] = org.id
+            for role in Role:
+                email = f"{role.value}.{key}@example.org"
+                accounts.create_user(db, email, PASSWORD, role=role, organisation=org, actor="test")
+                users[f"{role.value}@{key}"] = email
+    return Seeded(settings, users, orgs)
+
+
+def postgres_database(name: str) -> str:
+    """Create a fresh PostgreSQL database ``name`` and return its SQLAlchemy URL.
+
+    Skips when the server is unreachable — except with ``CI=true``, where it fails.
+    """
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        message = f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc.orig}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    finally:
+        engine.dispose()
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
