@@ -107,6 +107,7 @@ def current_principal(request: Request, db: DbDep, settings: SettingsDep) -> Pri
         session = accounts.session_for(db, settings, cookie)
         if session is not None:
             return _principal_from(session.user, "session", session.csrf_token, session.id)
+        db.commit()  # an expired session was removed; keep that even if the request fails
     return None
 
 

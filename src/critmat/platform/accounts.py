@@ -53,7 +53,13 @@ def parse_role(text: str) -> Role:
 
 # -- organisations ---------------------------------------------------------------------------
 def create_org(
-    db: DbSession, name: str, *, kind: str = "other", country: str | None = None, actor: str
+    db: DbSession,
+    name: str,
+    *,
+    kind: str = "other",
+    country: str | None = None,
+    actor: str,
+    ip: str | None = None,
 ) -> Organisation:
     clean = name.strip()
     if not clean:
@@ -68,6 +74,7 @@ def create_org(
         actor=actor,
         action="org.create",
         target=f"org:{org.id}",
+        ip=ip,
         organisation_id=org.id,
         details={"name": clean, "kind": kind},
     )

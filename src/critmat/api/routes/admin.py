@@ -110,10 +110,15 @@ def list_orgs(db: DbDep, _p: AdminCaller) -> list[OrgOut]:
 
 
 @router.post("/admin/orgs", response_model=OrgOut, status_code=201)
-def create_org(body: OrgIn, db: DbDep, principal: AdminCaller) -> OrgOut:
+def create_org(body: OrgIn, request: Request, db: DbDep, principal: AdminCaller) -> OrgOut:
     """Create an organisation."""
     org = accounts.create_org(
-        db, body.name, kind=body.kind, country=body.country, actor=principal.actor
+        db,
+        body.name,
+        kind=body.kind,
+        country=body.country,
+        actor=principal.actor,
+        ip=client_ip(request),
     )
     return org_out(org)
 

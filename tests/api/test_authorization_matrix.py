@@ -1,0 +1,151 @@
+"""The authorization matrix, built from the app's own route table.
+
+Every route must declare an access rule (see ``critmat.api.access``); a route without one fails
+here. Each route is then called by an anonymous client and by every role, for its own and for
+another organisation, and the answer must match the rule: refused (401/403, or a redirect to the
+login page for web pages) exactly when the rule does not admit the caller.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+from starlette.routing import Mount, Route
+
+from critmat.api.access import AccessRule
+from critmat.api.app import create_app
+from critmat.platform import accounts
+from critmat.platform.db import transaction
+from critmat.platform.models import Role
+from tests.platform_support import Seeded, seed_platform
+
+#: Starlette routes (not APIRoutes) that are public by design.
+PUBLIC_INFRASTRUCTURE = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/oauth2-redirect"}
+
+SAMPLE_VALUES = {
+    "material": "cobalt",
+    "material_id": "cobalt",
+    "country": "COD",
+    "iso3": "COD",
+    "token_id": "999999",
+    "year": "2023",
+}
+
+
+def effective_routes(app: Any) -> list[tuple[str, set[str], Any]]:
+    """(path, methods, route) of every route the app serves, included routers expanded."""
+    return [
+        (str(ctx.path), set(ctx.methods or ()), ctx.original_route)
+        for ctx in iter_route_contexts(app.routes)
+    ]
+
+
+def rule_of(route: APIRoute) -> list[AccessRule]:
+    found: list[AccessRule] = []
+
+    def walk(dependant: Any) -> None:
+        for dep in dependant.dependencies:
+            rule = getattr(dep.call, "access_rule", None)
+            if rule is not None:
+                found.append(rule)
+            walk(dep)
+
+    walk(route.dependant)
+    return found
+
+
+@pytest.fixture(scope="module")
+def matrix_setup(
+    tmp_path_factory: pytest.TempPathFactory, real_data_dir: Path
+) -> Iterator[tuple[TestClient, Seeded, dict[str, str]]]:
+    data_dir = tmp_path_factory.mktemp("matrix")
+    (data_dir / "critmat.duckdb").symlink_to(real_data_dir / "critmat.duckdb")
+    seeded = seed_platform(data_dir)
+    tokens: dict[str, str] = {}
+    with transaction(seeded.settings.platform_url) as db:
+        # the target of user routes (e.g. disable), never one of the callers
+        org_b = accounts.get_org(db, seeded.orgs["b"])
+        victim = accounts.create_user(
+            db,
+            "victim@example.org",
+            "a long password 123",
+            role=Role.analyst,
+            organisation=org_b,
+            actor="test",
+        )
+        SAMPLE_VALUES["user_id"] = str(victim.id)
+        for key, email in seeded.users.items():
+            user = accounts.get_user(db, email)
+            tokens[key] = accounts.create_api_token(db, user, "matrix")[1]
+    with TestClient(create_app(seeded.settings), follow_redirects=False) as client:
+        yield client, seeded, tokens
+
+
+def test_every_route_declares_exactly_one_access_rule(matrix_setup):
+    client, _seeded, _tokens = matrix_setup
+    problems = []
+    routes = effective_routes(client.app)
+    for path, methods, route in routes:
+        if isinstance(route, APIRoute):
+            rules = rule_of(route)
+            if len(rules) != 1:
+                problems.append(f"{sorted(methods)} {path}: {len(rules)} rules")
+        elif isinstance(route, Route) and path not in PUBLIC_INFRASTRUCTURE:
+            problems.append(f"{path}: plain route without an access rule")
+        elif not isinstance(route, Route | Mount):
+            problems.append(f"{route!r}: unknown kind of route")
+    assert len(routes) > 10
+    assert not problems, "\n".join(problems)
+
+
+def _url(path: str, seeded: Seeded, org: str) -> str:
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1).split(":")[0]
+        if name == "org_id":
+            return str(seeded.orgs[org])
+        return SAMPLE_VALUES.get(name, "1")
+
+    return re.sub(r"\{([^}]+)\}", value, path)
+
+
+def _cases() -> list[tuple[str | None, str]]:
+    return [(None, "a")] + [(role.value, org) for role in Role for org in ("a", "b")]
+
+
+def test_every_route_admits_exactly_whom_its_rule_admits(matrix_setup):
+    client, seeded, tokens = matrix_setup
+    failures = []
+    checked = 0
+    for path, methods, route in effective_routes(client.app):
+        if not isinstance(route, APIRoute):
+            continue
+        [rule] = rule_of(route)
+        is_page = not path.startswith("/api/")
+        for method in sorted(methods - {"HEAD"}):
+            for role, org in _cases():
+                # callers are always users of org "a"; the URL names org "a" (own) or "b"
+                url = _url(path, seeded, org)
+                headers = {"Authorization": f"Bearer {tokens[f'{role}@a']}"} if role else {}
+                body = {} if method in {"POST", "PUT", "PATCH"} else None
+                response = client.request(method, url, headers=headers, json=body)
+                checked += 1
+                admitted = rule.admits(Role(role) if role else None, own_org=(org == "a"))
+                refused = response.status_code in (401, 403) or (
+                    is_page
+                    and response.status_code in (302, 303)
+                    and "/login" in response.headers.get("location", "")
+                )
+                if admitted == refused or response.status_code >= 500:
+                    failures.append(
+                        f"{method} {url} as {role or 'anonymous'} (org a, url org {org}): "
+                        f"{response.status_code}, rule {rule.name} "
+                        f"{'admits' if admitted else 'refuses'}"
+                    )
+    assert checked > 0
+    assert not failures, "\n".join(failures[:40])
