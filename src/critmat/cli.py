@@ -5,29 +5,38 @@ Exit codes: 0 success, 2 bad input or missing data (message on stderr, no traceb
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import math
-import shutil
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
-import pandas as pd
 import typer
-from rich.console import Console, Group
 from rich.progress import Progress
-from rich.table import Table
-from rich.text import Text
 
 from critmat import __version__
+from critmat.cli_output import (
+    BasisOption,
+    Format,
+    FormatOpt,
+    emit_rows,
+    err,
+    fail,
+    fmt_number,
+    iso,
+    out,
+    plain,
+    print_csv,
+    print_json,
+    records,
+    status,
+    store_readonly,
+    table,
+    user_errors,
+)
 from critmat.config import get_settings
 from critmat.errors import CritmatError
-from critmat.store import Store, open_store
+from critmat.store import open_store
 
 app = typer.Typer(
     help="critmat — critical raw material supply security: data, dependency indicators, reports.",
@@ -37,124 +46,6 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="Pull, import and inspect the datasets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
-
-# Tables are for reading: when stdout is not a terminal, print at a width a pager or a log
-# shows well rather than Rich's 80-column default.
-_WIDTH = shutil.get_terminal_size(fallback=(140, 40)).columns
-out = Console(width=max(_WIDTH, 100))
-err = Console(stderr=True, width=max(_WIDTH, 100), soft_wrap=True)
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
-class BasisOption(StrEnum):
-    mass = "mass"
-    value = "value"
-
-
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
-
-
-# -- presentation helpers -------------------------------------------------------------------------
-def _plain(value: Any) -> Any:
-    """Make numpy/pandas scalars JSON-friendly; NaN becomes null."""
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return value
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{str(k): _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
-
-
-def _print_json(payload: Any) -> None:
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=_plain) + "\n")
-
-
-def _print_csv(rows: Sequence[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
-    sys.stdout.write(buffer.getvalue())
-
-
-def _fmt_number(value: Any, kind: str = "") -> str:
-    value = _plain(value)
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if kind == "text":
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return str(value)
-    if kind == "share" and isinstance(value, int | float):
-        return f"{value:.1%}"
-    if kind == "hhi" and isinstance(value, int | float):
-        return f"{value:.3f}"
-    if isinstance(value, float):
-        if value == 0 or abs(value) >= 100:
-            return f"{value:,.0f}"
-        return f"{value:,.1f}" if abs(value) >= 1 else f"{value:.2g}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
-
-
-def _table(
-    title: str,
-    columns: Sequence[tuple[str, str, str]],
-    rows: Sequence[dict[str, Any]],
-    caption: str | None = None,
-) -> Group:
-    """A Rich table; ``columns`` are (key, header, kind) with kind '', 'text', 'share' or 'hhi'.
-
-    The caption (totals, source, notes) goes below the table at full width.
-    """
-    table = Table()
-    for _key, header, kind in columns:
-        table.add_column(header, justify="left" if kind == "text" else "right")
-    for row in rows:
-        table.add_row(*(_fmt_number(row.get(key), kind) for key, _h, kind in columns))
-    heading = Text(title, style="bold")
-    if not caption:
-        return Group(heading, table)
-    return Group(heading, table, Text(caption, style="dim"))
-
-
-def _fail(exc: CritmatError) -> NoReturn:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False)
-    if exc.hint:
-        err.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
-    raise typer.Exit(2)
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    try:
-        yield
-    except CritmatError as exc:
-        _fail(exc)
-
-
-def _status(message: str) -> None:
-    err.print(f"[dim]·[/] {message}", highlight=False)
-
-
-def _store_readonly() -> Store:
-    return open_store(get_settings().store_path, read_only=True)
 
 
 # -- catalogue ------------------------------------------------------------------
@@ -186,7 +77,7 @@ def materials(
         }
         for m in chosen
     ]
-    _emit_rows(
+    emit_rows(
         rows,
         fmt,
         "Materials",
@@ -211,7 +102,7 @@ def material(
     """Show one material: CRMA status, stages and their HS codes, sources."""
     from critmat.reference.materials import load_catalogue
 
-    with _user_errors():
+    with user_errors():
         resolved = load_catalogue().resolve(name)
     m = resolved.material
     payload: dict[str, Any] = {
@@ -241,10 +132,10 @@ def material(
         "sources": list(m.sources),
     }
     if fmt is Format.json:
-        _print_json(payload)
+        print_json(payload)
         return
     if fmt is Format.csv:
-        _print_csv(
+        print_csv(
             [
                 {"material": m.id, "stage": s["name"], "hs6": code}
                 for s in payload["stages"]
@@ -266,9 +157,9 @@ def material(
         f"  World Mining Data: {m.wmd_commodity or '—'}"
         + (f" ({m.production_basis})" if m.production_basis else "")
     )
-    out.print(f"  EoL-RIR: {_fmt_number(m.eol_rir, 'share')}")
+    out.print(f"  EoL-RIR: {fmt_number(m.eol_rir, 'share')}")
     out.print(
-        _table(
+        table(
             "Value-chain stages",
             [
                 ("name", "stage", "text"),
@@ -288,21 +179,6 @@ def material(
         out.print(f"  source: {source}")
 
 
-def _emit_rows(
-    rows: list[dict[str, Any]],
-    fmt: Format,
-    title: str,
-    columns: Sequence[tuple[str, str, str]],
-    caption: str | None = None,
-) -> None:
-    if fmt is Format.json:
-        _print_json(rows)
-    elif fmt is Format.csv:
-        _print_csv(rows)
-    else:
-        out.print(_table(title, columns, rows, caption))
-
-
 # -- indicators ------------------------------------------------------------------
 @app.command()
 def production(
@@ -315,7 +191,7 @@ def production(
     """World production by country, largest first, with shares and concentration."""
     from critmat.indicators import lookup
 
-    with _user_errors(), _store_readonly() as store:
+    with user_errors(), store_readonly() as store:
         result = lookup.production(store, material_name, year)
     citation = "; ".join(p.citation() for p in result.provenance)
     rows = [
@@ -327,20 +203,20 @@ def production(
             "estimated": bool(r["estimated"]),
             "source": citation,
         }
-        for r in _records(result.rows)
+        for r in records(result.rows)
     ]
     if fmt is not Format.table:
-        _emit_rows(rows, fmt, "", [])
+        emit_rows(rows, fmt, "", [])
         return
     s = result.summary
     caption = (
-        f"total {_fmt_number(s.get('total'))} {result.unit}"
-        f" · HHI {_fmt_number(s.get('hhi'), 'hhi')}"
-        f" · top-3 {_fmt_number(s.get('top3_share'), 'share')} · estimated "
-        f"{_fmt_number(s.get('estimated_share'), 'share')} of the total\nsource: {citation}"
+        f"total {fmt_number(s.get('total'))} {result.unit}"
+        f" · HHI {fmt_number(s.get('hhi'), 'hhi')}"
+        f" · top-3 {fmt_number(s.get('top3_share'), 'share')} · estimated "
+        f"{fmt_number(s.get('estimated_share'), 'share')} of the total\nsource: {citation}"
     )
     out.print(
-        _table(
+        table(
             f"World production of {result.material.name} ({result.commodity}), {year}",
             [
                 ("country", "country", "text"),
@@ -375,7 +251,7 @@ def dependency(
     """Where an importer gets a material from: shares by origin, HHI and the CRMA 65% flag."""
     from critmat.indicators import lookup
 
-    with _user_errors(), _store_readonly() as store:
+    with user_errors(), store_readonly() as store:
         result = lookup.dependency(
             store,
             importer=importer,
@@ -396,15 +272,15 @@ def dependency(
         "material": result.material.id if result.material else None,
         "stage": result.stage.name if result.stage else None,
         "hs_codes": list(result.hs_codes),
-        "total": _plain(summary.get("total", 0.0)),
-        "suppliers": _plain(summary.get("suppliers", 0)),
-        "top_supplier": _plain(summary.get("top_supplier")),
-        "top_share": _plain(summary.get("top_share")),
-        "hhi": _plain(summary.get("hhi")),
-        "top_third_country": _plain(summary.get("top_third_country")),
-        "top_third_share": _plain(summary.get("top_third_share")),
+        "total": plain(summary.get("total", 0.0)),
+        "suppliers": plain(summary.get("suppliers", 0)),
+        "top_supplier": plain(summary.get("top_supplier")),
+        "top_share": plain(summary.get("top_share")),
+        "hhi": plain(summary.get("hhi")),
+        "top_third_country": plain(summary.get("top_third_country")),
+        "top_third_share": plain(summary.get("top_third_share")),
         "exceeds_65": bool(summary.get("exceeds_65", False)),
-        "missing_quantity_value_share": _plain(summary.get("missing_quantity_value_share")),
+        "missing_quantity_value_share": plain(summary.get("missing_quantity_value_share")),
         "sources": [
             {
                 "country": r["origin"],
@@ -412,16 +288,16 @@ def dependency(
                 "share": r["share"],
                 "third_country": r["third_country"],
             }
-            for r in _records(result.sources)
+            for r in records(result.sources)
         ],
         "provenance": [p.as_dict() for p in result.provenance],
         "notes": result.notes,
     }
     if fmt is Format.json:
-        _print_json(payload)
+        print_json(payload)
         return
     if fmt is Format.csv:
-        _print_csv(
+        print_csv(
             [
                 {
                     "importer": payload["importer"],
@@ -441,15 +317,15 @@ def dependency(
     )
     flag = "EXCEEDS 65%" if payload["exceeds_65"] else "below 65%"
     caption = (
-        f"HS {', '.join(result.hs_codes)} · total {_fmt_number(payload['total'])} {payload['unit']}"
-        f" · HHI {_fmt_number(payload['hhi'], 'hhi')} · largest third country "
-        f"{payload['top_third_country'] or '–'} {_fmt_number(payload['top_third_share'], 'share')}"
+        f"HS {', '.join(result.hs_codes)} · total {fmt_number(payload['total'])} {payload['unit']}"
+        f" · HHI {fmt_number(payload['hhi'], 'hhi')} · largest third country "
+        f"{payload['top_third_country'] or '–'} {fmt_number(payload['top_third_share'], 'share')}"
         f" ({flag})\nsource: "
         + "; ".join(p.citation() for p in result.provenance)
         + "".join(f"\nnote: {n}" for n in result.notes)
     )
     out.print(
-        _table(
+        table(
             f"Imports of {subject} into {result.importer.name}, {year}, by {result.basis}",
             [
                 ("country", "origin", "text"),
@@ -479,9 +355,9 @@ def _emit_series(
     result: Any, fmt: Format, title: str, columns: Sequence[tuple[str, str, str]]
 ) -> None:
     """Print a :class:`~critmat.indicators.lookup.SeriesResult` with its provenance."""
-    rows = _records(result.rows)
+    rows = records(result.rows)
     if fmt is Format.json:
-        _print_json(
+        print_json(
             {
                 "importer": result.importer.name,
                 "importer_members": sorted(result.importer.members),
@@ -495,11 +371,11 @@ def _emit_series(
         )
         return
     if fmt is Format.csv:
-        _print_csv([{"importer": result.importer.name, **row} for row in rows])
+        print_csv([{"importer": result.importer.name, **row} for row in rows])
         return
     caption = "source: " + "; ".join(p.citation() for p in result.provenance)
     caption += "".join(f"\nnote: {n}" for n in result.notes)
-    out.print(_table(title, columns, rows, caption))
+    out.print(table(title, columns, rows, caption))
 
 
 @app.command()
@@ -516,7 +392,7 @@ def trend(
     """Import concentration year by year: top supplier, HHI and the CRMA 65% flag."""
     from critmat.indicators import lookup
 
-    with _user_errors(), _store_readonly() as store:
+    with user_errors(), store_readonly() as store:
         result = lookup.dependency_series(
             store,
             importer=importer,
@@ -557,7 +433,7 @@ def reliance(
     """Apparent consumption and import reliance (estimated), year by year."""
     from critmat.indicators import lookup
 
-    with _user_errors(), _store_readonly() as store:
+    with user_errors(), store_readonly() as store:
         result = lookup.reliance(
             store, importer=importer, material=material_name, first=first, last=last
         )
@@ -592,7 +468,7 @@ def unit_values_command(
     """Unit values (USD/t) of imports by origin, with outliers flagged (modified z > 3.5)."""
     from critmat.indicators import lookup
 
-    with _user_errors(), _store_readonly() as store:
+    with user_errors(), store_readonly() as store:
         result = lookup.unit_value_table(
             store, importer=importer, year=year, material=material_name, stage=stage, hs=hs
         )
@@ -635,7 +511,7 @@ def restrictions(
     from critmat.reference.materials import load_catalogue
     from critmat.reference.restrictions import restrictions_for
 
-    with _user_errors():
+    with user_errors():
         material_id = load_catalogue().resolve(material_name).material.id if material_name else None
         iso3 = resolve_country(country) if country else None
         chosen = restrictions_for(material_id, iso3)
@@ -645,9 +521,9 @@ def restrictions(
                 "country": r.country,
                 "materials": ";".join(r.materials),
                 "measure": r.measure,
-                "announced": _iso(r.announced),
-                "effective": _iso(r.effective),
-                "suspended_until": _iso(r.suspended_until),
+                "announced": iso(r.announced),
+                "effective": iso(r.effective),
+                "suspended_until": iso(r.suspended_until),
                 "status": r.status,
                 "hs_codes": ";".join(r.hs_codes),
                 "title": r.title,
@@ -658,11 +534,11 @@ def restrictions(
         if exposure:
             importer = lookup.resolve_importer(exposure)
             codes = {code for r in chosen for code in r.hs_codes}
-            with _store_readonly() as store:
+            with store_readonly() as store:
                 flows = import_flows(store.con, [importer], codes)
             series = exposure_series(flows, [importer], chosen, basis.value, lookup.eu_members())
             summary = {
-                str(r["restriction_id"]): r for r in _records(exposure_summary(series, chosen))
+                str(r["restriction_id"]): r for r in records(exposure_summary(series, chosen))
             }
             for row in rows:
                 found = summary.get(row["id"], {})
@@ -693,17 +569,13 @@ def restrictions(
             ("share_after", "share after", "share"),
             ("year_after", "year", "text"),
         ]
-    _emit_rows(
+    emit_rows(
         rows,
         fmt,
         "Export restrictions",
         columns,
         caption="source: critmat restriction registry (see `sources` in --format json)",
     )
-
-
-def _iso(value: Any) -> str | None:
-    return None if value is None else value.isoformat()
 
 
 # -- report ------------------------------------------------------------------
@@ -719,8 +591,8 @@ def report(
 
     settings = get_settings()
     target = output or settings.reports_dir / "critmat-report.html"
-    with _user_errors(), _store_readonly() as store:
-        path = build_report(store, target, year=year, progress=_status)
+    with user_errors(), store_readonly() as store:
+        path = build_report(store, target, year=year, progress=status)
     out.print(str(path.resolve()))
 
 
@@ -730,8 +602,8 @@ def data_pull() -> None:
     """Download (if needed) and import the default real dataset (WMD, BACI, WGI)."""
     from critmat.pipeline import pull_default
 
-    with _user_errors():
-        result = pull_default(get_settings(), progress=_status)
+    with user_errors():
+        result = pull_default(get_settings(), progress=status)
     _report_results(result.results)
 
 
@@ -745,10 +617,10 @@ def data_ensure() -> None:
         with open_store(settings.store_path, read_only=True) as store:
             current = {r.dataset for r in store.releases(current_only=True)}
         if {"production", "trade", "governance"} <= current:
-            _status(f"data present in {settings.store_path}")
+            status(f"data present in {settings.store_path}")
             return
-    with _user_errors():
-        result = pull_default(settings, progress=_status)
+    with user_errors():
+        result = pull_default(settings, progress=status)
     _report_results(result.results)
 
 
@@ -781,7 +653,7 @@ def data_import(
     options: dict[str, object] = {}
     if kind is ImportKind.baci:
         options["hs_codes"] = _baci_codes(all_codes, hs)
-    with _user_errors(), Progress(console=err, transient=True) as bar:
+    with user_errors(), Progress(console=err, transient=True) as bar:
         task = bar.add_task(f"reading {path.name}", total=None)
 
         def advance(done: int, total: int) -> None:
@@ -789,7 +661,7 @@ def data_import(
 
         if kind is ImportKind.baci:
             options["progress"] = advance
-        results = import_file(get_settings(), kind.value, path, on_status=_status, **options)
+        results = import_file(get_settings(), kind.value, path, on_status=status, **options)
     _report_results(results)
 
 
@@ -800,7 +672,7 @@ def _baci_codes(all_codes: bool, hs: list[str] | None) -> set[str] | None:
     if hs:
         bad = [code for code in hs if not (len(code) == 6 and code.isdigit())]
         if bad:
-            _fail(CritmatError(f"--hs takes 6-digit HS codes; not: {', '.join(bad)}"))
+            fail(CritmatError(f"--hs takes 6-digit HS codes; not: {', '.join(bad)}"))
         return set(hs)
     if all_codes:
         return None
@@ -822,7 +694,7 @@ def data_status(fmt: FormatOpt = Format.table) -> None:
     from critmat.store.coverage import coverage
 
     settings = get_settings()
-    with _user_errors(), _store_readonly() as store:
+    with user_errors(), store_readonly() as store:
         releases = store.releases()
         cover = coverage(store)
     rows = [
@@ -834,22 +706,22 @@ def data_status(fmt: FormatOpt = Format.table) -> None:
             "years": f"{r.year_min}–{r.year_max}",
             "rows": r.row_count,
             "licence": r.licence,
-            "retrieved_at": _iso(r.retrieved_at),
-            "imported_at": _iso(r.imported_at),
+            "retrieved_at": iso(r.retrieved_at),
+            "imported_at": iso(r.imported_at),
             "sha256": r.sha256,
             "origin": r.origin,
         }
         for r in releases
     ]
     if fmt is Format.json:
-        _print_json({"store": str(settings.store_path), "releases": rows, "coverage": cover})
+        print_json({"store": str(settings.store_path), "releases": rows, "coverage": cover})
         return
     if fmt is Format.csv:
-        _print_csv(rows)
+        print_csv(rows)
         return
     out.print(f"store: {settings.store_path}")
     out.print(
-        _table(
+        table(
             "Releases",
             [
                 ("dataset", "dataset", "text"),
@@ -868,7 +740,7 @@ def data_status(fmt: FormatOpt = Format.table) -> None:
             out.print(f"[bold]{row['dataset']}[/] licence: {row['licence']}", highlight=False)
             out.print(f"  sha256 {row['sha256']} · from {row['origin']}", highlight=False)
     out.print(
-        _table(
+        table(
             "Coverage",
             [
                 ("dataset", "dataset", "text"),
@@ -907,7 +779,7 @@ def db_upgrade() -> None:
     from critmat.platform.db import upgrade
 
     url = _platform_url()
-    with _user_errors():
+    with user_errors():
         revision = upgrade(url)
     out.print(f"platform database at schema {revision} ({make_url(url).render_as_string()})")
 
@@ -923,7 +795,7 @@ def orgs_add(
     from critmat.platform.db import ensure_current, transaction
     from critmat.reference.countries import resolve_country
 
-    with _user_errors():
+    with user_errors():
         ensure_current(_platform_url())
         iso3 = resolve_country(country) if country else None
         with transaction(_platform_url()) as db:
@@ -938,7 +810,7 @@ def orgs_list(fmt: FormatOpt = Format.table) -> None:
     from critmat.platform import accounts
     from critmat.platform.db import ensure_current, transaction
 
-    with _user_errors():
+    with user_errors():
         ensure_current(_platform_url())
         with transaction(_platform_url()) as db:
             rows = [
@@ -951,7 +823,7 @@ def orgs_list(fmt: FormatOpt = Format.table) -> None:
                 }
                 for o in accounts.list_orgs(db)
             ]
-    _emit_rows(
+    emit_rows(
         rows,
         fmt,
         "Organisations",
@@ -984,7 +856,7 @@ def users_add(
         generated = False
     else:
         password, generated = security.generate_password(), True
-    with _user_errors():
+    with user_errors():
         ensure_current(_platform_url())
         parsed_role = accounts.parse_role(role)
         with transaction(_platform_url()) as db:
@@ -1013,7 +885,7 @@ def users_list(
     from critmat.platform import accounts
     from critmat.platform.db import ensure_current, transaction
 
-    with _user_errors():
+    with user_errors():
         ensure_current(_platform_url())
         with transaction(_platform_url()) as db:
             org_id = accounts.get_org(db, org).id if org else None
@@ -1025,11 +897,11 @@ def users_list(
                     "role": u.role,
                     "organisation": u.organisation.name,
                     "disabled": u.disabled,
-                    "last_login_at": _iso(u.last_login_at),
+                    "last_login_at": iso(u.last_login_at),
                 }
                 for u in accounts.list_users(db, org_id)
             ]
-    _emit_rows(
+    emit_rows(
         rows,
         fmt,
         "Users",
@@ -1052,7 +924,7 @@ def users_disable(
     from critmat.platform import accounts
     from critmat.platform.db import ensure_current, transaction
 
-    with _user_errors():
+    with user_errors():
         ensure_current(_platform_url())
         with transaction(_platform_url()) as db:
             user = accounts.get_user(db, email)
@@ -1077,7 +949,7 @@ def serve(
     from critmat.platform.db import upgrade
 
     settings = get_settings()
-    with _user_errors():
+    with user_errors():
         if migrate:
             upgrade(settings.platform_url)
         first = ensure_first_admin(settings.platform_url)

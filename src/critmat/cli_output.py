@@ -1,0 +1,164 @@
+"""Terminal presentation shared by the CLI commands: formats, tables, JSON/CSV, errors.
+
+Only presentation lives here; the commands call the library and hand results to these.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import shutil
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Annotated, Any, NoReturn
+
+import pandas as pd
+import typer
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from critmat.config import get_settings
+from critmat.errors import CritmatError
+from critmat.store import Store, open_store
+
+# Tables are for reading: when stdout is not a terminal, print at a width a pager or a log
+# shows well rather than Rich's 80-column default.
+WIDTH = shutil.get_terminal_size(fallback=(140, 40)).columns
+out = Console(width=max(WIDTH, 100))
+err = Console(stderr=True, width=max(WIDTH, 100), soft_wrap=True)
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class BasisOption(StrEnum):
+    mass = "mass"
+    value = "value"
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+
+
+# -- presentation helpers -------------------------------------------------------------------------
+def plain(value: Any) -> Any:
+    """Make numpy/pandas scalars JSON-friendly; NaN becomes null."""
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def print_json(payload: Any) -> None:
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=plain) + "\n")
+
+
+def print_csv(rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    sys.stdout.write(buffer.getvalue())
+
+
+def fmt_number(value: Any, kind: str = "") -> str:
+    value = plain(value)
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if kind == "text":
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+    if kind == "share" and isinstance(value, int | float):
+        return f"{value:.1%}"
+    if kind == "hhi" and isinstance(value, int | float):
+        return f"{value:.3f}"
+    if isinstance(value, float):
+        if value == 0 or abs(value) >= 100:
+            return f"{value:,.0f}"
+        return f"{value:,.1f}" if abs(value) >= 1 else f"{value:.2g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def table(
+    title: str,
+    columns: Sequence[tuple[str, str, str]],
+    rows: Sequence[dict[str, Any]],
+    caption: str | None = None,
+) -> Group:
+    """A Rich table; ``columns`` are (key, header, kind) with kind '', 'text', 'share' or 'hhi'.
+
+    The caption (totals, source, notes) goes below the table at full width.
+    """
+    table = Table()
+    for _key, header, kind in columns:
+        table.add_column(header, justify="left" if kind == "text" else "right")
+    for row in rows:
+        table.add_row(*(fmt_number(row.get(key), kind) for key, _h, kind in columns))
+    heading = Text(title, style="bold")
+    if not caption:
+        return Group(heading, table)
+    return Group(heading, table, Text(caption, style="dim"))
+
+
+def fail(exc: CritmatError) -> NoReturn:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    if exc.hint:
+        err.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    try:
+        yield
+    except CritmatError as exc:
+        fail(exc)
+
+
+def status(message: str) -> None:
+    err.print(f"[dim]·[/] {message}", highlight=False)
+
+
+def store_readonly() -> Store:
+    return open_store(get_settings().store_path, read_only=True)
+
+
+def emit_rows(
+    rows: list[dict[str, Any]],
+    fmt: Format,
+    title: str,
+    columns: Sequence[tuple[str, str, str]],
+    caption: str | None = None,
+) -> None:
+    if fmt is Format.json:
+        print_json(rows)
+    elif fmt is Format.csv:
+        print_csv(rows)
+    else:
+        out.print(table(title, columns, rows, caption))
+
+
+def iso(value: Any) -> str | None:
+    return None if value is None else value.isoformat()
