@@ -982,6 +982,16 @@ def _root(
     """critmat command line."""
 
 
+def _register_command_modules() -> None:
+    """Command groups that live in :mod:`critmat.commands` (one module per capability)."""
+    from critmat.commands import criticality
+
+    criticality.register(app)
+
+
+_register_command_modules()
+
+
 def main() -> None:
     """Entry point of the ``critmat`` script."""
     app()

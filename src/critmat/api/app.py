@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,11 +13,16 @@ from pydantic import BaseModel
 from critmat import __version__
 from critmat.api import errors
 from critmat.api.access import PUBLIC
-from critmat.api.deps import require
+from critmat.api.deps import PrincipalCache, require
 from critmat.api.middleware import BodyLimit, SecurityHeaders
 from critmat.api.storehub import StoreHub
 from critmat.config import Settings, get_settings
+from critmat.errors import CritmatError
+from critmat.indicators.flows_cache import FlowsCache
+from critmat.indicators.refresh import default_importers
 from critmat.platform.db import ensure_current
+
+log = logging.getLogger("critmat.api")
 
 
 class Health(BaseModel):
@@ -31,11 +38,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """
     chosen = settings or get_settings()
     hub = StoreHub(chosen.store_path)
+    flows = FlowsCache(default_importers())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         ensure_current(chosen.platform_url)
+        warm = threading.Thread(target=_warm_up, args=(hub, flows), daemon=True)
+        warm.start()
         yield
+        warm.join(timeout=60)
         hub.close()
 
     app = FastAPI(
@@ -51,6 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = chosen
     app.state.store_hub = hub
+    app.state.principals = PrincipalCache()
+    app.state.flows_cache = flows
     errors.install(app)
 
     @app.get("/api/v1/health", response_model=Health, tags=["meta"], dependencies=[require(PUBLIC)])
@@ -66,6 +79,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, max_bytes=chosen.max_body_bytes)
     return app
+
+
+def _warm_up(hub: StoreHub, flows: FlowsCache) -> None:
+    """Load the import flows of EU27 and the Member States while the service starts."""
+    try:
+        store = hub.store()
+    except CritmatError as exc:  # no data yet: requests will say so
+        log.warning("no analytics store to warm up: %s", exc)
+        return
+    try:
+        flows.load(store)
+    except CritmatError as exc:
+        log.warning("could not preload import flows: %s", exc)
+    finally:
+        store.close()
 
 
 def _include_optional(app: FastAPI) -> None:

@@ -3,17 +3,20 @@ and the access check (:func:`allow`)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Request, status
 from sqlalchemy.orm import Session as DbSession
+from starlette.concurrency import run_in_threadpool
 
 from critmat.api.access import ADMIN, LOGGED_IN, OWN_ORG, PUBLIC, AccessRule
 from critmat.config import Settings
 from critmat.platform import accounts, security
-from critmat.platform.db import session_factory
+from critmat.platform.db import session_factory, transaction
 from critmat.platform.models import Role, User
 from critmat.store import Store
 
@@ -21,9 +24,13 @@ SESSION_COOKIE = "critmat_session"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Set on every answer refused by an access rule (401, 403 or the redirect to the login page),
+#: so clients and tests can tell a refusal from, say, a wrong password or a missing record.
+ACCESS_HEADER = "X-Critmat-Access"
+DENIED = {ACCESS_HEADER: "denied"}
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -45,7 +52,9 @@ def get_db(request: Request) -> Iterator[DbSession]:
         db.close()
 
 
-DbDep = Annotated[DbSession, Depends(get_db)]
+# scope="function": commit before the response is sent, so a client that follows a
+# redirect or reuses a cookie at once finds the write done.
+DbDep = Annotated[DbSession, Depends(get_db, scope="function")]
 
 
 def get_store(request: Request) -> Iterator[Store]:
@@ -90,25 +99,92 @@ def _principal_from(
     )
 
 
-def current_principal(request: Request, db: DbDep, settings: SettingsDep) -> Principal | None:
-    """The caller, from ``Authorization: Bearer <token>`` or the session cookie; else None."""
+class PrincipalCache:
+    """Recently resolved callers, keyed by the sha256 of their cookie or token.
+
+    Resolving a caller costs a database round trip (and a write of ``last_seen_at``); a
+    dashboard sends many requests a second. Entries live ``ttl`` seconds. Logout, disabling a
+    user and revoking a token in this process drop the user's entries at once; a change made
+    by another process (``critmat users disable``) takes effect within ``ttl``.
+    """
+
+    def __init__(self, ttl: float = 5.0, size: int = 10_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._entries: dict[str, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Principal | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return None
+            if found[0] < time.monotonic():
+                del self._entries[key]
+                return None
+            return found[1]
+
+    def put(self, key: str, principal: Principal) -> None:
+        with self._lock:
+            if len(self._entries) >= self.size:
+                self._entries.clear()
+            self._entries[key] = (time.monotonic() + self.ttl, principal)
+
+    def forget_user(self, user_id: int) -> None:
+        with self._lock:
+            for key in [k for k, (_t, p) in self._entries.items() if p.user_id == user_id]:
+                del self._entries[key]
+
+
+def _resolve_token(settings: Settings, token: str) -> Principal | None:
+    with transaction(settings.platform_url) as db:
+        user = accounts.user_for_api_token(db, token)
+        return None if user is None else _principal_from(user, "token")
+
+
+def _resolve_session(settings: Settings, token: str) -> Principal | None:
+    with transaction(settings.platform_url) as db:
+        session = accounts.session_for(db, settings, token)
+        if session is None:
+            return None  # an expired session was deleted; the transaction keeps that
+        return _principal_from(session.user, "session", session.csrf_token, session.id)
+
+
+async def current_principal(request: Request) -> Principal | None:
+    """The caller, from ``Authorization: Bearer <token>`` or the session cookie; else None.
+
+    Served from :class:`PrincipalCache` when seen in the last seconds; otherwise resolved
+    against the platform database in the thread pool.
+    """
+    settings: Settings = request.app.state.settings
+    cache: PrincipalCache = request.app.state.principals
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        user = accounts.user_for_api_token(db, header[7:].strip())
-        if user is None:
+        token = header[7:].strip()
+        key = "t:" + security.token_hash(token)
+        principal = cache.get(key) or await run_in_threadpool(_resolve_token, settings, token)
+        if principal is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
                 "invalid or expired API token",
-                headers={"WWW-Authenticate": "Bearer"},
+                headers={"WWW-Authenticate": "Bearer", **DENIED},
             )
-        return _principal_from(user, "token")
+        cache.put(key, principal)
+        return principal
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        session = accounts.session_for(db, settings, cookie)
-        if session is not None:
-            return _principal_from(session.user, "session", session.csrf_token, session.id)
-        db.commit()  # an expired session was removed; keep that even if the request fails
+        key = "s:" + security.token_hash(cookie)
+        principal = cache.get(key) or await run_in_threadpool(_resolve_session, settings, cookie)
+        if principal is not None:
+            cache.put(key, principal)
+        return principal
     return None
+
+
+def forget_user(request: Request, user_id: int) -> None:
+    """Drop cached callers of ``user_id`` (after logout, disabling, revoking a token)."""
+    cache: PrincipalCache = request.app.state.principals
+    cache.forget_user(user_id)
 
 
 PrincipalDep = Annotated[Principal | None, Depends(current_principal)]
@@ -129,7 +205,7 @@ async def _check_csrf(request: Request, principal: Principal) -> None:
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if not sent or not principal.csrf_token or not security.same(sent, principal.csrf_token):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token", DENIED)
 
 
 def allow(rule: AccessRule) -> Callable[..., Awaitable[Principal | None]]:
@@ -142,13 +218,15 @@ def allow(rule: AccessRule) -> Callable[..., Awaitable[Principal | None]]:
             raise LoginRequired()
         if principal.role not in rule.roles:
             raise HTTPException(
-                status.HTTP_403_FORBIDDEN, f"your role ({principal.role.value}) may not do this"
+                status.HTTP_403_FORBIDDEN,
+                f"your role ({principal.role.value}) may not do this",
+                DENIED,
             )
         if rule.own_org_param is not None and principal.role is not Role.admin:
             raw: Any = request.path_params.get(rule.own_org_param)
             if raw is None or str(raw) != str(principal.organisation_id):
                 raise HTTPException(
-                    status.HTTP_403_FORBIDDEN, "this belongs to another organisation"
+                    status.HTTP_403_FORBIDDEN, "this belongs to another organisation", DENIED
                 )
         await _check_csrf(request, principal)
         return principal
@@ -167,3 +245,7 @@ PublicCaller = Annotated[Principal | None, Depends(allow(PUBLIC))]
 UserCaller = Annotated[Principal, Depends(allow(LOGGED_IN))]
 AdminCaller = Annotated[Principal, Depends(allow(ADMIN))]
 OwnOrgCaller = Annotated[Principal, Depends(allow(OWN_ORG))]
+
+#: A database id in a path: a positive 64-bit integer (larger ones are refused with 422
+#: before they reach the database driver).
+DbId = Annotated[int, Path(ge=1, le=2**63 - 1)]

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 import uuid
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from critmat.api.deps import LoginRequired
+from critmat.api.deps import DENIED, LoginRequired
 from critmat.errors import CritmatError, NoDataError, StoreError, UnknownNameError
 from critmat.platform.accounts import AuthError, RateLimited
 
@@ -35,8 +36,14 @@ def install(app: FastAPI) -> None:
     async def _login_required(request: Request, _exc: LoginRequired) -> Response:
         if wants_html(request):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return RedirectResponse(f"/login?next={target}", status_code=303)
-        return _json(401, "login required", hint="log in, or send 'Authorization: Bearer <token>'")
+            redirect = RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+            redirect.headers.update(DENIED)
+            return redirect
+        response = _json(
+            401, "login required", hint="log in, or send 'Authorization: Bearer <token>'"
+        )
+        response.headers.update(DENIED)
+        return response
 
     @app.exception_handler(RateLimited)
     async def _rate_limited(_request: Request, exc: RateLimited) -> Response:

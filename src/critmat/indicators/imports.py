@@ -244,21 +244,21 @@ def import_concentration(
 
 
 def dependency_summary(
-    con: duckdb.DuckDBPyConnection,
+    flows: pd.DataFrame,
     importer: ImporterSet,
     hs_codes: Iterable[str],
-    year: int,
     basis: Basis,
     eu_members: Iterable[str],
 ) -> tuple[pd.Series | None, pd.DataFrame]:
     """Concentration row and ranked origins for one importer, one code group and one year.
 
-    Returns ``(summary, sources)``: ``summary`` is one row of :func:`import_concentration`
-    (``None`` when there are no imports on this basis), ``sources`` the rows of
-    :func:`import_shares`, largest first.
+    ``flows`` are the :func:`import_flows` rows of that importer and year. Returns
+    ``(summary, sources)``: ``summary`` is one row of :func:`import_concentration` (``None``
+    when there are no imports on this basis), ``sources`` the rows of :func:`import_shares`,
+    largest first.
     """
     eu = list(eu_members)
-    raw = import_sources(con, [importer], {"selection": list(hs_codes)}, [year])
+    raw = group_flows(flows, {"selection": list(hs_codes)})
     flags = {importer.name: importer.inside_eu}
     shares = import_shares(raw, basis, eu, flags)
     concentration = import_concentration(raw, basis, eu, flags)

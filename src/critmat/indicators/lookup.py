@@ -5,20 +5,22 @@ call these; they only present the results.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from critmat.errors import CritmatError, NoDataError
 from critmat.indicators.consumption import apparent_consumption_many, consumption_pairs
+from critmat.indicators.flows_cache import FlowsCache, trade_codes
 from critmat.indicators.imports import (
     BASES,
     Basis,
     ImporterSet,
     dependency_summary,
+    group_flows,
     import_concentration,
     import_flows,
-    import_sources,
 )
 from critmat.indicators.production import production_concentration, production_shares
 from critmat.indicators.provenance import Provenance, provenance_for
@@ -152,10 +154,19 @@ class DependencyResult:
 
 
 def _codes_in_release(store: Store, hs_codes: tuple[str, ...]) -> set[str]:
-    rows = store.con.execute(
-        "SELECT DISTINCT hs6 FROM trade WHERE list_contains(?, hs6)", [list(hs_codes)]
-    ).fetchall()
-    return {str(r[0]) for r in rows}
+    return set(hs_codes) & trade_codes(store)
+
+
+def _flows(
+    store: Store,
+    importer: ImporterSet,
+    codes: Sequence[str],
+    years: Sequence[int],
+    cache: FlowsCache | None,
+) -> pd.DataFrame:
+    """Import flows from the in-memory cache when it holds the importer, else from the store."""
+    cached = cache.flows(store, importer, codes, years) if cache is not None else None
+    return cached if cached is not None else import_flows(store.con, [importer], codes, years)
 
 
 def _pick_stage(store: Store, material: Material, stage_name: str | None) -> Stage:
@@ -261,6 +272,7 @@ def dependency(
     material: str | None = None,
     stage: str | None = None,
     hs: str | None = None,
+    flows_cache: FlowsCache | None = None,
 ) -> DependencyResult:
     """Where ``importer`` gets a material stage (or one HS6 code) from in ``year``.
 
@@ -271,8 +283,9 @@ def dependency(
     first, last = trade_years(store)
     check_year(year, first, last, "trade")
     selection = select_codes(store, material=material, stage=stage, hs=hs)
+    flows = _flows(store, importer_set, selection.hs_codes, [year], flows_cache)
     summary, shares = dependency_summary(
-        store.con, importer_set, selection.hs_codes, year, checked_basis, eu_members()
+        flows, importer_set, selection.hs_codes, checked_basis, eu_members()
     )
     sources = shares[["origin", "amount", "share", "third_country", "value_kusd", "quantity_t"]]
     notes = list(selection.notes)
@@ -326,6 +339,7 @@ def dependency_series(
     hs: str | None = None,
     first: int | None = None,
     last: int | None = None,
+    flows_cache: FlowsCache | None = None,
 ) -> SeriesResult:
     """Concentration of ``importer``'s imports year by year (default: every year with data).
 
@@ -337,7 +351,8 @@ def dependency_series(
     years = _year_range(store, first, last)
     selection = select_codes(store, material=material, stage=stage, hs=hs)
     eu = eu_members()
-    sources = import_sources(store.con, [importer_set], {"selection": selection.hs_codes}, years)
+    flows = _flows(store, importer_set, selection.hs_codes, years, flows_cache)
+    sources = group_flows(flows, {"selection": selection.hs_codes})
     rows = import_concentration(
         sources, checked_basis, eu, {importer_set.name: importer_set.inside_eu}
     )
@@ -402,6 +417,7 @@ def unit_value_table(
     material: str | None = None,
     stage: str | None = None,
     hs: str | None = None,
+    flows_cache: FlowsCache | None = None,
 ) -> SeriesResult:
     """Unit values (USD/t) of ``importer``'s imports by origin in ``year``, outliers flagged.
 
@@ -412,7 +428,7 @@ def unit_value_table(
     first, last = trade_years(store)
     check_year(year, first, last, "trade")
     selection = select_codes(store, material=material, stage=stage, hs=hs)
-    flows = import_flows(store.con, [importer_set], selection.hs_codes, [year])
+    flows = _flows(store, importer_set, selection.hs_codes, [year], flows_cache)
     table = unit_values(flows)
     rows = table.drop(columns=["importer", "year"]).sort_values(
         ["hs6", "usd_per_t"], ascending=[True, False], ignore_index=True

@@ -20,7 +20,6 @@ Choices the page explains to its reader (section "Method"):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -28,19 +27,28 @@ from typing import Any
 
 import pandas as pd
 
+from critmat.indicators import panel as crma
+from critmat.indicators.panel import (
+    EU,
+    ImportFigure,
+    ImportIndex,
+    PanelRow,
+    StageInfo,
+    _int,
+    _str,
+    data_material,
+    fnum,
+)
+from critmat.indicators.panel import PARTIAL_VALUE_SHARE as PARTIAL_VALUE_SHARE
+from critmat.indicators.panel import THIN_TONNES as THIN_TONNES
+from critmat.indicators.panel import country_name as country_name
 from critmat.indicators.refresh import Indicators
 from critmat.indicators.restrictions import exposure_summary
-from critmat.reference.countries import country_name as _country_name
 from critmat.reference.materials import Catalogue, Material, Stage
 from critmat.reference.restrictions import Restriction
 from critmat.reports import charts
 from critmat.store import Release, Store
 
-EU = "EU27"
-#: EU27 imports below this many tonnes in the focus year are marked "thin".
-THIN_TONNES = 50.0
-#: Share of the import value without a quantity above which the mass figure is marked "partial".
-PARTIAL_VALUE_SHARE = 0.25
 #: Years shown in the time-series charts (the latest ``TREND_YEARS`` of the trade release).
 TREND_YEARS = 15
 #: Origins shown separately in the EU-sources chart (the focus year's top three, then the
@@ -52,27 +60,6 @@ TOP_PRODUCERS = 10
 TOP_MEMBER_STATES = 10
 
 Progress = Callable[[str], None]
-
-
-def fnum(value: Any) -> float | None:
-    """A float, or ``None`` for missing values (NaN, None, pandas NA)."""
-    if value is None or value is pd.NA:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) else number
-
-
-def country_name(iso3: str | None) -> str:
-    """Display name of a country code, falling back to the code itself."""
-    if not iso3:
-        return "–"
-    try:
-        return str(_country_name(iso3))
-    except Exception:  # unknown or non-ISO code: show it as published
-        return iso3
 
 
 # ------------------------------------------------------------------------------------ records
@@ -92,60 +79,6 @@ class ReleaseInfo:
     notes: tuple[str, ...]
     citation: str
     used: bool
-
-
-@dataclass(frozen=True)
-class ImportFigure:
-    """EU27 (or Member-State) imports of one code group in one year on one basis."""
-
-    total: float | None
-    suppliers: int | None
-    top_supplier: str | None
-    top_share: float | None
-    hhi: float | None
-    top_third_country: str | None
-    top_third_share: float | None
-    exceeds_65: bool
-    missing_value_share: float | None
-
-
-@dataclass
-class StageInfo:
-    """One value-chain stage of a material with its EU27 figures in the focus year."""
-
-    name: str
-    label: str
-    hs_codes: tuple[str, ...]
-    codes_present: tuple[str, ...]
-    codes_missing: tuple[str, ...]
-    notes: str
-    mass: ImportFigure | None
-    value: ImportFigure | None
-    is_main: bool = False
-
-
-@dataclass
-class PanelRow:
-    """One material in the CRMA panel (largest third-country share of EU27 supply)."""
-
-    material_id: str
-    name: str
-    strategic: bool
-    data_from: str | None
-    stage: str | None
-    stage_label: str | None
-    hs_codes: tuple[str, ...]
-    year: int
-    country: str | None
-    country_label: str | None
-    share: float | None
-    total_t: float | None
-    suppliers: int | None
-    missing_value_share: float | None
-    exceeds_65: bool
-    status: str  # ok, thin, partial, no-quantity, no-imports, no-codes, no-stages
-    note: str
-    other_stages_over: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -318,10 +251,7 @@ class _Tables:
 
     def __init__(self, ind: Indicators) -> None:
         imports = ind.imports
-        self.imports = {
-            key: frame.set_index("year")
-            for key, frame in imports.groupby(["code_group", "importer", "basis"], sort=False)
-        }
+        self.index = ImportIndex(imports)
         eu_sources = ind.import_sources.loc[ind.import_sources["importer"] == EU]
         self.eu_sources = {key: frame for key, frame in eu_sources.groupby("code_group")}
         focus_ms = imports.loc[(imports["importer"] != EU) & (imports["basis"] == "mass")]
@@ -342,38 +272,10 @@ class _Tables:
     def import_figure(
         self, group: str, importer: str, basis: str, year: int
     ) -> ImportFigure | None:
-        frame = self.imports.get((group, importer, basis))
-        if frame is None or year not in frame.index:
-            return None
-        row = frame.loc[year]
-        return ImportFigure(
-            total=fnum(row["total"]),
-            suppliers=_int(row["suppliers"]),
-            top_supplier=_str(row["top_supplier"]),
-            top_share=fnum(row["top_share"]),
-            hhi=fnum(row["hhi"]),
-            top_third_country=_str(row["top_third_country"]),
-            top_third_share=fnum(row["top_third_share"]),
-            exceeds_65=bool(row["exceeds_65"]),
-            missing_value_share=fnum(row["missing_quantity_value_share"]),
-        )
+        return self.index.figure(group, importer, basis, year)
 
     def series(self, group: str, importer: str, basis: str, column: str) -> dict[int, float]:
-        frame = self.imports.get((group, importer, basis))
-        if frame is None:
-            return {}
-        out: dict[int, float] = {}
-        for year, value in frame[column].items():
-            number = fnum(value)
-            if number is not None:
-                out[int(str(year))] = number
-        return out
-
-
-def _str(value: Any) -> str | None:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return str(value)
+        return self.index.series(group, importer, basis, column)
 
 
 def _iso(value: date | None) -> str | None:
@@ -382,18 +284,6 @@ def _iso(value: date | None) -> str | None:
 
 def anchor_for(material_id: str) -> str:
     return f"m-{material_id}"
-
-
-def data_material(material: Material, catalogue: Catalogue) -> tuple[Material, str | None]:
-    """The entry whose data stand for ``material``: itself, or its group entry for HREE/LREE."""
-    if not material.stages and not material.wmd_commodities and material.group:
-        group = catalogue.get(material.group)
-        return group, (
-            f"Production and trade statistics do not separate the {material.name.lower()} from "
-            f"the other rare earths: the figures are those of the group entry “{group.name}”, "
-            "shared with the other REE entry."
-        )
-    return material, None
 
 
 def production_commodities(material: Material, catalogue: Catalogue) -> list[tuple[str, str]]:
@@ -548,34 +438,15 @@ class ReportBuilder:
         )
 
     def stage_info(self, material: Material, stage: Stage) -> StageInfo:
-        group = f"{material.id}/{stage.name}"
-        present = tuple(c for c in stage.hs_codes if c in self.codes_in_release)
-        missing = tuple(c for c in stage.hs_codes if c not in self.codes_in_release)
-        return StageInfo(
-            name=stage.name,
-            label=stage.label,
-            hs_codes=stage.hs_codes,
-            codes_present=present,
-            codes_missing=missing,
-            notes=stage.notes,
-            mass=self.tables.import_figure(group, EU, "mass", self.year),
-            value=self.tables.import_figure(group, EU, "value", self.year),
-        )
+        return crma.stage_info(material, stage, self.tables.index, self.codes_in_release, self.year)
 
     def shared_with(self, material: Material, stage: StageInfo) -> list[str]:
         """Names of unrelated catalogue materials that share an HS code of ``stage``."""
-        return list(self.catalogue.shared_with(material.id, material.stage(stage.name)))
+        return crma.shared_with(self.catalogue, material, stage)
 
     def main_stage(self, material: Material, stages: list[StageInfo]) -> StageInfo | None:
-        """The stage the panel and the summary use (rule: module docstring)."""
-        own = [s for s in stages if not self.shared_with(material, s)]
-        candidates = [
-            *(s for s in own if s.mass is not None),
-            *(s for s in stages if s.mass is not None),
-            *(s for s in stages if s.value is not None),
-            *(s for s in stages if s.codes_present),
-        ]
-        return candidates[0] if candidates else None
+        """The stage the panel and the summary use (:func:`critmat.indicators.panel.main_stage`)."""
+        return crma.main_stage(self.catalogue, material, stages)
 
     def panel_row(
         self,
@@ -584,100 +455,8 @@ class ReportBuilder:
         stages: list[StageInfo],
         main: StageInfo | None,
     ) -> PanelRow:
-        data_from = source.name if source is not material else None
-        over = tuple(
-            s.label for s in stages if s is not main and s.mass is not None and s.mass.exceeds_65
-        )
-
-        def make(**fields: Any) -> PanelRow:
-            return PanelRow(
-                material_id=material.id,
-                name=material.name,
-                strategic=material.strategic,
-                data_from=data_from,
-                year=self.year,
-                other_stages_over=over,
-                **fields,
-            )
-
-        if main is None:
-            all_codes = tuple(c for s in stages for c in s.hs_codes)
-            status = "no-codes" if all_codes else "no-stages"
-            note = (
-                f"HS {', '.join(all_codes)} not in the trade release"
-                if all_codes
-                else "no HS codes catalogued"
-            )
-            return make(
-                stage=None,
-                stage_label=None,
-                hs_codes=all_codes,
-                country=None,
-                country_label=None,
-                share=None,
-                total_t=None,
-                suppliers=None,
-                missing_value_share=None,
-                exceeds_65=False,
-                status=status,
-                note=note,
-            )
-        mass = main.mass
-        if mass is None:
-            status = "no-quantity" if main.value is not None else "no-imports"
-            note = (
-                f"EU27 imports in {self.year} have no quantity in BACI (value only)"
-                if main.value is not None
-                else f"no EU27 imports of HS {', '.join(main.codes_present)} in {self.year}"
-            )
-            years = self.tables.series(
-                f"{source.id}/{main.name}", EU, "mass", "total"
-            ) or self.tables.series(f"{source.id}/{main.name}", EU, "value", "total")
-            if years and max(years) < self.year:
-                note += f" (last year with data: {max(years)})"
-            return make(
-                stage=main.name,
-                stage_label=main.label,
-                hs_codes=main.hs_codes,
-                country=None,
-                country_label=None,
-                share=None,
-                total_t=None,
-                suppliers=None,
-                missing_value_share=main.value.missing_value_share if main.value else None,
-                exceeds_65=False,
-                status=status,
-                note=note,
-            )
-        notes = []
-        status = "ok"
-        if mass.missing_value_share is not None and mass.missing_value_share > PARTIAL_VALUE_SHARE:
-            status = "partial"
-            notes.append(
-                f"{mass.missing_value_share:.0%} of the import value has no quantity and is "
-                "left out of the mass shares"
-            )
-        if mass.total is not None and mass.total < THIN_TONNES:
-            status = "thin"
-            notes.append(f"only {mass.total:,.1f} t imported: shares rest on few flows")
-        if main.codes_missing:
-            notes.append(f"HS {', '.join(main.codes_missing)} not in the trade release")
-        shared = self.shared_with(source, main)
-        if shared:
-            notes.append(f"HS codes shared with {', '.join(shared)}")
-        return make(
-            stage=main.name,
-            stage_label=main.label,
-            hs_codes=main.codes_present,
-            country=mass.top_third_country,
-            country_label=country_name(mass.top_third_country),
-            share=mass.top_third_share,
-            total_t=mass.total,
-            suppliers=mass.suppliers,
-            missing_value_share=mass.missing_value_share,
-            exceeds_65=mass.exceeds_65,
-            status=status,
-            note="; ".join(notes),
+        return crma.panel_row(
+            self.catalogue, material, source, stages, main, self.tables.index, self.year
         )
 
     def production_blocks(
@@ -984,11 +763,6 @@ class ReportBuilder:
         return (
             self.catalogue.get(material_id).name if material_id in self.catalogue else material_id
         )
-
-
-def _int(value: Any) -> int | None:
-    number = fnum(value)
-    return None if number is None else int(number)
 
 
 def _pick(rows: pd.DataFrame | None, year: int, column: str) -> float | None:

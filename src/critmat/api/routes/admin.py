@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from critmat.api.deps import AdminCaller, DbDep, OwnOrgCaller, client_ip
+from critmat.api.deps import AdminCaller, DbDep, DbId, OwnOrgCaller, client_ip, forget_user
 from critmat.api.routes.auth import UserOut, user_out
 from critmat.platform import accounts, audit
 from critmat.platform.models import AuditEntry, Organisation, Role
@@ -96,10 +96,11 @@ def create_user(body: UserIn, request: Request, db: DbDep, principal: AdminCalle
 
 
 @router.post("/admin/users/{user_id}/disable", response_model=UserOut)
-def disable_user(user_id: int, request: Request, db: DbDep, principal: AdminCaller) -> UserOut:
+def disable_user(user_id: DbId, request: Request, db: DbDep, principal: AdminCaller) -> UserOut:
     """Disable a user: ends their sessions and revokes their API tokens."""
     user = accounts.get_user(db, user_id)
     accounts.set_disabled(db, user, True, actor=principal.actor, ip=client_ip(request))
+    forget_user(request, user.id)
     return user_out(user)
 
 
@@ -132,7 +133,7 @@ def audit_log(
 
 
 @router.get("/orgs/{org_id}", response_model=OrgDetailOut)
-def organisation(org_id: int, db: DbDep, _p: OwnOrgCaller) -> OrgDetailOut:
+def organisation(org_id: DbId, db: DbDep, _p: OwnOrgCaller) -> OrgDetailOut:
     """Your organisation and its members (admins: any organisation)."""
     org = accounts.get_org(db, org_id)
     members = [user_out(u) for u in accounts.list_users(db, org.id)]
@@ -141,7 +142,7 @@ def organisation(org_id: int, db: DbDep, _p: OwnOrgCaller) -> OrgDetailOut:
 
 @router.get("/orgs/{org_id}/audit", response_model=list[AuditOut])
 def organisation_audit(
-    org_id: int, db: DbDep, _p: OwnOrgCaller, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    org_id: DbId, db: DbDep, _p: OwnOrgCaller, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[AuditOut]:
     """The audit entries of your organisation."""
     accounts.get_org(db, org_id)

@@ -11,9 +11,11 @@ from critmat.api.access import PUBLIC
 from critmat.api.deps import (
     SESSION_COOKIE,
     DbDep,
+    DbId,
     SettingsDep,
     UserCaller,
     client_ip,
+    forget_user,
     require,
 )
 from critmat.platform import accounts
@@ -129,6 +131,7 @@ def logout(request: Request, response: Response, db: DbDep, principal: UserCalle
         session = db.get(Session, principal.session_id)
         if session is not None:
             accounts.logout(db, session, client_ip(request))
+    forget_user(request, principal.user_id)
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
@@ -157,7 +160,8 @@ def create_token(body: TokenIn, request: Request, db: DbDep, principal: UserCall
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-def revoke_token(token_id: int, request: Request, db: DbDep, principal: UserCaller) -> None:
+def revoke_token(token_id: DbId, request: Request, db: DbDep, principal: UserCaller) -> None:
     """Revoke one of your API tokens."""
     user = accounts.get_user(db, principal.user_id)
     accounts.revoke_api_token(db, user, token_id, ip=client_ip(request))
+    forget_user(request, user.id)

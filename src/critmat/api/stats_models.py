@@ -1,0 +1,323 @@
+"""Response models of the statistics API (they become the OpenAPI schema).
+
+Field names follow ``critmat ... --format json`` where the CLI has the same data.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ProvenanceOut(BaseModel):
+    """One input of a figure: the dataset release it comes from and the years used."""
+
+    dataset: str = Field(description="production, trade or governance")
+    source: str = Field(description="publication: wmd, baci, wgi")
+    version: str
+    licence: str
+    sha256: str
+    release_years: list[int | None] = Field(description="first and last year of the release")
+    years: list[int] = Field(description="the years of the release this figure uses")
+
+
+# -- materials -------------------------------------------------------------------------------
+class MaterialSummaryOut(BaseModel):
+    id: str
+    name: str
+    critical: bool
+    strategic: bool
+    group: str | None
+    wmd_commodity: str | None
+    stages: list[str]
+    hs_codes: list[str]
+
+
+class HsCodeOut(BaseModel):
+    code: str
+    description: str | None
+
+
+class StageOut(BaseModel):
+    name: str
+    label: str
+    hs_codes: list[HsCodeOut]
+    hs_codes_with_data: list[str] = Field(description="codes with rows in the trade release")
+    wmd_commodity: str | None
+    shared_with: list[str] = Field(description="unrelated materials listing one of its codes")
+    notes: str
+    sources: list[str]
+
+
+class WmdSeriesOut(BaseModel):
+    commodity: str
+    stage: str | None = Field(description="the stage the series measures, if stage-specific")
+    unit: str | None
+    year_min: int | None
+    year_max: int | None
+
+
+class MaterialOut(BaseModel):
+    id: str
+    name: str
+    critical: bool
+    strategic: bool
+    crma_critical_entry: str | None = Field(description="CRMA Annex II §1 item, verbatim")
+    crma_strategic_entry: str | None = Field(description="CRMA Annex I §1 item, verbatim")
+    group: str | None
+    members: list[str]
+    matched_stage: str | None = Field(description="the stage the name given refers to, if any")
+    wmd_commodity: str | None
+    production_basis: str | None
+    wmd_series: list[WmdSeriesOut]
+    eol_rir: float | None = Field(description="end-of-life recycling input rate (0–1)")
+    eol_rir_source: str | None
+    stages: list[StageOut]
+    aliases: list[str]
+    sources: list[str]
+    notes: str
+    provenance: list[ProvenanceOut]
+
+
+class ProductionRowOut(BaseModel):
+    country: str
+    country_name: str | None
+    quantity: float | None
+    unit: str
+    share: float | None
+    estimated: bool
+    rank: int
+
+
+class ProductionOut(BaseModel):
+    material: str
+    commodity: str = Field(description="World Mining Data series")
+    year: int
+    unit: str
+    total: float | None
+    producers: int | None
+    top_country: str | None
+    top_share: float | None
+    top3_share: float | None
+    hhi: float | None
+    estimated_share: float | None
+    rows: list[ProductionRowOut]
+    provenance: list[ProvenanceOut]
+
+
+# -- trade -----------------------------------------------------------------------------------
+class SourceOut(BaseModel):
+    country: str
+    quantity: float | None = Field(default=None, description="tonnes (mass basis)")
+    value: float | None = Field(default=None, description="thousand USD (value basis)")
+    share: float | None
+    third_country: bool
+
+
+class DependencyOut(BaseModel):
+    """Same fields as ``critmat dependency --format json``."""
+
+    importer: str
+    importer_members: list[str]
+    year: int
+    basis: str
+    unit: str
+    material: str | None
+    stage: str | None
+    hs_codes: list[str]
+    total: float | None
+    suppliers: int | None
+    top_supplier: str | None
+    top_share: float | None
+    hhi: float | None
+    top_third_country: str | None
+    top_third_share: float | None
+    exceeds_65: bool
+    missing_quantity_value_share: float | None
+    sources: list[SourceOut]
+    provenance: list[ProvenanceOut]
+    notes: list[str]
+
+
+class SeriesOut(BaseModel):
+    """Same fields as ``critmat trend|reliance|unit-values --format json``."""
+
+    importer: str
+    importer_members: list[str]
+    material: str | None
+    stage: str | None
+    hs_codes: list[str]
+    basis: str | None = None
+    rows: list[dict[str, Any]]
+    provenance: list[ProvenanceOut]
+    notes: list[str]
+
+
+class MemberStateOut(BaseModel):
+    country: str
+    name: str
+    total: float | None
+    suppliers: int
+    top_supplier: str | None
+    top_share: float | None
+    hhi: float | None
+    top_third_country: str | None
+    top_third_share: float | None
+    exceeds_65: bool
+    missing_quantity_value_share: float | None
+
+
+class MemberStatesOut(BaseModel):
+    material: str
+    stage: str
+    hs_codes: list[str]
+    year: int
+    basis: str
+    unit: str
+    member_states: list[MemberStateOut] = Field(
+        description="the 27 Member States, each counting all its partners (also other "
+        "Member States); third country = outside the EU; no row = no imports on this basis"
+    )
+    provenance: list[ProvenanceOut]
+    notes: list[str]
+
+
+# -- restrictions ------------------------------------------------------------------------------
+class RestrictionOut(BaseModel):
+    id: str
+    country: str
+    materials: list[str]
+    measure: str
+    title: str
+    announced: date | None
+    effective: date | None
+    suspended_from: date | None
+    suspended_until: date | None
+    ended: date | None
+    status: str
+    status_as_of: date
+    confidence: str
+    targets: list[str]
+    hs_codes: list[str]
+    hs_precision: str
+    notes: str
+    sources: list[str]
+    importer: str | None = None
+    basis: str | None = None
+    targeted: bool | None = None
+    year_before: int | None = None
+    share_before: float | None = None
+    year_after: int | None = None
+    share_after: float | None = None
+
+
+class RestrictionsOut(BaseModel):
+    restrictions: list[RestrictionOut]
+    provenance: list[ProvenanceOut] = Field(description="trade release (with exposure= only)")
+    source: str
+
+
+# -- countries ---------------------------------------------------------------------------------
+class CountrySummaryOut(BaseModel):
+    iso3: str
+    name: str
+    groups: list[str]
+
+
+class GroupOut(BaseModel):
+    name: str
+    label: str
+
+
+class EuImportOut(BaseModel):
+    material: str
+    material_name: str
+    stage: str
+    hs_codes: list[str]
+    value_kusd: float | None = Field(description="EU27 imports from the country, thousand USD")
+    value_share: float | None = Field(description="share of all extra-EU imports, by value")
+    quantity_t: float | None
+    quantity_share: float | None = Field(description="share of all extra-EU imports, by mass")
+    rank_by_value: int | None = Field(description="the country's rank among EU suppliers")
+
+
+class GovernancePointOut(BaseModel):
+    year: int
+    estimate: float | None
+    percentile: float | None
+    lower: float | None = None
+    upper: float | None = None
+
+
+class GovernanceSeriesOut(BaseModel):
+    indicator: str
+    points: list[GovernancePointOut]
+
+
+class CountryOut(BaseModel):
+    iso3: str
+    iso2: str | None
+    name: str
+    official_name: str | None
+    groups: list[GroupOut]
+    eu_member: bool
+    eea: bool
+    strategic_partner: bool
+    eu_candidate: bool
+    oct: bool
+    year: int = Field(description="year of the EU27 import figures")
+    eu_imports: list[EuImportOut]
+    governance: list[GovernanceSeriesOut]
+    provenance: list[ProvenanceOut]
+    notes: list[str]
+
+
+# -- search, data ------------------------------------------------------------------------------
+class SearchHitOut(BaseModel):
+    kind: str = Field(description="material or country")
+    id: str
+    name: str
+    matched: str = Field(description="the name or alias that matched")
+    score: float
+    url: str
+
+
+class SearchOut(BaseModel):
+    query: str
+    results: list[SearchHitOut]
+
+
+class ReleaseOut(BaseModel):
+    release_id: int
+    dataset: str
+    current: bool
+    source: str
+    version: str
+    licence: str
+    origin: str
+    sha256: str
+    year_min: int | None
+    year_max: int | None
+    rows: int
+    retrieved_at: datetime | None
+    imported_at: datetime
+    notes: list[str]
+
+
+class CoverageOut(BaseModel):
+    dataset: str
+    years: str
+    year_min: int | None
+    year_max: int | None
+    countries: int
+    codes: int
+    rows: int
+    missing_quantity_share: float | None
+    estimated_share: float | None
+
+
+class DataReleasesOut(BaseModel):
+    releases: list[ReleaseOut]
+    coverage: list[CoverageOut]

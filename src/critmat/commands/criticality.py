@@ -1,0 +1,155 @@
+"""``critmat criticality``: the EU criticality assessment (supply risk, economic importance).
+
+Register on the main app with :func:`register`. The library is
+:mod:`critmat.risk.eu_criticality`; this module parses options and presents.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from critmat.cli_output import (
+    Format,
+    FormatOpt,
+    emit_rows,
+    out,
+    print_csv,
+    print_json,
+    store_readonly,
+    table,
+    user_errors,
+)
+
+_SUMMARY_COLUMNS = [
+    ("material", "material", "text"),
+    ("sr", "SR", ""),
+    ("sr_stage", "stage", "text"),
+    ("basis", "basis", "text"),
+    ("ei", "EI", ""),
+    ("critical", "critical", "text"),
+    ("crma_critical", "CRMA Annex II", "text"),
+    ("import_reliance", "IR", "share"),
+    ("eol_rir", "EoL-RIR", "share"),
+    ("si_sr", "SI_SR", ""),
+]
+_EXPLAIN_COLUMNS = [
+    ("stage", "stage", "text"),
+    ("term", "term", "text"),
+    ("symbol", "symbol", "text"),
+    ("value", "value", "text"),
+    ("unit", "unit", "text"),
+    ("inputs", "inputs", "text"),
+    ("note", "note", "text"),
+]
+
+
+def criticality(
+    year: Annotated[
+        int | None,
+        typer.Option("--year", help="Last year of the window (default: latest with data)."),
+    ] = None,
+    window: Annotated[
+        int, typer.Option("--window", help="Years averaged, ending in --year (methodology: 5).")
+    ] = 5,
+    ei_inputs: Annotated[
+        Path | None,
+        typer.Option(
+            "--ei-inputs",
+            help="CSV: material, sector, end_use_share, value_added, si_ei "
+            "[, value_added_max, source]. Without it EI is left empty.",
+        ),
+    ] = None,
+    si_sr: Annotated[
+        Path | None,
+        typer.Option("--si-sr", help="CSV: material, si_sr [, source]. Default SI_SR = 1."),
+    ] = None,
+    published_si: Annotated[
+        bool,
+        typer.Option(
+            "--published-si", help="Use the 2023 assessment's SI_SR where --si-sr has none."
+        ),
+    ] = False,
+    explain: Annotated[
+        str | None,
+        typer.Option("--explain", metavar="MATERIAL", help="Print one material term by term."),
+    ] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """EU criticality assessment (2017 methodology): supply risk and economic importance."""
+    from critmat.reference.materials import load_catalogue
+    from critmat.risk.eu_criticality import (
+        EI_THRESHOLD,
+        SR_THRESHOLD,
+        assess,
+        explain_rows,
+        read_ei_inputs,
+        read_si_sr,
+    )
+
+    with user_errors():
+        ei = read_ei_inputs(ei_inputs) if ei_inputs else None
+        si = read_si_sr(si_sr) if si_sr else None
+        materials = [load_catalogue().resolve(explain).material.id] if explain else None
+        with store_readonly() as store:
+            result = assess(
+                store.con,
+                year=year,
+                window=window,
+                materials=materials,
+                ei_inputs=ei,
+                si_sr=si,
+                published_si=published_si,
+            )
+    years = f"{result.years[0]}–{result.years[-1]}"
+    sources = "; ".join(p.citation() for p in result.provenance)
+    if explain:
+        breakdown = result.breakdowns[0]
+        if fmt is Format.json:
+            payload: dict[str, Any] = breakdown.as_dict()
+            payload["provenance"] = [p.as_dict() for p in result.provenance]
+            print_json(payload)
+        elif fmt is Format.csv:
+            print_csv(explain_rows(breakdown))
+        else:
+            rows = explain_rows(breakdown)
+            for row in rows:
+                row["value"] = _text(row["value"])
+            out.print(
+                table(
+                    f"EU supply risk of {breakdown.name}, {years} (term by term)",
+                    _EXPLAIN_COLUMNS,
+                    rows,
+                    caption="; ".join(dict.fromkeys([breakdown.wgi_note, *result.notes]))
+                    + f". Sources: {sources}",
+                )
+            )
+        return
+    emit_rows(
+        result.rows(),
+        fmt,
+        f"EU criticality assessment, data {years} (SR ≥ {SR_THRESHOLD:g} and "
+        f"EI ≥ {EI_THRESHOLD:g} = critical)",
+        _SUMMARY_COLUMNS,
+        caption="; ".join(result.notes)
+        + ". EI is empty without --ei-inputs; SI_SR = 1 unless given. "
+        + "`critmat criticality --explain MATERIAL` shows every term. "
+        + f"Sources: {sources}",
+    )
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``criticality`` to ``app``."""
+    app.command("criticality")(criticality)
