@@ -50,6 +50,7 @@ pytest: setup
 bench: setup data  ## benchmarks (figures are printed, not asserted)
 	$(BIN)/python benchmarks/indicators.py
 	$(BIN)/python benchmarks/api_load.py
+	$(BIN)/python benchmarks/geopolrisk_vs_peer.py  # about 15 min: runs geopolrisk-py itself
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info

@@ -984,8 +984,9 @@ def _root(
 
 def _register_command_modules() -> None:
     """Command groups that live in :mod:`critmat.commands` (one module per capability)."""
-    from critmat.commands import criticality
+    from critmat.commands import criticality, geopolrisk
 
+    geopolrisk.register(app)
     criticality.register(app)
 
 
