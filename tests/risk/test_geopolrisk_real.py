@@ -316,7 +316,7 @@ def test_cli_csv_and_peer_mode(real_data_dir, raw):
 def test_cli_table(real_data_dir):
     code, out, err = run(real_data_dir, "-i", "EU27", "-y", "2024", "-m", "lithium")
     assert code == 0, err
-    assert "Lithium (Li2O)" in out and "EU27" in out
+    assert "Lithium" in out and "EU27" in out  # the table may abbreviate long labels
 
 
 @pytest.mark.parametrize(

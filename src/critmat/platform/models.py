@@ -122,3 +122,31 @@ class AuditEntry(Base):
     details: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     status: Mapped[int | None] = mapped_column(Integer, nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Assessment(Base):
+    """A company supply-chain assessment (CRMA Art. 24), owned by one organisation.
+
+    The input file itself is not kept: its name and sha256 identify it. ``result`` is the
+    :class:`critmat.risk.company.CompanyAssessment` as JSON, shown exactly as computed.
+    """
+
+    __tablename__ = "assessments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_by_email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    name: Mapped[str] = mapped_column(String(200))
+    input_filename: Mapped[str] = mapped_column(String(255))
+    input_sha256: Mapped[str] = mapped_column(String(64))
+    importer: Mapped[str] = mapped_column(String(100))
+    year: Mapped[int] = mapped_column(Integer)
+    lines: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(40))
+    result: Mapped[dict[str, object]] = mapped_column(JSON)
