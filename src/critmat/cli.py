@@ -984,10 +984,11 @@ def _root(
 
 def _register_command_modules() -> None:
     """Command groups that live in :mod:`critmat.commands` (one module per capability)."""
-    from critmat.commands import criticality, geopolrisk
+    from critmat.commands import assess, criticality, geopolrisk
 
     geopolrisk.register(app)
     criticality.register(app)
+    assess.register(app)
 
 
 _register_command_modules()

@@ -43,6 +43,7 @@ class Settings:
     login_max_failures: int = 5
     login_window_seconds: int = 15 * 60
     max_body_bytes: int = 1_000_000
+    max_upload_bytes: int = 55_000_000
     secure_cookies: bool = False
 
     @property
@@ -73,7 +74,8 @@ def get_settings() -> Settings:
     ``postgresql+psycopg://user@host/db``; default: SQLite in the data dir);
     ``CRITMAT_SESSION_IDLE_SECONDS`` / ``CRITMAT_SESSION_MAX_SECONDS`` (session expiry);
     ``CRITMAT_LOGIN_MAX_FAILURES`` within ``CRITMAT_LOGIN_WINDOW_SECONDS`` (login rate limit);
-    ``CRITMAT_MAX_BODY_BYTES`` (largest request body accepted);
+    ``CRITMAT_MAX_BODY_BYTES`` (largest request body accepted; file uploads:
+    ``CRITMAT_MAX_UPLOAD_BYTES``, default 55 MB so a 50 MB file and its form fit);
     ``CRITMAT_SECURE_COOKIES=1`` behind HTTPS.
     """
     raw = os.environ.get("CRITMAT_DATA_DIR")
@@ -86,5 +88,6 @@ def get_settings() -> Settings:
         login_max_failures=_int_env("CRITMAT_LOGIN_MAX_FAILURES", 5),
         login_window_seconds=_int_env("CRITMAT_LOGIN_WINDOW_SECONDS", 15 * 60),
         max_body_bytes=_int_env("CRITMAT_MAX_BODY_BYTES", 1_000_000),
+        max_upload_bytes=_int_env("CRITMAT_MAX_UPLOAD_BYTES", 55_000_000),
         secure_cookies=os.environ.get("CRITMAT_SECURE_COOKIES", "") in {"1", "true", "yes"},
     )

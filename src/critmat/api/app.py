@@ -77,7 +77,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin.router)
     _include_optional(app)
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(BodyLimit, max_bytes=chosen.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=chosen.max_body_bytes,
+        upload_bytes=chosen.max_upload_bytes,
+        upload_suffixes=("/assessments",),
+    )
     return app
 
 
@@ -98,8 +103,11 @@ def _warm_up(hub: StoreHub, flows: FlowsCache) -> None:
 
 def _include_optional(app: FastAPI) -> None:
     """Routers of the statistics API and the web UI."""
-    from critmat.api.routes import stats
+    from critmat.api.routes import assessments, stats
+    from critmat.web import assessments as web_assessments
     from critmat.web import pages
 
     app.include_router(stats.router)
+    app.include_router(assessments.router)
     pages.install(app)
+    web_assessments.install(app)  # after pages: it reuses their page() helper and error pages
