@@ -102,12 +102,15 @@ def _warm_up(hub: StoreHub, flows: FlowsCache) -> None:
 
 
 def _include_optional(app: FastAPI) -> None:
-    """Routers of the statistics API and the web UI."""
-    from critmat.api.routes import assessments, stats
+    """Routers of the statistics, risk and assessment APIs and the web UI."""
+    from critmat.api.routes import assessments, risk, stats
     from critmat.web import assessments as web_assessments
-    from critmat.web import pages
+    from critmat.web import pages, risk_pages
 
     app.include_router(stats.router)
+    app.include_router(risk.router)
     app.include_router(assessments.router)
     pages.install(app)
-    web_assessments.install(app)  # after pages: it reuses their page() helper and error pages
+    # after pages: these reuse its page() helper and error pages
+    risk_pages.install(app)
+    web_assessments.install(app)
