@@ -19,6 +19,7 @@ from critmat.cli_output import (
     store_readonly,
     user_errors,
 )
+from critmat.risk.geopolrisk import OUTPUT_COLUMNS as GEOPOLRISK_COLUMNS
 
 
 class CompatOption(StrEnum):
@@ -27,22 +28,7 @@ class CompatOption(StrEnum):
 
 
 #: Columns printed, in order (JSON/CSV); the table shows the first ones.
-OUTPUT_COLUMNS = (
-    "wmd_commodity",
-    "material",
-    "importer",
-    "year",
-    "basis",
-    "compat",
-    "hhi",
-    "import_risk",
-    "score",
-    "cf",
-    "price_usd_per_kg",
-    "imports",
-    "weighted_imports",
-    "domestic_production",
-)
+OUTPUT_COLUMNS = GEOPOLRISK_COLUMNS
 TABLE_COLUMNS = (
     ("wmd_commodity", "WMD commodity", "text"),
     ("material", "material", "text"),

@@ -71,6 +71,8 @@ COLUMNS = (
     "domestic_production",
     "production_t",
 )
+#: The columns shown to users (CLI, API): :data:`COLUMNS` without the internal production_t.
+OUTPUT_COLUMNS = COLUMNS[:-1]
 
 __all__ = [
     "CF_COPPER",

@@ -378,22 +378,7 @@ def geopolrisk_rows(result: gpr.GeoPolRiskResult, year: int) -> pd.DataFrame:
     return rows.loc[rows["year"] == year].reset_index(drop=True)
 
 
-GEOPOLRISK_COLUMNS = (
-    "wmd_commodity",
-    "material",
-    "importer",
-    "year",
-    "basis",
-    "compat",
-    "hhi",
-    "import_risk",
-    "score",
-    "cf",
-    "price_usd_per_kg",
-    "imports",
-    "weighted_imports",
-    "domestic_production",
-)
+GEOPOLRISK_COLUMNS = gpr.OUTPUT_COLUMNS
 
 
 def plain(value: Any) -> Any:
