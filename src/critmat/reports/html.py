@@ -122,8 +122,8 @@ def _environment() -> jinja2.Environment:
     env.filters.update(
         pct=_pct,
         share=_share,
-        num=_num,
-        hhi=_hhi,
+        num=format_number,
+        hhi=format_hhi,
         country=_country,
         sortkey=_sortkey,
         linkify=_linkify,
@@ -189,7 +189,8 @@ def _share(value: float | None) -> str:
     return f"{value * 100:.1f}%" if whole == round(CRMA_SINGLE_COUNTRY_LIMIT * 100) else f"{whole}%"
 
 
-def _num(value: float | None, digits: int | None = None) -> str:
+def format_number(value: float | None, digits: int | None = None) -> str:
+    """A figure for a reader: thousands separators, fewer decimals as it grows; – for none."""
     if value is None:
         return "–"
     if digits is not None:
@@ -204,7 +205,8 @@ def _num(value: float | None, digits: int | None = None) -> str:
     return f"{value:.2g}"
 
 
-def _hhi(value: float | None) -> str:
+def format_hhi(value: float | None) -> str:
+    """An HHI (0–1) with two decimals; – for none."""
     return "–" if value is None else f"{value:.2f}"
 
 

@@ -11,6 +11,8 @@ from markupsafe import Markup, escape
 
 from critmat.indicators.imports import CRMA_SINGLE_COUNTRY_LIMIT
 from critmat.indicators.panel import country_name
+from critmat.reports.html import format_hhi as hhi
+from critmat.reports.html import format_number as num
 from critmat.web.tables import Column
 
 
@@ -28,25 +30,6 @@ def share(value: float | None) -> str:
     if whole == round(CRMA_SINGLE_COUNTRY_LIMIT * 100) or value < 0.1:
         return f"{value * 100:.1f}%"
     return f"{whole}%"
-
-
-def num(value: float | None, digits: int | None = None) -> str:
-    if value is None:
-        return "–"
-    if digits is not None:
-        return f"{value:,.{digits}f}"
-    magnitude = abs(value)
-    if magnitude >= 100:
-        return f"{value:,.0f}"
-    if magnitude >= 1:
-        return f"{value:,.1f}"
-    if magnitude == 0:
-        return "0"
-    return f"{value:.2g}"
-
-
-def hhi(value: float | None) -> str:
-    return "–" if value is None else f"{value:.2f}"
 
 
 def country(iso3: str | None) -> str:
