@@ -984,11 +984,12 @@ def _root(
 
 def _register_command_modules() -> None:
     """Command groups that live in :mod:`critmat.commands` (one module per capability)."""
-    from critmat.commands import assess, criticality, geopolrisk
+    from critmat.commands import assess, criticality, geopolrisk, stress
 
     geopolrisk.register(app)
     criticality.register(app)
     assess.register(app)
+    stress.register(app)
 
 
 _register_command_modules()

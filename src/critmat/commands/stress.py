@@ -1,0 +1,238 @@
+"""``critmat stress``: supply-disruption stress tests (critmat.scenarios).
+
+Register with ``from critmat.commands import stress; stress.register(app)``.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from critmat.cli_output import (
+    Format,
+    FormatOpt,
+    emit_rows,
+    fmt_number,
+    out,
+    print_json,
+    records,
+    status,
+    store_readonly,
+    table,
+    user_errors,
+)
+
+stress_app = typer.Typer(help="Stress tests: export bans, quotas, outages.", no_args_is_help=True)
+
+SUMMARY_COLUMNS = (
+    ("importer", "importer", "text"),
+    ("demand_source", "demand from", "text"),
+    ("demand_t", "demand t", ""),
+    ("shortfall_t", "shortfall t", ""),
+    ("shortfall_pct", "shortfall", "share"),
+    ("peak_shortfall_pct", "worst month", "share"),
+    ("months_short", "months short", ""),
+    ("redirected_t", "redirected t", ""),
+    ("stock_drawn_t", "stock drawn t", ""),
+)
+BACKTEST_COLUMNS = (
+    ("id", "registry id", "text"),
+    ("country", "country", "text"),
+    ("measure", "measure", "text"),
+    ("targets", "targets", "text"),
+    ("hs_codes", "HS codes", "text"),
+    ("before", "before", "text"),
+    ("after", "after", "text"),
+    ("months_in_force", "months in force", ""),
+    ("eu_imports_before_t", "EU imports before t", ""),
+    ("predicted_change", "predicted", "share"),
+    ("observed_change", "observed", "share"),
+    ("error_pp", "error pp", ""),
+)
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else [])
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+
+
+@stress_app.command("list")
+def list_scenarios(fmt: FormatOpt = Format.table) -> None:
+    """List the scenario library (derived from the export-restriction registry)."""
+    from critmat.scenarios.spec import library_names, load_scenario
+
+    with user_errors():
+        scenarios = [load_scenario(name) for name in library_names()]
+    rows = [
+        {
+            "name": s.name,
+            "material": s.material,
+            "stage": s.stage,
+            "start": s.start,
+            "horizon_months": s.horizon_months,
+            "registry_ids": ";".join(s.registry_ids),
+            "title": s.title,
+        }
+        for s in scenarios
+    ]
+    emit_rows(
+        rows,
+        fmt,
+        "Stress-test library",
+        (
+            ("name", "name", "text"),
+            ("material", "material", "text"),
+            ("stage", "stage", "text"),
+            ("start", "start", "text"),
+            ("registry_ids", "registry ids", "text"),
+            ("title", "title", "text"),
+        ),
+        "run one with `critmat stress run NAME`",
+    )
+
+
+@stress_app.command("run")
+def run_scenario(
+    scenario: Annotated[str, typer.Argument(help="A scenario YAML file or a library name.")],
+    fmt: FormatOpt = Format.table,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the monthly results (CSV) to this file."),
+    ] = None,
+    sectors: Annotated[
+        Path | None,
+        typer.Option("--sectors", help="Sector splits CSV (default: the shipped reference)."),
+    ] = None,
+) -> None:
+    """Run a stress test: monthly supply, shortfall, stocks and cover, EU27 and Member States.
+
+    Table: a summary per importer and the EU27 months; JSON: summary, monthly rows and sector
+    exposure; CSV: the monthly rows. See docs/stress-tests.md.
+    """
+    from critmat.reference.sectors import load_sector_splits
+    from critmat.scenarios.baseline import build_baseline
+    from critmat.scenarios.engine import run, sector_exposure
+    from critmat.scenarios.spec import load_scenario
+
+    with user_errors():
+        spec = load_scenario(scenario)
+        splits = load_sector_splits(sectors)
+        with store_readonly() as store:
+            baseline = build_baseline(store.con, spec)
+        result = run(spec, baseline)
+    monthly = records(result.monthly())
+    summary = records(result.summary())
+    exposure = records(sector_exposure(result, splits))
+    if output is not None:
+        _write_csv(output, monthly)
+        status(f"wrote {len(monthly)} monthly rows to {output}")
+    notes = list(baseline.notes)
+    meta = {
+        "scenario": spec.name,
+        "title": spec.title,
+        "material": baseline.material,
+        "stage": baseline.stage,
+        "hs_codes": list(baseline.hs_codes),
+        "baseline_years": list(baseline.years),
+        "registry_ids": list(spec.registry_ids),
+        "params": {
+            "spare_capacity_fraction": result.params.spare_capacity_fraction,
+            "ramp_up_months": result.params.ramp_up_months,
+            "demand_elasticity": result.params.demand_elasticity,
+            "stockpiles": dict(result.params.stockpiles),
+        },
+        "shocked_world_output_share": result.shocked_output_share,
+        "notes": notes,
+    }
+    if fmt is Format.json:
+        print_json({**meta, "summary": summary, "monthly": monthly, "sectors": exposure})
+        return
+    if fmt is Format.csv:
+        emit_rows(monthly, fmt, "", ())
+        return
+    caption = (
+        f"{baseline.material} · {baseline.stage} (HS {', '.join(baseline.hs_codes)}), baseline "
+        f"{'/'.join(map(str, baseline.years))}, tonnes over {spec.horizon_months} months; "
+        f"registry: {', '.join(spec.registry_ids) or '–'}"
+    )
+    if result.shocked_output_share is not None:
+        caption += f"; shocked countries hold {result.shocked_output_share:.0%} of world output"
+    if notes:
+        caption += "\nnotes: " + "; ".join(notes)
+    out.print(table(spec.title, SUMMARY_COLUMNS, summary, caption))
+    eu_rows = [r for r in monthly if r["importer"] == "EU27"]
+    out.print(
+        table(
+            "EU27 by month",
+            (
+                ("month", "month", "text"),
+                ("demand_t", "demand t", ""),
+                ("supply_t", "supply t", ""),
+                ("redirected_t", "redirected t", ""),
+                ("shortfall_t", "shortfall t", ""),
+                ("shortfall_pct", "shortfall", "share"),
+                ("stock_t", "stock t", ""),
+                ("days_of_cover", "days of cover", ""),
+            ),
+            eu_rows,
+        )
+    )
+    eu_sectors = [r for r in exposure if r["importer"] == "EU27"]
+    if eu_sectors:
+        out.print(
+            table(
+                "EU27 exposure of downstream sectors (shortfall shared pro rata)",
+                (
+                    ("application", "application", "text"),
+                    ("sector", "sector", "text"),
+                    ("share", "share of use", "share"),
+                    ("shortfall_t", "shortfall t", ""),
+                    ("estimate", "estimate", ""),
+                ),
+                eu_sectors,
+            )
+        )
+    else:
+        out.print(f"no sourced sector split for {baseline.material}; add one with --sectors FILE")
+    worst = max(summary[1:], key=lambda r: r["shortfall_pct"] or 0.0, default=None)
+    if worst is not None:
+        out.print(
+            f"most affected Member State: {worst['importer']} "
+            f"({fmt_number(worst['shortfall_pct'], 'share')} of demand short over the horizon)"
+        )
+
+
+@stress_app.command("backtest")
+def backtest_command(
+    fmt: FormatOpt = Format.table,
+    licensing_delay: Annotated[
+        int, typer.Option(min=0, help="Months without exports assumed for a licensing regime.")
+    ] = 2,
+) -> None:
+    """Predicted vs observed change in EU imports from the restricting country (registry)."""
+    from critmat.scenarios.backtest import backtest
+
+    with user_errors(), store_readonly() as store:
+        result = backtest(store.con, licensing_delay)
+    rows = records(result.rows)
+    skipped = records(result.skipped)
+    if fmt is Format.json:
+        print_json({"licensing_delay": licensing_delay, "rows": rows, "skipped": skipped})
+        return
+    caption = (
+        "change in EU27 imports (t) from the restricting country, year before vs year after; "
+        f"licensing = {licensing_delay} months without exports, then normal\nleft out: "
+        + "; ".join(f"{r['id']} ({r['reason']})" for r in skipped)
+    )
+    emit_rows(rows, fmt, "Stress-test backtest", BACKTEST_COLUMNS, caption)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``critmat stress`` (list, run, backtest) to ``app``."""
+    app.add_typer(stress_app, name="stress")
