@@ -45,6 +45,7 @@ class Settings:
     max_body_bytes: int = 1_000_000
     max_upload_bytes: int = 55_000_000
     secure_cookies: bool = False
+    dask_scheduler: str | None = None
 
     @property
     def store_path(self) -> Path:
@@ -76,7 +77,9 @@ def get_settings() -> Settings:
     ``CRITMAT_LOGIN_MAX_FAILURES`` within ``CRITMAT_LOGIN_WINDOW_SECONDS`` (login rate limit);
     ``CRITMAT_MAX_BODY_BYTES`` (largest request body accepted; file uploads:
     ``CRITMAT_MAX_UPLOAD_BYTES``, default 55 MB so a 50 MB file and its form fit);
-    ``CRITMAT_SECURE_COOKIES=1`` behind HTTPS.
+    ``CRITMAT_SECURE_COOKIES=1`` behind HTTPS;
+    ``CRITMAT_DASK_SCHEDULER`` (Dask distributed scheduler address for Monte Carlo stress tests,
+    e.g. ``tcp://10.0.0.5:8786``; default: local cores).
     """
     raw = os.environ.get("CRITMAT_DATA_DIR")
     data_dir = Path(raw).expanduser() if raw else _default_data_dir()
@@ -90,4 +93,5 @@ def get_settings() -> Settings:
         max_body_bytes=_int_env("CRITMAT_MAX_BODY_BYTES", 1_000_000),
         max_upload_bytes=_int_env("CRITMAT_MAX_UPLOAD_BYTES", 55_000_000),
         secure_cookies=os.environ.get("CRITMAT_SECURE_COOKIES", "") in {"1", "true", "yes"},
+        dask_scheduler=os.environ.get("CRITMAT_DASK_SCHEDULER") or None,
     )

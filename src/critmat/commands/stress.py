@@ -118,10 +118,10 @@ def run_scenario(
     from critmat.reference.sectors import load_sector_splits
     from critmat.scenarios.baseline import build_baseline
     from critmat.scenarios.engine import run, sector_exposure
-    from critmat.scenarios.spec import load_scenario
+    from critmat.scenarios.montecarlo import load_scenario_file
 
     with user_errors():
-        spec = load_scenario(scenario)
+        spec, _uncertainty = load_scenario_file(scenario)  # the uncertainty block is for montecarlo
         splits = load_sector_splits(sectors)
         with store_readonly() as store:
             baseline = build_baseline(store.con, spec)
@@ -233,6 +233,157 @@ def backtest_command(
     emit_rows(rows, fmt, "Stress-test backtest", BACKTEST_COLUMNS, caption)
 
 
+MC_SUMMARY_COLUMNS = (
+    ("importer", "importer", "text"),
+    ("demand_t", "demand t", ""),
+    ("shortfall_p5_t", "shortfall p5 t", ""),
+    ("shortfall_p50_t", "p50 t", ""),
+    ("shortfall_p95_t", "p95 t", ""),
+    ("shortfall_p5_pct", "p5", "share"),
+    ("shortfall_p50_pct", "p50", "share"),
+    ("shortfall_p95_pct", "p95", "share"),
+    ("p_short", "runs short", "share"),
+)
+MC_MONTH_COLUMNS = (
+    ("month", "month", "text"),
+    ("demand_t", "demand t", ""),
+    ("shortfall_p5_t", "shortfall p5 t", ""),
+    ("shortfall_p50_t", "p50 t", ""),
+    ("shortfall_p95_t", "p95 t", ""),
+    ("shortfall_p5_pct", "p5", "share"),
+    ("shortfall_p50_pct", "p50", "share"),
+    ("shortfall_p95_pct", "p95", "share"),
+)
+PROGRESS_MIN_RUNS = 500
+
+
+@stress_app.command("montecarlo")
+def montecarlo_command(
+    scenario: Annotated[str, typer.Argument(help="A scenario YAML file or a library name.")],
+    runs: Annotated[int, typer.Option("--runs", "-n", min=1, help="Number of runs.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of numpy's default_rng.")] = 0,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            "-p",
+            help="An uncertain parameter KEY=KIND:a,b,... (uniform:low,high; "
+            "triangular:low,mode,high; normal:mean,sd,low,high; choice:v1,v2,...); replaces the "
+            "file's entry for KEY. Repeatable.",
+        ),
+    ] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            "--dask",
+            help="Dask distributed scheduler address (tcp://host:port); default "
+            "CRITMAT_DASK_SCHEDULER, else local cores.",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", min=1, help="Local processes (default: 1 below 20,000 runs, else all)."
+        ),
+    ] = None,
+    fmt: FormatOpt = Format.table,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the bands per importer and month (CSV)."),
+    ] = None,
+) -> None:
+    """Monte Carlo: draw uncertain parameters, run N times, report p5/p50/p95 shortfall bands.
+
+    Distributions come from the scenario's `uncertainty:` block and --param. Same seed, same
+    bands, locally or on Dask. Table: summary per importer and EU27 by month; JSON: parameters,
+    summary and bands; CSV: the bands. See docs/stress-tests.md.
+    """
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from critmat.cli_output import err
+    from critmat.config import get_settings
+    from critmat.errors import CritmatError
+    from critmat.scenarios.baseline import build_baseline
+    from critmat.scenarios.montecarlo import (
+        Uncertainty,
+        describe,
+        load_scenario_file,
+        parse_cli_parameter,
+        run_montecarlo,
+    )
+
+    address = dask or get_settings().dask_scheduler
+    with user_errors():
+        spec, uncertainty = load_scenario_file(scenario)
+        extra = Uncertainty(tuple(parse_cli_parameter(p, spec) for p in param or []))
+        uncertainty = uncertainty.merged(extra)
+        if not uncertainty.parameters:
+            raise CritmatError(
+                f"scenario '{spec.name}' declares no uncertain parameter",
+                hint="add an `uncertainty:` block to the file or give --param, e.g. "
+                "--param spare_capacity_fraction=uniform:0.05,0.2",
+            )
+        with store_readonly() as store:
+            baseline = build_baseline(store.con, spec)
+        started = time.perf_counter()
+        if runs >= PROGRESS_MIN_RUNS and err.is_terminal:
+            columns = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+            with Progress(*columns, console=err, transient=True) as bar:
+                task = bar.add_task("runs", total=runs)
+                result = run_montecarlo(
+                    spec,
+                    baseline,
+                    uncertainty,
+                    runs,
+                    seed,
+                    scheduler=address,
+                    workers=workers,
+                    progress=lambda done: bar.update(task, completed=done),
+                )
+        else:
+            result = run_montecarlo(
+                spec, baseline, uncertainty, runs, seed, scheduler=address, workers=workers
+            )
+        seconds = time.perf_counter() - started
+    bands = records(result.bands())
+    summary = records(result.summary())
+    if output is not None:
+        _write_csv(output, bands)
+        status(f"wrote {len(bands)} band rows to {output}")
+    parameters = describe(uncertainty)
+    meta = {
+        "scenario": spec.name,
+        "title": spec.title,
+        "material": baseline.material,
+        "stage": baseline.stage,
+        "hs_codes": list(baseline.hs_codes),
+        "baseline_years": list(baseline.years),
+        "runs": result.runs,
+        "seed": seed,
+        "quantiles": [5, 50, 95],
+        "parameters": parameters,
+        "backend": result.backend,
+        "seconds": round(seconds, 3),
+        "notes": list(baseline.notes),
+    }
+    if fmt is Format.json:
+        print_json({**meta, "summary": summary, "bands": bands})
+        return
+    if fmt is Format.csv:
+        emit_rows(bands, fmt, "", ())
+        return
+    caption = (
+        f"{result.runs:,} runs, seed {seed}, {result.backend}, {seconds:.1f} s; "
+        f"{baseline.material} · {baseline.stage}, tonnes over {spec.horizon_months} months\n"
+        "drawn: " + "; ".join(f"{p['parameter']} ~ {p['distribution']}" for p in parameters)
+    )
+    out.print(table(f"{spec.title} — Monte Carlo", MC_SUMMARY_COLUMNS, summary, caption))
+    eu_rows = [r for r in bands if r["importer"] == "EU27"]
+    out.print(table("EU27 by month (bands over the runs)", MC_MONTH_COLUMNS, eu_rows))
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``critmat stress`` (list, run, backtest) to ``app``."""
+    """Add ``critmat stress`` (list, run, montecarlo, backtest) to ``app``."""
     app.add_typer(stress_app, name="stress")
