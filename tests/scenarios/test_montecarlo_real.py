@@ -86,7 +86,7 @@ def test_cli_montecarlo(
     assert as_csv.exit_code == 0
     assert as_csv.stdout == output.read_text(encoding="utf-8").replace("\r\n", "\n")
 
-    # the command line adds or replaces parameters; a library scenario needs at least one
+    # the command line adds or replaces parameters; a file needs at least one
     table = runner.invoke(
         app,
         [
@@ -101,7 +101,10 @@ def test_cli_montecarlo(
     )
     assert table.exit_code == 0, table.output
     assert "EU27 by month" in table.stdout and "delay_months ~ choice(1, 2, 3)" in table.stdout
-    nothing = runner.invoke(app, ["stress", "montecarlo", "graphite-2023"])
+    certain = {k: v for k, v in raw.items() if k != "uncertainty"} | {"name": "cobalt-certain"}
+    certain_path = tmp_path / "cobalt-certain.yaml"
+    certain_path.write_text(yaml.safe_dump(certain, sort_keys=False), encoding="utf-8")
+    nothing = runner.invoke(app, ["stress", "montecarlo", str(certain_path)])
     assert nothing.exit_code == 2 and "no uncertain parameter" in nothing.output
     bad = runner.invoke(app, [*args, "-p", "ramp_up_months=uniform:5"])
     assert bad.exit_code == 2 and "takes 2 numbers" in bad.output

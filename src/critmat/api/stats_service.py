@@ -31,6 +31,7 @@ from critmat.indicators.imports import (
     import_flows,
     import_shares,
 )
+from critmat.indicators.precomputed import CONCENTRATION_FIELDS, Tables
 from critmat.indicators.provenance import Provenance, provenance_for
 from critmat.indicators.restrictions import exposure_series, exposure_summary
 from critmat.reference._common import name_key
@@ -41,12 +42,13 @@ from critmat.reference.countries import (
     load_country_groups,
     resolve_country,
 )
-from critmat.reference.materials import Material, hs92_description, load_catalogue
+from critmat.reference.materials import Material, Stage, hs92_description, load_catalogue
 from critmat.reference.restrictions import restrictions_for
 from critmat.store import Store
 from critmat.store.coverage import coverage
 
 RESTRICTION_REGISTRY = "critmat export-restriction registry (reference/data/restrictions.csv)"
+_MEMO_LIMIT = 20_000  # code selections remembered per release (see _selection)
 
 
 @dataclass(frozen=True)
@@ -203,7 +205,43 @@ def _production_commodity(material: str) -> tuple[Material, str | None]:
     return resolved.material, stage_series or resolved.material.wmd_commodity
 
 
-def production(store: Store, material: str, year: int | None) -> Computed:
+def fast_production(tables: Tables, material: str, year: int | None) -> Computed | None:
+    """:func:`production` from the precomputed tables; ``None`` when it needs the general path
+    (no series, no rows, a year outside the data: the library raises the right error)."""
+    mat, commodity = _production_commodity(material)
+    if commodity is None or "production" not in tables.releases:
+        return None
+    span = tables.production_years.get(commodity)
+    if span is None:
+        return None
+    chosen = span[1] if year is None else year
+    if not span[0] <= chosen <= span[1]:
+        return None
+    rows = tables.production_rows(commodity, chosen)
+    unit = str(rows[0]["unit"]) if rows else ""
+    return _production_computed(
+        mat.id,
+        commodity,
+        chosen,
+        unit,
+        rows,
+        tables.production_summary(commodity, chosen),
+        tables.provenance(["production"], [chosen]),
+    )
+
+
+def production(
+    store: Store,
+    material: str,
+    year: int | None,
+    flows_cache: FlowsCache | None = None,
+    release_ids: tuple[int, ...] | None = None,
+) -> Computed:
+    tables = _tables(store, flows_cache, release_ids)
+    if tables is not None:
+        fast = fast_production(tables, material, year)
+        if fast is not None:
+            return fast
     if year is None:
         _mat, commodity = _production_commodity(material)
         found = None
@@ -215,7 +253,26 @@ def production(store: Store, material: str, year: int | None) -> Computed:
         # Without a series or rows, the library call below raises the right NoDataError.
         year = int(found) if found is not None else 0
     result = lookup.production(store, material, year)
-    s = result.summary
+    return _production_computed(
+        result.material.id,
+        result.commodity,
+        result.year,
+        result.unit,
+        records(result.rows),
+        result.summary,
+        result.provenance,
+    )
+
+
+def _production_computed(
+    material_id: str,
+    commodity: str,
+    year: int,
+    unit: str,
+    row_dicts: list[dict[str, Any]],
+    s: dict[str, Any] | dict[str, object],
+    prov: Iterable[Provenance],
+) -> Computed:
     rows = [
         m.ProductionRowOut(
             country=str(r["country"]),
@@ -226,13 +283,13 @@ def production(store: Store, material: str, year: int | None) -> Computed:
             estimated=bool(r["estimated"]),
             rank=int(r["rank"]),
         )
-        for r in records(result.rows)
+        for r in row_dicts
     ]
     model = m.ProductionOut(
-        material=result.material.id,
-        commodity=result.commodity,
-        year=result.year,
-        unit=result.unit,
+        material=material_id,
+        commodity=commodity,
+        year=year,
+        unit=unit,
         total=_float(s.get("total")),
         producers=_int(s.get("producers")),
         top_country=_str(s.get("top_country")),
@@ -241,7 +298,7 @@ def production(store: Store, material: str, year: int | None) -> Computed:
         hhi=_float(s.get("hhi")),
         estimated_share=_float(s.get("estimated_share")),
         rows=rows,
-        provenance=provenance(result.provenance),
+        provenance=provenance(prov),
     )
     table_rows = [
         {"material": model.material, "commodity": model.commodity, "year": model.year}
@@ -254,6 +311,93 @@ def production(store: Store, material: str, year: int | None) -> Computed:
 
 
 # -- trade -------------------------------------------------------------------------------------
+def _tables(
+    store: Store, flows_cache: FlowsCache | None, release_ids: tuple[int, ...] | None
+) -> Tables | None:
+    """The precomputed tables of the current releases, if the cache can give them."""
+    return None if flows_cache is None else flows_cache.tables(store, release_ids)
+
+
+def ready_tables(
+    flows_cache: FlowsCache | None, release_ids: tuple[int, ...] | None
+) -> Tables | None:
+    """The precomputed tables if already built for ``release_ids`` (never builds, no query):
+    what the routes use to answer a cache miss at once, without a worker thread."""
+    if flows_cache is None or release_ids is None:
+        return None
+    return flows_cache.ready(release_ids)
+
+
+def _selection(
+    store: Store, tables: Tables, material: str | None, stage: str | None, hs: str | None
+) -> lookup.CodeSelection:
+    """:func:`lookup.select_codes` from the tables' release and codes (remembered per release)."""
+    key = ("select", material, stage, hs)
+    found = tables.memo.get(key)
+    if found is None:
+        found = lookup.select_codes(
+            store,
+            material=material,
+            stage=stage,
+            hs=hs,
+            known=(tables.trade_release, tables.trade_codes),
+        )
+        if len(tables.memo) >= _MEMO_LIMIT:  # spelling variants of names are unbounded
+            tables.memo.clear()
+        tables.memo[key] = found
+    assert isinstance(found, lookup.CodeSelection)
+    return found
+
+
+def fast_dependency(
+    store: Store,
+    tables: Tables,
+    *,
+    importer: str,
+    year: int | None,
+    basis: str,
+    material: str | None,
+    stage: str | None,
+    hs: str | None,
+) -> Computed | None:
+    """:func:`dependency` from the precomputed tables; ``None`` when they do not hold it."""
+    if basis not in BASES:
+        return None
+    checked: Basis = "value" if basis == "value" else "mass"
+    importer_set = lookup.resolve_importer(importer)
+    release = tables.trade_release
+    assert release.year_min is not None and release.year_max is not None
+    chosen_year = release.year_max if year is None else year
+    lookup.check_year(chosen_year, release.year_min, release.year_max, "trade")
+    selection = _selection(store, tables, material, stage, hs)
+    if not tables.covers(importer_set, selection.hs_codes):
+        return None
+    got = tables.origins(selection.hs_codes, importer_set.name, chosen_year).shares(
+        checked, importer_set, lookup.eu_members()
+    )
+    rows = [
+        {"origin": o, "amount": a, "share": sh, "third_country": t}
+        for o, a, sh, t in zip(got.origins, got.amounts, got.shares, got.third, strict=True)
+    ]
+    notes = list(selection.notes)
+    if checked == "mass" and got.summary is not None:
+        notes += lookup._missing_quantity_note(
+            float(got.summary["missing_quantity_value_share"] or 0.0)
+        )
+    return _dependency_computed(
+        importer_set,
+        chosen_year,
+        checked,
+        selection.material,
+        selection.stage,
+        selection.hs_codes,
+        got.summary,
+        rows,
+        tables.provenance(["trade"], [chosen_year]),
+        notes,
+    )
+
+
 def dependency(
     store: Store,
     *,
@@ -264,7 +408,22 @@ def dependency(
     stage: str | None,
     hs: str | None,
     flows_cache: FlowsCache | None = None,
+    release_ids: tuple[int, ...] | None = None,
 ) -> Computed:
+    tables = _tables(store, flows_cache, release_ids)
+    if tables is not None:
+        fast = fast_dependency(
+            store,
+            tables,
+            importer=importer,
+            year=year,
+            basis=basis,
+            material=material,
+            stage=stage,
+            hs=hs,
+        )
+        if fast is not None:
+            return fast
     chosen_year = latest_trade_year(store) if year is None else year
     result = lookup.dependency(
         store,
@@ -276,8 +435,34 @@ def dependency(
         hs=hs,
         flows_cache=flows_cache,
     )
-    amount_key = "quantity" if result.basis == "mass" else "value"
-    summary = result.summary or {}
+    return _dependency_computed(
+        result.importer,
+        result.year,
+        result.basis,
+        result.material,
+        result.stage,
+        result.hs_codes,
+        result.summary,
+        records(result.sources),
+        result.provenance,
+        result.notes,
+    )
+
+
+def _dependency_computed(
+    importer: ImporterSet,
+    year: int,
+    basis: Basis,
+    material: Material | None,
+    stage: Stage | None,
+    hs_codes: Sequence[str],
+    summary: dict[str, Any] | dict[str, object] | None,
+    source_rows: list[dict[str, Any]],
+    prov: Iterable[Provenance],
+    notes: list[str],
+) -> Computed:
+    amount_key = "quantity" if basis == "mass" else "value"
+    found = summary or {}
     sources = [
         m.SourceOut.model_validate(
             {
@@ -287,29 +472,29 @@ def dependency(
                 "third_country": bool(r["third_country"]),
             }
         )
-        for r in records(result.sources)
+        for r in source_rows
     ]
     model = m.DependencyOut(
-        importer=result.importer.name,
-        importer_members=sorted(result.importer.members),
-        year=result.year,
-        basis=result.basis,
-        unit="t" if result.basis == "mass" else "thousand USD",
-        material=result.material.id if result.material else None,
-        stage=result.stage.name if result.stage else None,
-        hs_codes=list(result.hs_codes),
-        total=_float(summary.get("total", 0.0)),
-        suppliers=_int(summary.get("suppliers", 0)),
-        top_supplier=_str(summary.get("top_supplier")),
-        top_share=_float(summary.get("top_share")),
-        hhi=_float(summary.get("hhi")),
-        top_third_country=_str(summary.get("top_third_country")),
-        top_third_share=_float(summary.get("top_third_share")),
-        exceeds_65=bool(plain(summary.get("exceeds_65", False))),
-        missing_quantity_value_share=_float(summary.get("missing_quantity_value_share")),
+        importer=importer.name,
+        importer_members=sorted(importer.members),
+        year=year,
+        basis=basis,
+        unit="t" if basis == "mass" else "thousand USD",
+        material=material.id if material else None,
+        stage=stage.name if stage else None,
+        hs_codes=list(hs_codes),
+        total=_float(found.get("total", 0.0)),
+        suppliers=_int(found.get("suppliers", 0)),
+        top_supplier=_str(found.get("top_supplier")),
+        top_share=_float(found.get("top_share")),
+        hhi=_float(found.get("hhi")),
+        top_third_country=_str(found.get("top_third_country")),
+        top_third_share=_float(found.get("top_third_share")),
+        exceeds_65=bool(plain(found.get("exceeds_65", False))),
+        missing_quantity_value_share=_float(found.get("missing_quantity_value_share")),
         sources=sources,
-        provenance=provenance(result.provenance),
-        notes=result.notes,
+        provenance=provenance(prov),
+        notes=notes,
     )
     table_rows = [
         {
@@ -352,6 +537,57 @@ def _series_computed(model: m.SeriesOut, columns: Sequence[str], title: str) -> 
     return Computed(model, _series_table(rows, ["importer", *columns], title))
 
 
+def fast_series(
+    store: Store,
+    tables: Tables,
+    *,
+    importer: str,
+    basis: str,
+    material: str | None,
+    stage: str | None,
+    hs: str | None,
+    first: int | None,
+    last: int | None,
+) -> Computed | None:
+    """:func:`dependency_series` from the precomputed tables; ``None`` when they do not hold
+    it or the years need the general path's error."""
+    if basis not in BASES:
+        return None
+    checked: Basis = "value" if basis == "value" else "mass"
+    importer_set = lookup.resolve_importer(importer)
+    release = tables.trade_release
+    assert release.year_min is not None and release.year_max is not None
+    start = release.year_min if first is None else first
+    end = release.year_max if last is None else last
+    if not release.year_min <= start <= end <= release.year_max:
+        return None
+    selection = _selection(store, tables, material, stage, hs)
+    if not tables.covers(importer_set, selection.hs_codes):
+        return None
+    eu = lookup.eu_members()
+    rows: list[dict[str, Any]] = []
+    for year in range(start, end + 1):
+        summary = (
+            tables.origins(selection.hs_codes, importer_set.name, year)
+            .shares(checked, importer_set, eu)
+            .summary
+        )
+        if summary is not None:
+            rows.append({"year": year, **summary})
+    model = m.SeriesOut(
+        importer=importer_set.name,
+        importer_members=sorted(importer_set.members),
+        material=selection.material.id if selection.material else None,
+        stage=selection.stage.name if selection.stage else None,
+        hs_codes=list(selection.hs_codes),
+        basis=basis,
+        rows=rows,
+        provenance=provenance(tables.provenance(["trade"], [r["year"] for r in rows])),
+        notes=list(selection.notes),
+    )
+    return _series_computed(model, ["year", *CONCENTRATION_FIELDS], "dependency series")
+
+
 def dependency_series(
     store: Store,
     *,
@@ -363,7 +599,23 @@ def dependency_series(
     first: int | None,
     last: int | None,
     flows_cache: FlowsCache | None = None,
+    release_ids: tuple[int, ...] | None = None,
 ) -> Computed:
+    tables = _tables(store, flows_cache, release_ids)
+    if tables is not None:
+        fast = fast_series(
+            store,
+            tables,
+            importer=importer,
+            basis=basis,
+            material=material,
+            stage=stage,
+            hs=hs,
+            first=first,
+            last=last,
+        )
+        if fast is not None:
+            return fast
     result = lookup.dependency_series(
         store,
         importer=importer,
@@ -418,6 +670,29 @@ def unit_values(
     return _series_computed(model, ["year", *result.rows.columns], "unit values")
 
 
+def _member_state_rows(
+    store: Store,
+    flows_cache: FlowsCache | None,
+    importers: list[ImporterSet],
+    hs_codes: Sequence[str],
+    year: int,
+    basis: Basis,
+) -> dict[str, dict[str, Any]]:
+    """Concentration rows of each Member State by ISO3, the general way (flows and SQL)."""
+    eu = lookup.eu_members()
+    cached = [
+        flows_cache.flows(store, i, hs_codes, [year]) for i in importers if flows_cache is not None
+    ]
+    flows = (
+        pd.concat([f for f in cached if f is not None], ignore_index=True)
+        if cached and all(f is not None for f in cached)
+        else import_flows(store.con, importers, hs_codes, [year])
+    )
+    sources = group_flows(flows, {"selection": hs_codes})
+    frame = import_concentration(sources, basis, eu, {i.name: True for i in importers})
+    return {str(r["importer"]): r for r in records(frame)}
+
+
 def member_states(
     store: Store,
     *,
@@ -426,28 +701,78 @@ def member_states(
     stage: str | None,
     basis: str,
     flows_cache: FlowsCache | None = None,
+    release_ids: tuple[int, ...] | None = None,
 ) -> Computed:
-    first, last = lookup.trade_years(store)
-    chosen_year = last if year is None else year
-    lookup.check_year(chosen_year, first, last, "trade")
-    checked: Basis = "value" if basis == "value" else "mass"
-    selection = lookup.select_codes(store, material=material, stage=stage)
-    assert selection.material is not None and selection.stage is not None
+    found = _member_states(
+        store,
+        _tables(store, flows_cache, release_ids),
+        material=material,
+        year=year,
+        stage=stage,
+        basis=basis,
+        flows_cache=flows_cache,
+    )
+    assert found is not None
+    return found
+
+
+def fast_member_states(
+    store: Store, tables: Tables, *, material: str, year: int | None, stage: str | None, basis: str
+) -> Computed | None:
+    """:func:`member_states` from the precomputed tables; ``None`` when they do not hold it."""
+    return _member_states(
+        store,
+        tables,
+        material=material,
+        year=year,
+        stage=stage,
+        basis=basis,
+        flows_cache=None,
+        fast_only=True,
+    )
+
+
+def _member_states(
+    store: Store,
+    tables: Tables | None,
+    *,
+    material: str,
+    year: int | None,
+    stage: str | None,
+    basis: str,
+    flows_cache: FlowsCache | None,
+    fast_only: bool = False,
+) -> Computed | None:
     eu = lookup.eu_members()
     importers = [ImporterSet.country(iso3, eu) for iso3 in sorted(eu)]
-    cached = [
-        flows_cache.flows(store, i, selection.hs_codes, [chosen_year])
-        for i in importers
-        if flows_cache is not None
-    ]
-    flows = (
-        pd.concat([f for f in cached if f is not None], ignore_index=True)
-        if cached and all(f is not None for f in cached)
-        else import_flows(store.con, importers, selection.hs_codes, [chosen_year])
-    )
-    sources = group_flows(flows, {"selection": selection.hs_codes})
-    frame = import_concentration(sources, checked, eu, {i.name: True for i in importers})
-    by_country = {str(r["importer"]): r for r in records(frame)}
+    checked: Basis = "value" if basis == "value" else "mass"
+    by_country: dict[str, dict[str, Any]] = {}
+    if tables is not None:
+        release = tables.trade_release
+        assert release.year_min is not None and release.year_max is not None
+        first, last = release.year_min, release.year_max
+        chosen_year = last if year is None else year
+        lookup.check_year(chosen_year, first, last, "trade")
+        selection = _selection(store, tables, material, stage, None)
+        prov = tables.provenance(["trade"], [chosen_year])
+    else:
+        first, last = lookup.trade_years(store)
+        chosen_year = last if year is None else year
+        lookup.check_year(chosen_year, first, last, "trade")
+        selection = lookup.select_codes(store, material=material, stage=stage)
+        prov = provenance_for(store.con, ["trade"], [chosen_year])
+    assert selection.material is not None and selection.stage is not None
+    if tables is not None and all(tables.covers(i, selection.hs_codes) for i in importers):
+        for i in importers:
+            got = tables.origins(selection.hs_codes, i.name, chosen_year).shares(checked, i, eu)
+            if got.summary is not None:
+                by_country[i.name] = got.summary
+    elif fast_only:
+        return None
+    else:
+        by_country = _member_state_rows(
+            store, flows_cache, importers, selection.hs_codes, chosen_year, checked
+        )
     rows = []
     for iso3 in sorted(eu):
         r = by_country.get(iso3)
@@ -480,7 +805,7 @@ def member_states(
         basis=checked,
         unit="t" if checked == "mass" else "thousand USD",
         member_states=rows,
-        provenance=provenance(provenance_for(store.con, ["trade"], [chosen_year])),
+        provenance=provenance(prov),
         notes=notes,
     )
     table_rows = [

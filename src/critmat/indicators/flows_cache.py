@@ -4,6 +4,10 @@ A service answers many questions about the same importers. Reading ``trade`` for
 tens of milliseconds; one pass over all codes and years (:func:`import_flows`, about a second on
 the default data) then lets every question be answered from memory. The cache follows the
 current trade release: a new release is loaded on first use after it appears.
+
+:meth:`FlowsCache.tables` adds the precomputed tables of :mod:`critmat.indicators.precomputed`
+(origins per material stage, importer and year; production shares), built from the same flows
+when the cache loads, for the current set of releases.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from critmat.indicators.imports import ImporterSet, import_flows
+from critmat.indicators.precomputed import Tables, current_release_ids
 from critmat.store import Store
 
 _CODES_LOCK = threading.Lock()
@@ -45,14 +50,45 @@ class FlowsCache:
         self._release: str | None = None
         self._flows: pd.DataFrame | None = None
         self._index: dict[tuple[str, int], np.ndarray] = {}
+        self._tables: Tables | None = None
 
     def covers(self, importer: ImporterSet) -> bool:
         known = self.importers.get(importer.name)
         return known is not None and known.members == importer.members
 
     def load(self, store: Store) -> None:
-        """Read the flows now (e.g. while a service starts) rather than on first use."""
+        """Read the flows and build the tables now (e.g. while a service starts) rather than on
+        first use."""
         self._load(store)
+        self._load_tables(store, current_release_ids(store))
+
+    def tables(self, store: Store, release_ids: tuple[int, ...] | None = None) -> Tables | None:
+        """The precomputed tables of the current releases (``release_ids`` when the caller has
+        read them already; else one query), built on first use; ``None`` when the store has no
+        trade data or the releases changed meanwhile."""
+        current = current_release_ids(store) if release_ids is None else release_ids
+        found = self._tables
+        if found is not None and found.release_ids == current:
+            return found
+        return self._load_tables(store, current)
+
+    def ready(self, release_ids: tuple[int, ...]) -> Tables | None:
+        """The tables if they are built for ``release_ids`` (no query, never builds)."""
+        found = self._tables
+        return found if found is not None and found.release_ids == release_ids else None
+
+    def _load_tables(self, store: Store, current: tuple[int, ...]) -> Tables | None:
+        if store.current_release("trade") is None:
+            return None
+        flows = self._load(store)
+        with self._lock:
+            found = self._tables
+            if found is None or found.release_ids != current_release_ids(store):
+                found = Tables.build(
+                    store, flows, list(self.importers.values()), trade_codes(store)
+                )
+                self._tables = found
+        return found if found.release_ids == current else None
 
     def _load(self, store: Store) -> pd.DataFrame:
         release = store.require_release("trade").sha256

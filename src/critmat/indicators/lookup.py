@@ -27,7 +27,7 @@ from critmat.indicators.provenance import Provenance, provenance_for
 from critmat.indicators.unit_values import unit_values
 from critmat.reference.countries import group_members, is_group, resolve_country
 from critmat.reference.materials import Material, Stage, load_catalogue
-from critmat.store import Store
+from critmat.store import Release, Store
 
 
 def _as_dict(row: pd.Series) -> dict[str, object]:
@@ -153,8 +153,10 @@ class DependencyResult:
         return "t" if self.basis == "mass" else "kUSD"
 
 
-def _codes_in_release(store: Store, hs_codes: tuple[str, ...]) -> set[str]:
-    return set(hs_codes) & trade_codes(store)
+def _codes_in_release(
+    store: Store, hs_codes: tuple[str, ...], present: frozenset[str] | None = None
+) -> set[str]:
+    return set(hs_codes) & (trade_codes(store) if present is None else present)
 
 
 def _flows(
@@ -169,13 +171,17 @@ def _flows(
     return cached if cached is not None else import_flows(store.con, [importer], codes, years)
 
 
-def _pick_stage(store: Store, material: Material, stage_name: str | None) -> Stage:
+def _pick_stage(
+    store: Store, material: Material, stage_name: str | None, present: frozenset[str] | None
+) -> Stage:
     """The named stage, else the first with trade data whose codes no unrelated material shares
     (else the first with data at all)."""
     if stage_name is not None:
         return material.stage(stage_name)
     catalogue = load_catalogue()
-    with_data = [s for s in material.stages if s.hs_codes and _codes_in_release(store, s.hs_codes)]
+    with_data = [
+        s for s in material.stages if s.hs_codes and _codes_in_release(store, s.hs_codes, present)
+    ]
     own = [s for s in with_data if not catalogue.shared_with(material.id, s)]
     if own or with_data:
         return (own or with_data)[0]
@@ -205,17 +211,24 @@ class CodeSelection:
 
 
 def select_codes(
-    store: Store, *, material: str | None = None, stage: str | None = None, hs: str | None = None
+    store: Store,
+    *,
+    material: str | None = None,
+    stage: str | None = None,
+    hs: str | None = None,
+    known: tuple[Release, frozenset[str]] | None = None,
 ) -> CodeSelection:
     """Resolve a material (and stage) or one HS6 code to the codes to query.
 
     Exactly one of ``material`` and ``hs`` must be given. For a material without ``stage``,
     the alias's stage (e.g. "lithium carbonate") or else the first stage with trade data whose
     codes no unrelated material shares is used. Raises :class:`NoDataError` when none of the
-    codes has rows in the current trade release.
+    codes has rows in the current trade release. ``known`` (the current trade release and its
+    HS6 codes, when the caller holds them already) saves the store queries.
     """
     if (material is None) == (hs is None):
         raise CritmatError("give either a material or --hs HS6 code, not both or neither")
+    present = None if known is None else known[1]
     chosen_material: Material | None = None
     chosen_stage: Stage | None = None
     if material is not None:
@@ -224,7 +237,7 @@ def select_codes(
         if stage is None and resolved.stage is not None:
             chosen_stage = resolved.stage
         else:
-            chosen_stage = _pick_stage(store, chosen_material, stage)
+            chosen_stage = _pick_stage(store, chosen_material, stage, present)
         codes = chosen_stage.hs_codes
     else:
         assert hs is not None
@@ -232,9 +245,9 @@ def select_codes(
         if not (len(code) == 6 and code.isdigit()):
             raise CritmatError(f"HS code '{hs}' is not a 6-digit code", hint="e.g. --hs 282200")
         codes = (code,)
-    present = _codes_in_release(store, codes)
-    release = store.require_release("trade")
-    if not present:
+    found = _codes_in_release(store, codes, present)
+    release = store.require_release("trade") if known is None else known[0]
+    if not found:
         raise NoDataError(
             f"no trade rows for HS {', '.join(codes)} in the current release "
             f"({release.citation()})",
@@ -243,7 +256,7 @@ def select_codes(
     notes = tuple(
         f"HS {code} has no rows in the current trade release ({release.citation()})"
         for code in codes
-        if code not in present
+        if code not in found
     )
     return CodeSelection(chosen_material, chosen_stage, codes, notes)
 

@@ -31,14 +31,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import ValidationError
 
 from critmat.errors import CritmatError, InputFileError
 from critmat.scenarios._mc_dist import DIST_ARGS, Choice, Normal, Triangular, Uniform, dist_adapter
 from critmat.scenarios.baseline import Baseline
 from critmat.scenarios.engine import Params, run
-from critmat.scenarios.spec import LIBRARY, Scenario, library_names, parse_scenario
+from critmat.scenarios.spec import (
+    Scenario,
+    checked_scenario,
+    read_scenario_file,
+    split_uncertainty,
+)
 
 __all__ = [
     "QUANTILES",
@@ -226,27 +230,9 @@ def parse_cli_parameter(text: str, scenario: Scenario) -> UncertainParameter:
 
 def load_scenario_file(name_or_path: str | Path) -> tuple[Scenario, Uncertainty]:
     """Load a scenario file or library scenario together with its ``uncertainty:`` block."""
-    path = Path(name_or_path)
-    if not path.exists():
-        candidate = LIBRARY / f"{name_or_path}.yaml"
-        if not candidate.exists():
-            raise CritmatError(
-                f"no scenario file or library scenario '{name_or_path}'",
-                hint="`critmat stress list` shows the library: " + ", ".join(library_names()),
-            )
-        path = candidate
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputFileError(path, f"cannot read file: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise InputFileError(path, f"not valid YAML: {exc}") from None
-    block = raw.pop("uncertainty", None) if isinstance(raw, dict) else None
-    scenario = parse_scenario(raw, path)
-    if scenario.name != path.stem and path.parent == LIBRARY:
-        raise InputFileError(
-            path, "a library scenario's name must equal its file name", field="name"
-        )
+    path, raw = read_scenario_file(name_or_path)
+    rest, block = split_uncertainty(raw)
+    scenario = checked_scenario(rest, path)
     return scenario, parse_uncertainty(block, scenario, path)
 
 

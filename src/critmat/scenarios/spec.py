@@ -295,8 +295,8 @@ def library_names() -> list[str]:
     return sorted(p.stem for p in LIBRARY.glob("*.yaml"))
 
 
-def load_scenario(name_or_path: str | Path) -> Scenario:
-    """Load a scenario from a YAML file, or a library scenario by name."""
+def read_scenario_file(name_or_path: str | Path) -> tuple[Path, object]:
+    """Find a scenario file (a path, or a library name) and parse its YAML."""
     path = Path(name_or_path)
     if not path.exists():
         candidate = LIBRARY / f"{name_or_path}.yaml"
@@ -312,9 +312,29 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         raise InputFileError(path, f"cannot read file: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
         raise InputFileError(path, f"not valid YAML: {exc}") from None
+    return path, raw
+
+
+def split_uncertainty(raw: object) -> tuple[object, object]:
+    """The scenario without its ``uncertainty:`` block, and the block (read by
+    :mod:`critmat.scenarios.montecarlo`; a single run ignores it)."""
+    if not isinstance(raw, dict):
+        return raw, None
+    rest = dict(raw)
+    return rest, rest.pop("uncertainty", None)
+
+
+def checked_scenario(raw: object, path: Path) -> Scenario:
+    """Validate ``raw`` read from ``path``; a library file's name must equal the scenario's."""
     scenario = parse_scenario(raw, path)
     if scenario.name != path.stem and path.parent == LIBRARY:
         raise InputFileError(
             path, "a library scenario's name must equal its file name", field="name"
         )
     return scenario
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load a scenario from a YAML file, or a library scenario by name."""
+    path, raw = read_scenario_file(name_or_path)
+    return checked_scenario(split_uncertainty(raw)[0], path)
