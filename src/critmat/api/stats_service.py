@@ -21,7 +21,7 @@ from pydantic import BaseModel, RootModel
 from critmat.api import stats_models as m
 from critmat.api.stats_export import Table
 from critmat.indicators import lookup
-from critmat.indicators.flows_cache import FlowsCache
+from critmat.indicators.flows_cache import FlowsCache, trade_codes
 from critmat.indicators.imports import (
     BASES,
     Basis,
@@ -137,7 +137,7 @@ def materials(critical: bool | None, strategic: bool | None) -> Computed:
 
 
 def _trade_codes(store: Store) -> set[str]:
-    return {str(r[0]) for r in store.con.execute("SELECT DISTINCT hs6 FROM trade").fetchall()}
+    return set(trade_codes(store))
 
 
 def material_detail(store: Store, name: str) -> Computed:
