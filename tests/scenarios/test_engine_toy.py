@@ -186,3 +186,23 @@ def test_bad_scenario_names_file_and_field(
     assert info.value.path == str(path)
     assert info.value.field == field
     assert str(path) in str(info.value)
+
+
+def test_transshipment_recovers_its_share_of_an_eu_targeted_ban(toy_con) -> None:  # type: ignore[no-untyped-def]
+    """A ban aimed at the EU loses 60 t/month; τ = 0.5 arrives via third countries from month 2,
+    no spare capacity: shortfall 60, 60, then 30. A ban on all destinations cannot be
+    circumvented, so the same τ changes nothing there."""
+    eu_ban = [{"type": "export_ban", "country": "CHN", "destinations": "EU"}]
+    scenario = _scenario(
+        eu_ban,
+        spare_capacity_fraction=0.0,
+        transshipment_fraction=0.5,
+        transshipment_lag_months=2,
+    )
+    result = run(scenario, build_baseline(toy_con, scenario))
+    np.testing.assert_allclose(result.shortfall[_row(result, "EU27")], [60.0, 60.0] + [30.0] * 10)
+    everywhere = _scenario(
+        BAN, spare_capacity_fraction=0.0, transshipment_fraction=0.5, transshipment_lag_months=2
+    )
+    plain = run(everywhere, build_baseline(toy_con, everywhere))
+    np.testing.assert_allclose(plain.shortfall[_row(plain, "EU27")], [60.0] * 12)

@@ -10,6 +10,9 @@ through (shocks multiply):
                    spare capacity: α = spare_capacity_fraction, X_o = o's exports to non-EU
                    destinations, s = 0 for origins whose exports to the EU are shocked,
                    1 − fraction_lost under an outage; t0 = first shock start, L = ramp-up lag
+    (optional) transshipment: τ of the flows cut by measures aimed at the EU or named countries
+                   (not all destinations) arrives through third countries after a lag and
+                   counts as extra-EU supply again (τ = transshipment_fraction, default 0)
     red_EU[t]    = min(Σ_m lost[m, t], cap[t]);  red[m, t] = red_EU[t] · lost[m, t] / Σ_m lost
     ρ[t]         = (Σ_{o∉EU,m} A + red_EU) / Σ_{o∉EU,m} F    EU27 extra-EU supply ratio
     M[EU27, t]   = Σ_{o∉EU, m} A[o, m, t] + red_EU[t]
@@ -50,12 +53,19 @@ class Params:
     ramp_up_months: int
     demand_elasticity: float
     stockpiles: Mapping[str, float] = field(default_factory=dict)  # t, EU27 or ISO3
+    transshipment_fraction: float = 0.0
+    transshipment_lag_months: int = 3
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> Params:
         r = scenario.responses
         return cls(
-            r.spare_capacity_fraction, r.ramp_up_months, r.demand_elasticity, dict(r.stockpiles)
+            r.spare_capacity_fraction,
+            r.ramp_up_months,
+            r.demand_elasticity,
+            dict(r.stockpiles),
+            r.transshipment_fraction,
+            r.transshipment_lag_months,
         )
 
     def with_(self, **changes: object) -> Params:
@@ -195,7 +205,7 @@ def run(scenario: Scenario, baseline: Baseline, params: Params | None = None) ->
     shocked = flows[:, :, None] * kept  # origin × member × month
 
     extra_base_m = flows[~eu_o].sum(axis=0)  # member
-    extra_m = shocked[~eu_o].sum(axis=0)  # member × month
+    extra_m = shocked[~eu_o].sum(axis=0) + _transshipped(scenario, baseline, p, n_t)
     lost_m = np.maximum(extra_base_m[:, None] - extra_m, 0.0)
     lost_eu = lost_m.sum(axis=0)  # month
 
@@ -251,6 +261,26 @@ def run(scenario: Scenario, baseline: Baseline, params: Params | None = None) ->
         eu_imports_by_origin=eu_by_origin,
         shocked_output_share=share,
     )
+
+
+def _transshipped(scenario: Scenario, baseline: Baseline, p: Params, n_t: int) -> np.ndarray:
+    """Flows (member × month) that reach Member States through third countries.
+
+    Only measures aimed at the EU or at named countries can be circumvented that way (an export
+    ban towards all destinations cannot): τ · Σ_{o∉EU} F[o, m] · (1 − K_targeted[o, m, t]) from
+    ``transshipment_lag_months`` after each such measure's start.
+    """
+    targeted = [
+        s for s in scenario.shocks if s.type != "production_outage" and s.destinations != "all"
+    ]
+    if p.transshipment_fraction <= 0 or not targeted:
+        return np.zeros((len(baseline.members), n_t))
+    kept, _spare = kept_fractions(targeted, baseline, n_t)
+    lost = baseline.flows[:, :, None] * (1.0 - kept)  # origin × member × month
+    first = min(s.start_month for s in targeted)
+    open_ = (np.arange(n_t) >= first + p.transshipment_lag_months).astype(float)
+    result: np.ndarray = p.transshipment_fraction * lost[~baseline.eu_origin].sum(axis=0) * open_
+    return result
 
 
 def sector_exposure(result: Result, splits: Sequence[SectorSplit]) -> pd.DataFrame:

@@ -178,6 +178,10 @@ class Responses(_Frozen):
     ramp_up_months: int = Field(default=6, ge=0)
     demand_elasticity: float = Field(default=0.0, ge=0.0, le=1.0)
     stockpiles: dict[str, float] = Field(default_factory=dict)  # tonnes held at month 0
+    # Optional transshipment: a share of the flows cut by a measure aimed at the EU or named
+    # countries (not at all destinations) reaches them through third countries after a lag.
+    transshipment_fraction: float = Field(default=0.0, ge=0.0, le=1.0)
+    transshipment_lag_months: int = Field(default=3, ge=0)
 
     @field_validator("stockpiles")
     @classmethod
