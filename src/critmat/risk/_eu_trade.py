@@ -72,8 +72,9 @@ def _agreements(
 
 #: EU trade agreements with the main suppliers of raw materials. Years are those of first
 #: (provisional) application — **unconfirmed**: they were not checked row by row against the
-#: cited sources; results that depend on them say so in their notes (docs/eu-criticality.md). Agreements without a trade-in-goods pillar (partnership and
-#: cooperation agreements) are not listed. Extend when an agreement enters into force.
+#: cited sources (docs/eu-criticality.md). Agreements without a trade-in-goods pillar
+#: (partnership and cooperation agreements) are not listed. Extend when an agreement enters
+#: into force.
 EU_TRADE_AGREEMENTS: tuple[TradeAgreement, ...] = tuple(
     [
         *_agreements("EEA Agreement", 1994, ("NOR", "ISL", "LIE")),
