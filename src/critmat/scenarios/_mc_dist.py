@@ -15,6 +15,7 @@ Each distribution is a small pydantic model tagged by ``dist`` and written in a 
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
 from typing import Annotated, Literal
 
 import numpy as np
@@ -28,14 +29,19 @@ _MIN_MASS = 0.01
 class _Dist(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    def support(self) -> tuple[float, float]:  # pragma: no cover - overridden
-        raise NotImplementedError
+    """A distribution of one parameter (pydantic's model metaclass is an ABCMeta)."""
 
-    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def support(self) -> tuple[float, float]:
+        """Smallest and largest value a draw can take."""
 
-    def describe(self) -> str:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` draws from ``rng``."""
+
+    @abstractmethod
+    def describe(self) -> str:
+        """Short text, e.g. ``uniform(0.05, 0.2)``."""
 
 
 class Uniform(_Dist):
