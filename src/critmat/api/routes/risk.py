@@ -41,6 +41,7 @@ from critmat.api.routes.stats import (
     FormatQ,
     MaterialPath,
     YearQ,
+    cache_key,
     stats_state,
 )
 from critmat.api.stats_export import MEDIA_TYPES, Table, table_download
@@ -806,12 +807,7 @@ async def _serve(
     releases = state.fingerprint.current()
     if releases is None:
         releases = await run_in_threadpool(state.fingerprint.refresh)
-    key = (
-        endpoint,
-        tuple(sorted((k, _key_value(v)) for k, v in params.items())),
-        fmt,
-        releases,
-    )
+    key = cache_key(endpoint, params, fmt, releases)
     entry = state.cache.get(key)
     status = "hit"
     if entry is None:
@@ -835,16 +831,6 @@ async def _serve(
     headers = dict(entry.headers)
     headers[CACHE_HEADER] = status
     return Response(content=entry.body, media_type=entry.media_type, headers=headers)
-
-
-def _key_value(value: object) -> object:
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, str):
-        return _norm(value)
-    if isinstance(value, list | tuple):
-        return tuple(_key_value(v) for v in value)
-    return value
 
 
 def _stem(*parts: object) -> str:

@@ -142,11 +142,20 @@ def stats_state(request: Request) -> _StatsState:
 
 
 def _normalise(value: object) -> object:
-    if isinstance(value, str):
-        return " ".join(value.split()).casefold()
     if isinstance(value, StrEnum):
         return value.value
+    if isinstance(value, str):
+        return " ".join(value.split()).casefold()
+    if isinstance(value, list | tuple):
+        return tuple(_normalise(v) for v in value)
     return value
+
+
+def cache_key(
+    endpoint: str, params: Mapping[str, object], fmt: str, releases: tuple[int, ...]
+) -> tuple[object, ...]:
+    """The response-cache key: endpoint, normalised parameters, format and current releases."""
+    return (endpoint, tuple(sorted((k, _normalise(v)) for k, v in params.items())), fmt, releases)
 
 
 Compute = Callable[[Store], svc.Computed]
@@ -172,12 +181,7 @@ async def _serve(
     releases = state.fingerprint.current()
     if releases is None:
         releases = await run_in_threadpool(state.fingerprint.refresh)
-    key = (
-        endpoint,
-        tuple(sorted((k, _normalise(v)) for k, v in params.items())),
-        fmt,
-        releases,
-    )
+    key = cache_key(endpoint, params, fmt, releases)
     entry = state.cache.get(key)
     status = "hit"
     if entry is None:
