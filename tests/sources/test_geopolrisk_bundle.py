@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 import zipfile
 from pathlib import Path
 
@@ -102,16 +101,13 @@ def test_governance_is_political_stability(bundle_batches: dict[str, CanonicalBa
     assert t.estimate.between(-3.5, 3.5).all()
 
 
-def test_reads_the_folder_with_the_db_files_and_is_fast(
+def test_reads_the_folder_with_the_db_files(
     bundle_wheel: Path, tmp_path: Path, bundle_batches: dict[str, CanonicalBatch]
 ) -> None:
     with zipfile.ZipFile(bundle_wheel) as archive:
         for name in ("world_mining_data.db", "baci.db", "wgi.db"):
             archive.extract(f"geopolrisk/lib/{name}", tmp_path)
-    start = time.perf_counter()
     batches = read_bundle(tmp_path)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 15, elapsed
     for batch in batches:
         same = bundle_batches[batch.dataset]
         assert batch.sha256 == same.sha256
