@@ -121,7 +121,8 @@ def assess(
         print_csv(rows)
         return
     caption = (
-        f"{len(result.lines)} lines, {result.total_tonnes:,.0f} t; company in {result.importer}; "
+        f"{result.lines_total:,} lines, {result.total_tonnes:,.0f} t; "
+        f"company in {result.importer}; "
         f"trade {result.year}; restrictions in force on {result.assessed_on.isoformat()}\n"
         "sources: " + "; ".join(result.provenance)
     )

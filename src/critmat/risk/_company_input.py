@@ -33,6 +33,13 @@ MAX_RATIO = 200.0
 MAX_MEMBERS = 10_000
 #: At most this many problems are listed; the count says how many there were in all.
 MAX_LISTED_ERRORS = 1000
+#: Physical range of one line's annual quantity after unit conversion (tonnes): 1 mg to
+#: 10 billion t (world iron-ore mining is about 2.5 billion t a year). Outside it the number or
+#: the unit is wrong; the bounds also keep every sum finite and every share well defined.
+MIN_LINE_TONNES = 1e-9
+MAX_LINE_TONNES = 1e10
+#: Largest supplier tier accepted.
+MAX_TIER = 100
 
 #: Tonnes per unit. Unit names are matched case-insensitively, except ``Mt`` (megatonne).
 UNIT_TO_TONNES: dict[str, float] = {
@@ -146,7 +153,7 @@ class SupplyFileError(CritmatError):
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SupplyLine:
     """One validated supply line; ``quantity_t`` in tonnes. ``stage`` is None when neither the
     file nor the material name chose one (the assessment then picks the stage with trade data).
@@ -473,12 +480,47 @@ def _resolve_material(
     return material, stage, hs, None, None
 
 
+_Resolution = tuple[Material | None, Stage | None, str | None, str | None, str | None]
+
+
+@dataclass
+class _RowCache:
+    """Per-file memo of what repeats across rows: material and country lookups, and equal
+    texts (kept once in memory: a million rows name a few hundred suppliers)."""
+
+    materials: dict[tuple[str, str | None, str], _Resolution] = field(default_factory=dict)
+    countries: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+
+    def material(self, text: str, hs: str | None, stage_text: str) -> _Resolution:
+        key = (text, hs, stage_text)
+        found = self.materials.get(key)
+        if found is None:
+            found = self.materials[key] = _resolve_material(text, hs, stage_text)
+        return found
+
+    def country(self, text: str) -> tuple[str | None, str | None]:
+        """(ISO3, None) or (None, reason)."""
+        found = self.countries.get(text)
+        if found is None:
+            try:
+                found = (resolve_country(text), None)
+            except UnknownNameError:
+                found = (None, f"unknown country code or name '{text}'")
+            self.countries[text] = found
+        return found
+
+    def text(self, value: str) -> str:
+        return self.texts.setdefault(value, value)
+
+
 def parse_rows(
     name: str,
     rows: Iterator[list[Any]],
     errors: list[RowError],
 ) -> tuple[list[SupplyLine], dict[str, str]]:
     """Validate ``rows`` (first non-empty one is the header); problems go to ``errors``."""
+    cache = _RowCache()
     header: list[str] | None = None
     columns: dict[str, int] = {}
     header_units: dict[str, str] = {}
@@ -517,7 +559,7 @@ def parse_rows(
             raise SupplyFileError(
                 [RowError(name, row_no, None, f"more than {MAX_ROWS:,} rows: refused")]
             )
-        line = _parse_line(name, row_no, raw, header, columns, header_units, errors)
+        line = _parse_line(name, row_no, raw, header, columns, header_units, errors, cache)
         if line is not None:
             lines.append(line)
     if header is None:
@@ -536,6 +578,7 @@ def _parse_line(
     columns: dict[str, int],
     header_units: dict[str, str],
     errors: list[RowError],
+    cache: _RowCache,
 ) -> SupplyLine | None:
     def get(key: str) -> Any:
         index = columns.get(key)
@@ -552,7 +595,7 @@ def _parse_line(
 
     material_text = _cell_text(get("material"))
     hs_text = _cell_text(get("hs_code")) or None
-    material, stage, hs, column, reason = _resolve_material(
+    material, stage, hs, column, reason = cache.material(
         material_text, hs_text, _cell_text(get("stage"))
     )
     if reason is not None:
@@ -572,6 +615,10 @@ def _parse_line(
     factor, unit_problem = _unit_factor(unit_text)
     if unit_problem is not None:
         bad("unit" if "unit" in columns else "quantity", unit_problem)
+    elif quantity is not None and quantity > 0 and factor is not None:
+        tonnes_problem = _tonnes_problem(quantity, unit_text, quantity * factor)
+        if tonnes_problem is not None:
+            bad("quantity", tonnes_problem)
 
     supplier = _cell_text(get("supplier"))
     if not supplier:
@@ -581,17 +628,16 @@ def _parse_line(
     if not country_text:
         bad("supplier_country", "no supplier country")
     else:
-        try:
-            country = resolve_country(country_text)
-        except UnknownNameError:
-            bad("supplier_country", f"unknown country code or name '{country_text}'")
+        country, country_problem = cache.country(country_text)
+        if country_problem is not None:
+            bad("supplier_country", country_problem)
 
     tier: int | None = None
     tier_text = _cell_text(get("tier"))
     if tier_text:
         number = parse_number(tier_text)
-        if number is None or not number.is_integer() or number < 1:
-            bad("tier", f"'{tier_text}' is not a tier (1, 2, 3...)")
+        if number is None or not number.is_integer() or not 1 <= number <= MAX_TIER:
+            bad("tier", f"'{tier_text}' is not a tier (1, 2, 3 ... {MAX_TIER})")
         else:
             tier = int(number)
 
@@ -617,14 +663,31 @@ def _parse_line(
         stage=stage.name if stage is not None else None,
         hs_code=hs,
         quantity=quantity,
-        unit=unit_text,
+        unit=cache.text(unit_text),
         quantity_t=quantity * factor,
-        supplier=supplier,
+        supplier=cache.text(supplier),
         supplier_country=country,
         tier=tier,
         share=share,
-        material_text=material_text or (f"HS {hs}" if hs else material.name),
+        material_text=cache.text(material_text or (f"HS {hs}" if hs else material.name)),
     )
+
+
+def _tonnes_problem(quantity: float, unit: str, tonnes: float) -> str | None:
+    """Why ``quantity`` ``unit`` (= ``tonnes`` t) is outside the physical range of one line, or
+    None when it is inside."""
+    given = f"{quantity:g} {unit}".strip()
+    if not tonnes <= MAX_LINE_TONNES:  # also catches an overflow to infinity
+        return (
+            f"{given} is more than {MAX_LINE_TONNES:g} t (10 billion t), the most one line may "
+            "hold: check the number and the unit"
+        )
+    if tonnes < MIN_LINE_TONNES:
+        return (
+            f"{given} is less than {MIN_LINE_TONNES:g} t (1 mg), the least one line may hold: "
+            "check the number and the unit"
+        )
+    return None
 
 
 def read_supply_bytes(name: str, data: bytes) -> SupplyInput:

@@ -13,12 +13,16 @@ stored assessment is shown exactly as computed. The equations are in
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
+from typing import Any
 
 import duckdb
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from critmat.errors import CritmatError
 from critmat.indicators.consumption import consumption_pairs
@@ -75,6 +79,11 @@ MIN_OPTION_SHARE = 0.01
 MAX_OPTIONS = 5
 #: A single third-country share above this (but not above 65 %) is said to approach the limit.
 WATCH_SHARE = 0.5
+#: Per-line results kept in an assessment: those of the first lines of the file. Materials,
+#: restrictions and actions always cover every line; ``lines_total`` counts them all.
+MAX_LINE_RESULTS = 1000
+#: Row numbers listed per restriction hit or data action (the smallest; ``rows_total`` counts).
+MAX_LISTED_ROWS = 100
 
 
 class _Model(BaseModel):
@@ -151,7 +160,16 @@ class RestrictionHit(_Model):
     tonnes: float
     share: float
     rows: list[int]
+    rows_total: int = 0
     sources: list[str]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _count_rows(cls, data: Any) -> Any:
+        """Results stored before ``rows_total`` existed listed every row."""
+        if isinstance(data, dict) and "rows_total" not in data:
+            data = {**data, "rows_total": len(data.get("rows", ()))}
+        return data
 
 
 class MaterialExposure(_Model):
@@ -198,12 +216,21 @@ class CompanyAssessment(_Model):
     input_sha256: str
     input_encoding: str
     total_tonnes: float
+    lines_total: int = 0
     lines: list[LineResult]
     materials: list[MaterialExposure]
     restrictions: list[RestrictionHit]
     actions: list[Action]
     provenance: list[str]
     notes: list[str]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _count_lines(cls, data: Any) -> Any:
+        """Results stored before ``lines_total`` existed held every line."""
+        if isinstance(data, dict) and "lines_total" not in data:
+            data = {**data, "lines_total": len(data.get("lines", ()))}
+        return data
 
 
 # ----------------------------------------------------------------------------- data
@@ -300,6 +327,119 @@ def _restriction_applies(
     return shared or None
 
 
+@dataclass(eq=False)
+class _Profile:
+    """The lines that share material, stage, HS codes and supplier country: they are looked
+    through alike, so the work per line is a sum (tonnes, count, the first rows)."""
+
+    material: Material
+    stage: Stage
+    codes: tuple[str, ...]
+    supplier_country: str
+    tonnes: float = 0.0
+    lines: int = 0
+    rows: list[int] = field(default_factory=list)  # the first MAX_LISTED_ROWS, ascending
+    suppliers: list[str] = field(default_factory=list)  # the first two distinct names
+    shares: dict[str, float] = field(default_factory=dict)  # a_o, largest first
+    looked_through: bool = False
+    notes: list[str] = field(default_factory=list)
+    hhi_world: float | None = None
+    geopolrisk: float | None = None
+    supplier_country_geopolrisk: float | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.material.id}:{self.stage.name}"
+
+    def add(self, line: SupplyLine) -> None:
+        self.tonnes += line.quantity_t
+        self.lines += 1
+        if len(self.rows) < MAX_LISTED_ROWS:
+            self.rows.append(line.row)
+        if len(self.suppliers) < 2 and line.supplier not in self.suppliers:
+            self.suppliers.append(line.supplier)
+
+
+@dataclass(eq=False)
+class _Hit:
+    """A restriction's hit on one material: HS codes matched, tonnes, the profiles hit."""
+
+    restriction: Restriction
+    codes: set[str] = field(default_factory=set)
+    tonnes: float = 0.0
+    profiles: list[_Profile] = field(default_factory=list)
+
+
+def _ratio(part: float, whole: float) -> float:
+    """``part / whole``, 0 when ``whole`` is not positive (no division by zero from input)."""
+    return part / whole if whole > 0 else 0.0
+
+
+def _first_rows(profiles: Iterable[_Profile]) -> list[int]:
+    """The smallest :data:`MAX_LISTED_ROWS` row numbers of ``profiles`` (each list ascending)."""
+    return list(islice(heapq.merge(*(p.rows for p in profiles)), MAX_LISTED_ROWS))
+
+
+def _profiles(
+    con: duckdb.DuckDBPyConnection, supply: SupplyInput, codes_present: set[str]
+) -> tuple[dict[tuple[str, str, tuple[str, ...], str], _Profile], list[_Profile]]:
+    """One pass over the lines: their profiles (first appearance first) and, for the first
+    :data:`MAX_LINE_RESULTS` lines, the profile of each."""
+    catalogue = load_catalogue()
+    stages: dict[tuple[str, str | None, str | None], tuple[Material, Stage, tuple[str, ...]]] = {}
+    profiles: dict[tuple[str, str, tuple[str, ...], str], _Profile] = {}
+    first: list[_Profile] = []
+    for line in supply.lines:
+        stage_key = (line.material_id, line.stage, line.hs_code)
+        found = stages.get(stage_key)
+        if found is None:
+            material = catalogue.get(line.material_id)
+            stage = _line_stage(con, line, material, codes_present)
+            codes = (line.hs_code,) if line.hs_code else stage.hs_codes
+            found = stages[stage_key] = (material, stage, tuple(codes))
+        material, stage, codes = found
+        key = (material.id, stage.name, codes, line.supplier_country)
+        profile = profiles.get(key)
+        if profile is None:
+            profile = profiles[key] = _Profile(material, stage, codes, line.supplier_country)
+        profile.add(line)
+        if len(first) < MAX_LINE_RESULTS:
+            first.append(profile)
+    return profiles, first
+
+
+def _line_result(line: SupplyLine, p: _Profile) -> LineResult:
+    return LineResult(
+        row=line.row,
+        material_id=p.material.id,
+        material_name=p.material.name,
+        stage=p.stage.name,
+        stage_label=p.stage.label,
+        hs_codes=list(p.codes),
+        supplier=line.supplier,
+        supplier_country=p.supplier_country,
+        tier=line.tier,
+        share=line.share,
+        quantity=line.quantity,
+        unit=line.unit,
+        quantity_t=line.quantity_t,
+        looked_through=p.looked_through,
+        origins=[
+            OriginShare(
+                country=o,
+                share=a,
+                tonnes=a * line.quantity_t,
+                domestic=(o == p.supplier_country and p.looked_through),
+            )
+            for o, a in p.shares.items()
+        ],
+        hhi_world=p.hhi_world,
+        geopolrisk=p.geopolrisk,
+        supplier_country_geopolrisk=p.supplier_country_geopolrisk,
+        notes=list(p.notes),
+    )
+
+
 def assess_lines(
     con: duckdb.DuckDBPyConnection,
     supply: SupplyInput,
@@ -310,7 +450,12 @@ def assess_lines(
 ) -> CompanyAssessment:
     """Assess ``supply`` for a company inside ``importer`` with the trade of ``year`` and the
     export restrictions in force on ``on`` (see the module docstring of
-    :mod:`critmat.risk._company_method` for the equations)."""
+    :mod:`critmat.risk._company_method` for the equations).
+
+    Linear in the number of lines: lines sharing material, stage, HS codes and supplier country
+    (a *profile*) are looked through once and added up; per-line results are kept for the first
+    :data:`MAX_LINE_RESULTS` lines, row lists for the first :data:`MAX_LISTED_ROWS` rows.
+    """
     catalogue = load_catalogue()
     eu = eu_members()
     inside = set(importer.members)
@@ -320,15 +465,10 @@ def assess_lines(
 
     codes_present = _trade_codes(con, year)
 
-    # 1. lines -> material, stage, codes
-    resolved: list[tuple[SupplyLine, Material, Stage, tuple[str, ...]]] = []
-    for line in supply.lines:
-        material = catalogue.get(line.material_id)
-        stage = _line_stage(con, line, material, codes_present)
-        codes = (line.hs_code,) if line.hs_code else stage.hs_codes
-        resolved.append((line, material, stage, codes))
-    all_codes = sorted({c for *_x, codes in resolved for c in codes})
-    suppliers = sorted({line.supplier_country for line, *_x in resolved})
+    # 1. lines -> profiles (material, stage, codes, supplier country)
+    profiles, first_profiles = _profiles(con, supply, codes_present)
+    all_codes = sorted({c for p in profiles.values() for c in p.codes})
+    suppliers = sorted({p.supplier_country for p in profiles.values()})
 
     # 2. data: imports of each supplier country, exports of everyone, production, PV, GPR
     flows = import_flows(con, [ImporterSet.country(s) for s in suppliers], all_codes, [year])
@@ -353,10 +493,9 @@ def assess_lines(
             strict=True,
         )
     }
+    pairs = {(p.material.id, p.stage.name): (p.material, p.stage) for p in profiles.values()}
     wmd = {
-        (m.id, s.name): series
-        for _l, m, s, _c in resolved
-        if (series := _wmd_series(m, s)) is not None
+        pair: series for pair, (m, s) in pairs.items() if (series := _wmd_series(m, s)) is not None
     }
     production = _production(con, set(wmd.values()), year) if wmd else {}
     pv = _pv(con, year)
@@ -367,7 +506,7 @@ def assess_lines(
             found[0] if found else None, float(WGI_CENTRE), float(WGI_SPAN), float(WGI_MISSING)
         )
 
-    gpr_series = {(m.id, s.name): _gpr_series(m, s) for _l, m, s, _c in resolved}
+    gpr_series = {pair: _gpr_series(m, s) for pair, (m, s) in pairs.items()}
     hhi_world: dict[str, float] = {}
     supplier_score: dict[tuple[str, str], float] = {}
     wanted = sorted({c for c in gpr_series.values() if c})
@@ -387,15 +526,13 @@ def assess_lines(
             if score == score:
                 supplier_score[(commodity_name, importer_name)] = float(score)
 
-    # 3. per line
-    notes: list[str] = []
-    line_results: list[LineResult] = []
-    cache: dict[tuple[str, tuple[str, ...], str | None], tuple[dict[str, float], bool]] = {}
-    for line, material, stage, codes in resolved:
-        s = line.supplier_country
-        series = wmd.get((material.id, stage.name))
-        cache_key = (s, codes, series)
-        if cache_key not in cache:
+    # 3. per profile: look-through, notes, GeoPolRisk
+    looked: dict[tuple[str, tuple[str, ...], str | None], tuple[dict[str, float], bool]] = {}
+    for p in profiles.values():
+        s, codes = p.supplier_country, p.codes
+        pair = (p.material.id, p.stage.name)
+        series = wmd.get(pair)
+        if (s, codes, series) not in looked:
             merged: dict[str, float] = {}
             for code in codes:
                 for origin, tonnes in imports.get((s, code), {}).items():
@@ -403,97 +540,68 @@ def assess_lines(
             x_s = sum(exports.get((s, code), 0.0) for code in codes)
             p_s = production.get((series, s), 0.0) if series else 0.0
             shares, _domestic, ok = cm.look_through_shares(s, merged, x_s, p_s)
-            cache[cache_key] = (shares, ok)
-        shares, ok = cache[cache_key]
-        line_notes: list[str] = []
+            looked[(s, codes, series)] = (shares, ok)
+        p.shares, p.looked_through = looked[(s, codes, series)]
         missing = [c for c in codes if c not in codes_present]
-        if not ok:
-            if missing:
-                line_notes.append(
-                    f"no trade data for HS {', '.join(missing)} in {year}: not looked through"
-                )
-            else:
-                line_notes.append(
-                    f"no recorded imports, exports or production of HS {', '.join(codes)} "
-                    f"for {s} in {year}: not looked through"
-                )
-        commodity = gpr_series.get((material.id, stage.name))
-        hhi = hhi_world.get(commodity) if commodity else None
-        weights = {o: weight(o) for o in shares}
-        line_results.append(
-            LineResult(
-                row=line.row,
-                material_id=material.id,
-                material_name=material.name,
-                stage=stage.name,
-                stage_label=stage.label,
-                hs_codes=list(codes),
-                supplier=line.supplier,
-                supplier_country=s,
-                tier=line.tier,
-                share=line.share,
-                quantity=line.quantity,
-                unit=line.unit,
-                quantity_t=line.quantity_t,
-                looked_through=ok,
-                origins=[
-                    OriginShare(
-                        country=o,
-                        share=a,
-                        tonnes=a * line.quantity_t,
-                        domestic=(o == s and ok),
-                    )
-                    for o, a in shares.items()
-                ],
-                hhi_world=hhi,
-                geopolrisk=None
-                if not ok and s in inside
-                else cm.line_geopolrisk(hhi, shares, weights, inside),
-                supplier_country_geopolrisk=supplier_score.get((commodity, s))
-                if commodity
-                else None,
-                notes=line_notes,
+        if not p.looked_through:
+            p.notes.append(
+                f"no trade data for HS {', '.join(missing)} in {year}: not looked through"
+                if missing
+                else f"no recorded imports, exports or production of HS {', '.join(codes)} "
+                f"for {s} in {year}: not looked through"
             )
+        commodity = gpr_series.get(pair)
+        p.hhi_world = hhi_world.get(commodity) if commodity else None
+        weights = {o: weight(o) for o in p.shares}
+        p.geopolrisk = (
+            None
+            if not p.looked_through and s in inside
+            else cm.line_geopolrisk(p.hhi_world, p.shares, weights, inside)
         )
+        p.supplier_country_geopolrisk = supplier_score.get((commodity, s)) if commodity else None
+    line_results = [
+        _line_result(line, p) for line, p in zip(supply.lines, first_profiles, strict=False)
+    ]
 
     # 4. per material and stage
-    restrictions = [r for r in load_restrictions() if r.active_on(on)]
+    restrictions: dict[str, list[Restriction]] = {}
+    for r in load_restrictions():
+        if r.active_on(on):
+            restrictions.setdefault(r.country, []).append(r)
     eea = group_members("EEA")
     partners = group_members("STRATEGIC_PARTNERS")
-    groups: dict[str, list[LineResult]] = {}
-    for result in line_results:
-        groups.setdefault(f"{result.material_id}:{result.stage}", []).append(result)
+    groups: dict[str, list[_Profile]] = {}
+    for p in profiles.values():
+        groups.setdefault(p.key, []).append(p)
     materials: list[MaterialExposure] = []
     hits: list[RestrictionHit] = []
     for gkey, members in groups.items():
         first = members[0]
-        total = sum(lr.quantity_t for lr in members)
-        gcodes = sorted({c for lr in members for c in lr.hs_codes})
-        direct = cm.add_up((lr.supplier_country, lr.quantity_t) for lr in members)
-        origin_t = cm.add_up((o.country, o.tonnes) for lr in members for o in lr.origins)
+        total = sum(p.tonnes for p in members)
+        gcodes = sorted({c for p in members for c in p.codes})
+        direct = cm.add_up((p.supplier_country, p.tonnes) for p in members)
+        origin_t = cm.add_up((o, a * p.tonnes) for p in members for o, a in p.shares.items())
         origin_s = cm.shares_of(origin_t)
         top_country, top_share, over = cm.top_third(origin_s, {c: third_of(c) for c in origin_s})
 
         # restrictions on supply originating in the restricting country
-        by_restriction: dict[str, tuple[Restriction, list[str], float, list[int]]] = {}
-        for lr in members:
-            dests = inside | {lr.supplier_country}
-            for o in lr.origins:
-                for restriction in restrictions:
-                    matched = _restriction_applies(restriction, o.country, gcodes, dests)
+        by_restriction: dict[str, _Hit] = {}
+        for p in members:
+            dests = inside | {p.supplier_country}
+            for origin, a in p.shares.items():
+                for restriction in restrictions.get(origin, ()):
+                    matched = _restriction_applies(restriction, origin, gcodes, dests)
                     if matched is None:
                         continue
-                    _r, prev_codes, tonnes, rows = by_restriction.get(
-                        restriction.id, (restriction, [], 0.0, [])
-                    )
-                    by_restriction[restriction.id] = (
-                        restriction,
-                        sorted(set(prev_codes) | set(matched)),
-                        tonnes + o.tonnes,
-                        sorted({*rows, lr.row}),
-                    )
-        restricted_origins = {rr.country for rr, *_x in by_restriction.values()}
-        for restriction, matched_codes, tonnes, rows in by_restriction.values():
+                    hit = by_restriction.get(restriction.id)
+                    if hit is None:
+                        hit = by_restriction[restriction.id] = _Hit(restriction)
+                    hit.codes.update(matched)
+                    hit.tonnes += a * p.tonnes
+                    hit.profiles.append(p)
+        restricted_origins = {h.restriction.country for h in by_restriction.values()}
+        for hit in by_restriction.values():
+            restriction = hit.restriction
             hits.append(
                 RestrictionHit(
                     restriction_id=restriction.id,
@@ -503,11 +611,12 @@ def assess_lines(
                     effective=restriction.effective,
                     confidence=restriction.confidence,
                     material_key=gkey,
-                    material_name=first.material_name,
-                    hs_codes=matched_codes,
-                    tonnes=tonnes,
-                    share=tonnes / total if total > 0 else 0.0,
-                    rows=rows,
+                    material_name=first.material.name,
+                    hs_codes=sorted(hit.codes),
+                    tonnes=hit.tonnes,
+                    share=_ratio(hit.tonnes, total),
+                    rows=_first_rows(hit.profiles),
+                    rows_total=sum(p.lines for p in hit.profiles),
                     sources=list(restriction.sources),
                 )
             )
@@ -519,7 +628,7 @@ def assess_lines(
         world_total = sum(world.values())
         options: list[Option] = []
         for country, t in world.items():
-            share = t / world_total if world_total > 0 else 0.0
+            share = _ratio(t, world_total)
             if share < MIN_OPTION_SHARE or country == top_country:
                 continue
             if country in restricted_origins:
@@ -543,37 +652,42 @@ def assess_lines(
         materials.append(
             MaterialExposure(
                 key=gkey,
-                material_id=first.material_id,
-                material_name=first.material_name,
-                strategic=catalogue.is_strategic(first.material_id),
-                stage=first.stage,
-                stage_label=first.stage_label,
+                material_id=first.material.id,
+                material_name=first.material.name,
+                strategic=catalogue.is_strategic(first.material.id),
+                stage=first.stage.name,
+                stage_label=first.stage.label,
                 hs_codes=gcodes,
                 tonnes=total,
-                lines=len(members),
+                lines=sum(p.lines for p in members),
                 by_supplier_country=[
-                    CountryShare(country=c, tonnes=t, share=t / total, third_country=third_of(c))
+                    CountryShare(
+                        country=c, tonnes=t, share=_ratio(t, total), third_country=third_of(c)
+                    )
                     for c, t in direct.items()
                 ],
                 by_origin=[
                     CountryShare(country=c, tonnes=origin_t[c], share=sh, third_country=third_of(c))
                     for c, sh in origin_s.items()
                 ],
-                looked_through_share=sum(lr.quantity_t for lr in members if lr.looked_through)
-                / total,
+                looked_through_share=_ratio(
+                    sum(p.tonnes for p in members if p.looked_through), total
+                ),
                 top_third_country=top_country,
                 top_third_share=top_share,
                 exceeds_65=over,
                 origin_hhi=cm.hhi(origin_s),
                 hhi_world=first.hhi_world,
-                geopolrisk=cm.weighted_mean((lr.quantity_t, lr.geopolrisk) for lr in members),
+                geopolrisk=cm.weighted_mean((p.tonnes, p.geopolrisk) for p in members),
                 options=options[:MAX_OPTIONS],
             )
         )
     materials.sort(key=lambda m: (-m.tonnes, m.key))
     hits.sort(key=lambda h: (-h.share, h.material_key, h.restriction_id))
-    actions = _actions(materials, hits, line_results)
-    if any(not r.looked_through for r in line_results):
+    gaps = [p for p in profiles.values() if not p.looked_through]
+    actions = _actions(materials, hits, gaps)
+    notes: list[str] = []
+    if gaps:
         notes.append(
             "lines without trade data stay with their supplier country (not looked through)"
         )
@@ -583,6 +697,11 @@ def assess_lines(
         "makes (net exports, or World Mining Data production where the stage has a series)"
     )
     notes.append("tonnes are gross weights of the traded product, as in BACI")
+    if len(supply.lines) > len(line_results):
+        notes.append(
+            f"per-line results are listed for the first {len(line_results):,} of "
+            f"{len(supply.lines):,} lines; materials, restrictions and actions cover every line"
+        )
     return CompanyAssessment(
         importer=importer.name,
         importer_members=sorted(importer.members),
@@ -591,7 +710,8 @@ def assess_lines(
         input_filename=supply.filename,
         input_sha256=supply.sha256,
         input_encoding=supply.encoding,
-        total_tonnes=sum(r.quantity_t for r in line_results),
+        total_tonnes=sum(p.tonnes for p in profiles.values()),
+        lines_total=len(supply.lines),
         lines=line_results,
         materials=materials,
         restrictions=hits,
@@ -607,11 +727,33 @@ def _pct(share: float) -> str:
     return f"{share * 100:.0f} %" if round(share * 100) != 65 else f"{share * 100:.1f} %"
 
 
+def _rows_text(rows: Sequence[int], total: int, shown: int = 10) -> str:
+    """ "8", "2, 5" or "2, 5, ... and 998 more": at most ``shown`` of ``total`` rows listed."""
+    listed = ", ".join(str(r) for r in rows[:shown])
+    more = total - min(len(rows), shown)
+    return listed + (f" and {more:,} more" if more else "")
+
+
+def _who(p: _Profile) -> str:
+    """Who supplies a profile's lines, and where: "Terrafame (Finland, row 9)" or
+    "several suppliers (Finland, 5 lines: rows 3, 4, 7, 8, 9)"."""
+    from critmat.reference.countries import country_name
+
+    country = country_name(p.supplier_country)
+    if p.lines == 1:
+        return f"{p.suppliers[0]} ({country}, row {p.rows[0]})"
+    who = p.suppliers[0] if len(p.suppliers) == 1 else "several suppliers"
+    return f"{who} ({country}, {p.lines:,} lines: rows {_rows_text(p.rows, p.lines)})"
+
+
 def _actions(
     materials: Sequence[MaterialExposure],
     hits: Sequence[RestrictionHit],
-    lines: Sequence[LineResult],
+    gaps: Sequence[_Profile],
 ) -> list[Action]:
+    """Priority actions: concentration (1 above 65 %, 2 above :data:`WATCH_SHARE`),
+    restrictions (1 when they hit at least 25 % of a material, else 2), and one data action (3)
+    per profile of lines that could not be looked through."""
     from critmat.reference.countries import country_name
 
     actions: list[Action] = []
@@ -663,23 +805,23 @@ def _actions(
                 text=f"{top.material_name}: {top.tonnes:,.0f} t ({_pct(top.share)}) originate in "
                 f"{country_name(country)}, under export restrictions in force ({measures}): "
                 "check the suppliers' export licences (rows "
-                f"{', '.join(str(r) for r in top.rows[:10])}) and hold a buffer stock",
+                f"{_rows_text(top.rows, top.rows_total)}) and hold a buffer stock",
                 tonnes=top.tonnes,
             )
         )
-    for r in lines:
-        if not r.looked_through:
-            actions.append(
-                Action(
-                    priority=3,
-                    kind="data",
-                    material_key=f"{r.material_id}:{r.stage}",
-                    text=f"{r.material_name} from {r.supplier} ({country_name(r.supplier_country)}"
-                    f", row {r.row}): {r.notes[0] if r.notes else 'not looked through'}; ask the "
-                    "supplier where the material is mined and processed",
-                    tonnes=r.quantity_t,
-                )
+    for p in gaps:
+        actions.append(
+            Action(
+                priority=3,
+                kind="data",
+                material_key=p.key,
+                text=f"{p.material.name} from {_who(p)}: "
+                f"{p.notes[0] if p.notes else 'not looked through'}; ask the "
+                f"{'supplier' if len(p.suppliers) == 1 else 'suppliers'} where the material is "
+                "mined and processed",
+                tonnes=p.tonnes,
             )
+        )
     actions.sort(key=lambda a: (a.priority, -a.tonnes, a.text))
     return actions
 
