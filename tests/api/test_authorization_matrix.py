@@ -28,7 +28,7 @@ from critmat.platform.models import Role
 from tests.platform_support import Seeded, seed_platform
 
 #: Starlette routes (not APIRoutes) that are public by design.
-PUBLIC_INFRASTRUCTURE = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/oauth2-redirect"}
+PUBLIC_INFRASTRUCTURE = {"/api/v1/openapi.json"}
 
 SAMPLE_VALUES = {
     "material": "cobalt",

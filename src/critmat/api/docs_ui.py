@@ -1,0 +1,77 @@
+"""The interactive API documentation (Swagger UI and ReDoc), served offline.
+
+FastAPI's default pages load their scripts from a CDN, which an offline machine cannot reach
+and the service's Content-Security-Policy (``script-src 'self'``) blocks. The same assets ship
+in the ``fastapi-offline`` wheel from PyPI (Swagger UI: Apache-2.0; ReDoc and the wheel: MIT);
+they are served here from the installed package, under the service's own CSP.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import HTMLResponse, Response
+
+from critmat.api.access import PUBLIC
+from critmat.api.deps import require
+
+DOCS_URL = "/api/v1/docs"
+REDOC_URL = "/api/v1/redoc"
+ASSETS_URL = "/api/v1/docs-assets"
+#: ReDoc's sidebar shows its maker's logo from a CDN; the local favicon stands in for it.
+_REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
+def assets_directory() -> Path:
+    """The folder of the installed ``fastapi_offline`` package holding the UI assets."""
+    return Path(str(files("fastapi_offline") / "static"))
+
+
+@cache
+def _redoc_script() -> bytes:
+    """ReDoc's bundle with its one remote image pointed at a local asset."""
+    text = (assets_directory() / "redoc.standalone.js").read_text(encoding="utf-8")
+    return text.replace(_REDOC_LOGO, f"{ASSETS_URL}/favicon.png").encode("utf-8")
+
+
+def install(app: FastAPI) -> None:
+    """Serve Swagger UI at :data:`DOCS_URL` and ReDoc at :data:`REDOC_URL` from local assets.
+
+    ``app`` must have been created with ``docs_url=None`` and ``redoc_url=None`` so that
+    FastAPI's CDN-backed pages are not registered too.
+    """
+    openapi_url = app.openapi_url or "/api/v1/openapi.json"
+    title = f"{app.title} — API"
+
+    @app.get(
+        f"{ASSETS_URL}/redoc.standalone.js", include_in_schema=False, dependencies=[require(PUBLIC)]
+    )
+    async def redoc_script() -> Response:
+        return Response(_redoc_script(), media_type="text/javascript")
+
+    app.mount(ASSETS_URL, StaticFiles(directory=assets_directory()), name="docs-assets")
+
+    @app.get(DOCS_URL, include_in_schema=False, dependencies=[require(PUBLIC)])
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title=title,
+            swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{ASSETS_URL}/favicon.png",
+        )
+
+    @app.get(REDOC_URL, include_in_schema=False, dependencies=[require(PUBLIC)])
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=openapi_url,
+            title=title,
+            redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js",
+            redoc_favicon_url=f"{ASSETS_URL}/favicon.png",
+            with_google_fonts=False,
+        )
