@@ -46,6 +46,8 @@ class Settings:
     max_upload_bytes: int = 55_000_000
     secure_cookies: bool = False
     dask_scheduler: str | None = None
+    assessment_timeout_seconds: int = 300
+    assessment_workers: int = 2
 
     @property
     def store_path(self) -> Path:
@@ -78,6 +80,8 @@ def get_settings() -> Settings:
     ``CRITMAT_MAX_BODY_BYTES`` (largest request body accepted; file uploads:
     ``CRITMAT_MAX_UPLOAD_BYTES``, default 55 MB so a 50 MB file and its form fit);
     ``CRITMAT_SECURE_COOKIES=1`` behind HTTPS;
+    ``CRITMAT_ASSESSMENT_TIMEOUT_SECONDS`` (an uploaded company assessment is stopped after this
+    long, default 300) and ``CRITMAT_ASSESSMENT_WORKERS`` (how many run at once, default 2);
     ``CRITMAT_DASK_SCHEDULER`` (Dask distributed scheduler address for Monte Carlo stress tests,
     e.g. ``tcp://10.0.0.5:8786``; default: local cores).
     """
@@ -94,4 +98,6 @@ def get_settings() -> Settings:
         max_upload_bytes=_int_env("CRITMAT_MAX_UPLOAD_BYTES", 55_000_000),
         secure_cookies=os.environ.get("CRITMAT_SECURE_COOKIES", "") in {"1", "true", "yes"},
         dask_scheduler=os.environ.get("CRITMAT_DASK_SCHEDULER") or None,
+        assessment_timeout_seconds=_int_env("CRITMAT_ASSESSMENT_TIMEOUT_SECONDS", 300),
+        assessment_workers=_int_env("CRITMAT_ASSESSMENT_WORKERS", 2),
     )

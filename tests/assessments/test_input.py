@@ -212,3 +212,15 @@ def test_numbers():
     assert ci.parse_number("12,5") == 12.5
     assert ci.parse_number("1,234") == 1234.0
     assert ci.parse_number("nan") is None and ci.parse_number("") is None
+
+
+def test_a_cell_over_the_csv_field_limit_is_a_row_error():
+    """A 2 MB cell (the csv module's field limit is 128 kB) was a crash, not a row error."""
+    assert problems(b"x" * 2_000_000) == [
+        (
+            1,
+            None,
+            "not a readable CSV row (field larger than field limit (131072)); "
+            "check the quoting and the delimiter",
+        )
+    ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -127,8 +127,11 @@ class AuditEntry(Base):
 class Assessment(Base):
     """A company supply-chain assessment (CRMA Art. 24), owned by one organisation.
 
-    The input file itself is not kept: its name and sha256 identify it. ``result`` is the
-    :class:`critmat.risk.company.CompanyAssessment` as JSON, shown exactly as computed.
+    The input file itself is not kept: its name and sha256 identify it. ``result_gz`` is the
+    :class:`critmat.risk.company.CompanyAssessment` as gzip'd JSON, shown exactly as computed;
+    it is *deferred*: a listing reads the summary columns only, the result is loaded when an
+    attribute access asks for it (:func:`critmat.platform.assessments.result_json`).
+    ``result_bytes`` is its stored (compressed) size.
     """
 
     __tablename__ = "assessments"
@@ -149,4 +152,5 @@ class Assessment(Base):
     year: Mapped[int] = mapped_column(Integer)
     lines: Mapped[int] = mapped_column(Integer)
     method: Mapped[str] = mapped_column(String(40))
-    result: Mapped[dict[str, object]] = mapped_column(JSON)
+    result_bytes: Mapped[int] = mapped_column(Integer)
+    result_gz: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)

@@ -316,7 +316,28 @@ def _csv_rows(name: str, data: bytes) -> tuple[Iterator[list[str]], str]:
     if first_line.count(delimiter) == 0:
         delimiter = ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    return (list(row) for row in reader), encoding
+    return _checked_rows(name, reader), encoding
+
+
+def _checked_rows(name: str, reader: Iterator[list[str]]) -> Iterator[list[str]]:
+    """The reader's rows; a row the csv module cannot split (a cell over its 128 kB field limit,
+    or a line break inside an unclosed quote at the end) ends the file with a row error."""
+    row_no = 0
+    try:
+        for row in reader:
+            row_no += 1
+            yield list(row)
+    except csv.Error as exc:
+        raise SupplyFileError(
+            [
+                RowError(
+                    name,
+                    row_no + 1,
+                    None,
+                    f"not a readable CSV row ({exc}); check the quoting and the delimiter",
+                )
+            ]
+        ) from None
 
 
 def _check_zip(name: str, data: bytes) -> None:

@@ -26,11 +26,13 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from critmat import __version__
+from critmat.api.assessment_worker import AssessmentTimeout, AssessmentWorkerFailed
 from critmat.api.deps import DbDep, StoreDep
 from critmat.api.routes.assessments import CompanyCaller, read_upload, run_assessment
 from critmat.api.stats_export import neutralise
 from critmat.platform import accounts
 from critmat.platform import assessments as stored
+from critmat.platform.models import Assessment
 from critmat.reference.countries import country_name
 from critmat.risk.company import CompanyAssessment, SupplyFileError
 
@@ -323,6 +325,11 @@ def report_response(
 
 
 # ----------------------------------------------------------------------------- pages
+def stored_result(entry: Assessment) -> CompanyAssessment:
+    """The result of a stored assessment (read from the database and unpacked now)."""
+    return CompanyAssessment.model_validate_json(stored.result_json(entry))
+
+
 def install(app: FastAPI) -> None:
     """Add the assessment pages to ``app`` (after ``critmat.web.pages.install``)."""
     from critmat.web.pages import page
@@ -394,6 +401,8 @@ def install(app: FastAPI) -> None:
                 error=str(exc).split(":", 1)[0],
                 total=exc.total,
             )
+        except (AssessmentTimeout, AssessmentWorkerFailed) as exc:
+            return listing(request, db, principal, org_id, status=503, error=f"{exc} ({exc.hint})")
         db.commit()  # before the redirect is followed
         return RedirectResponse(f"/orgs/{org_id}/assessments/{entry.id}", status_code=303)
 
@@ -411,7 +420,7 @@ def install(app: FastAPI) -> None:
     ) -> Response:
         org = accounts.get_org(db, org_id)
         entry = stored.get(db, org.id, assessment_id)
-        result = CompanyAssessment.model_validate(entry.result)
+        result = stored_result(entry)
         return page(
             request, "assessment.html", principal, org=org, entry=entry, a=result, cname=_country
         )
@@ -432,5 +441,5 @@ def install(app: FastAPI) -> None:
 
             raise HTTPException(404, "reports are html, xlsx or json")
         entry = stored.get(db, org_id, assessment_id)
-        result = CompanyAssessment.model_validate(entry.result)
+        result = stored_result(entry)
         return report_response(result, fmt, entry.name, entry.id)

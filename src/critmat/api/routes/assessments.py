@@ -13,9 +13,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session as DbSession
 
+from critmat.api import assessment_worker as worker
 from critmat.api.access import AccessRule
 from critmat.api.deps import DbDep, DbId, Principal, StoreDep, allow, client_ip
 from critmat.platform import accounts
@@ -26,9 +27,8 @@ from critmat.risk.company import (
     CompanyAssessment,
     RowError,
     SupplyFileError,
-    assess_supply,
-    read_supply_bytes,
 )
+from critmat.config import Settings
 from critmat.store import Store
 
 #: Company assessments: the organisation's company users, and admins.
@@ -55,6 +55,7 @@ class AssessmentSummary(BaseModel):
     year: int
     lines: int
     method: str
+    result_bytes: int = Field(description="size of the stored result, gzip'd JSON (bytes)")
 
 
 class AssessmentOut(AssessmentSummary):
@@ -103,22 +104,55 @@ def run_assessment(
     year: int | None,
     on: date | None,
 ) -> Assessment:
-    """Validate, assess and store (nothing is stored when any step fails)."""
+    """Validate, assess (in a worker process, within the time limit) and store; nothing is
+    stored when any step fails. Raises :class:`SupplyFileError`, :class:`AssessmentTimeout`,
+    :class:`AssessmentWorkerFailed` or another :class:`~critmat.errors.CritmatError`."""
+    settings: Settings = request.app.state.settings
     accounts.get_org(db, org_id)
-    supply = read_supply_bytes(name, data)
-    result = assess_supply(store, supply, importer=importer, year=year, on=on)
+    outcome = worker.pool(
+        settings.assessment_workers, float(settings.assessment_timeout_seconds)
+    ).run(
+        worker.AssessmentRequest(
+            store_path=store.path, filename=name, data=data, importer=importer, year=year, on=on
+        )
+    )
     return stored.create(
         db,
         organisation_id=org_id,
         user_id=principal.user_id,
         actor=principal.actor,
-        name=title.strip() or supply.filename,
-        result=result.model_dump(mode="json"),
+        name=title.strip() or outcome.facts["input_filename"],
+        result_gz=outcome.result_gz,
+        facts=outcome.facts,
         ip=client_ip(request),
     )
 
 
-@router.post("/orgs/{org_id}/assessments", response_model=AssessmentOut, status_code=201)
+def worker_error(exc: worker.AssessmentTimeout | worker.AssessmentWorkerFailed) -> JSONResponse:
+    """503: the assessment was stopped (time limit) or its worker ended; nothing stored."""
+    return JSONResponse({"error": str(exc), "hint": exc.hint}, status_code=503)
+
+
+def assessment_json(entry: Assessment, status_code: int = 200) -> Response:
+    """``AssessmentOut`` as JSON: the summary and the stored result bytes as they are (the
+    result is not parsed and serialised again)."""
+    head = summary_out(entry).model_dump_json().encode()
+    body = head[:-1] + b',"result":' + stored.result_json(entry) + b"}"
+    return Response(body, status_code=status_code, media_type="application/json")
+
+
+@router.post(
+    "/orgs/{org_id}/assessments",
+    response_model=AssessmentOut,
+    status_code=201,
+    responses={
+        503: {
+            "description": "The assessment took longer than CRITMAT_ASSESSMENT_TIMEOUT_SECONDS "
+            "and was stopped, or its worker ended without an answer (nothing was stored); or "
+            "the analytics store is missing.",
+        }
+    },
+)
 def upload_assessment(
     org_id: DbId,
     request: Request,
@@ -126,14 +160,15 @@ def upload_assessment(
     store: StoreDep,
     principal: CompanyCaller,
     file: Annotated[UploadFile, File(description="supply lines, CSV or XLSX")],
-    name: Annotated[str, Form(max_length=200)] = "",
-    importer: Annotated[str, Form(max_length=100)] = "EU27",
+    name: Annotated[str, Form(max_length=200, pattern=NO_NUL)] = "",
+    importer: Annotated[str, Form(max_length=100, pattern=NO_NUL)] = "EU27",
     year: Annotated[int | None, Form(ge=1900, le=2100)] = None,
     on: Annotated[date | None, Form(description="date of the export restrictions")] = None,
 ) -> Any:
     """Upload supply lines (multipart ``file``): every row is checked (all problems are
     answered at once with 422: file, row, column, reason; nothing is stored), then the
-    assessment is computed and stored for your organisation."""
+    assessment is computed in a worker process within the time limit (503 when exceeded) and
+    stored for your organisation."""
     try:
         filename, data = read_upload(file)
         entry = run_assessment(
@@ -151,9 +186,10 @@ def upload_assessment(
         )
     except SupplyFileError as exc:
         return file_errors(exc)
-    return AssessmentOut(
-        **summary_out(entry).model_dump(), result=CompanyAssessment.model_validate(entry.result)
-    )
+    except (worker.AssessmentTimeout, worker.AssessmentWorkerFailed) as exc:
+        return worker_error(exc)
+    db.commit()
+    return assessment_json(entry, status_code=201)
 
 
 @router.get("/orgs/{org_id}/assessments", response_model=list[AssessmentSummary])
@@ -184,8 +220,8 @@ def read_assessment(
     from critmat.web.assessments import report_response
 
     entry = stored.get(db, org_id, assessment_id)
-    result = CompanyAssessment.model_validate(entry.result)
     if format == "json":
-        return AssessmentOut(**summary_out(entry).model_dump(), result=result)
+        return assessment_json(entry)
+    result = CompanyAssessment.model_validate_json(stored.result_json(entry))
     response: Response = report_response(result, format, entry.name, entry.id)
     return response
