@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session as DbSession
 from critmat.api import assessment_worker as worker
 from critmat.api.access import AccessRule
 from critmat.api.deps import DbDep, DbId, Principal, StoreDep, allow, client_ip
+from critmat.config import Settings
 from critmat.platform import accounts
 from critmat.platform import assessments as stored
 from critmat.platform.models import Assessment, Role
@@ -28,7 +29,6 @@ from critmat.risk.company import (
     RowError,
     SupplyFileError,
 )
-from critmat.config import Settings
 from critmat.store import Store
 
 #: Company assessments: the organisation's company users, and admins.
@@ -160,8 +160,8 @@ def upload_assessment(
     store: StoreDep,
     principal: CompanyCaller,
     file: Annotated[UploadFile, File(description="supply lines, CSV or XLSX")],
-    name: Annotated[str, Form(max_length=200, pattern=NO_NUL)] = "",
-    importer: Annotated[str, Form(max_length=100, pattern=NO_NUL)] = "EU27",
+    name: Annotated[str, Form(max_length=200)] = "",
+    importer: Annotated[str, Form(max_length=100)] = "EU27",
     year: Annotated[int | None, Form(ge=1900, le=2100)] = None,
     on: Annotated[date | None, Form(description="date of the export restrictions")] = None,
 ) -> Any:
