@@ -933,6 +933,25 @@ def users_disable(
     out.print(f"disabled {address}")
 
 
+@users_app.command("unlock")
+def users_unlock(
+    email: Annotated[str, typer.Argument(help="E-mail or id of the user.")],
+    address: Annotated[
+        str | None,
+        typer.Option(help="Also clear the throttle of this client address (all accounts)."),
+    ] = None,
+) -> None:
+    """Clear the login throttle of a user (from every address), so they can log in at once."""
+    from critmat.platform import accounts
+    from critmat.platform.db import ensure_current, transaction
+
+    with user_errors():
+        ensure_current(_platform_url())
+        with transaction(_platform_url()) as db:
+            removed = accounts.unlock(db, email, address=address, actor=CLI_ACTOR)
+    out.print(f"unlocked {email.strip().lower()} ({removed} login counters cleared)")
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -940,11 +959,19 @@ def serve(
     migrate: Annotated[
         bool, typer.Option(help="Migrate the platform database before starting.")
     ] = True,
+    trusted_proxies: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated addresses of reverse proxies whose X-Forwarded-For is "
+            "believed (default: $CRITMAT_TRUSTED_PROXIES; none: the headers are ignored)."
+        ),
+    ] = None,
 ) -> None:
     """Start the web UI and the JSON API (one process)."""
     import uvicorn
 
     from critmat.api.app import create_app
+    from critmat.api.server import proxy_options
     from critmat.platform.bootstrap import ensure_first_admin
     from critmat.platform.db import upgrade
 
@@ -961,7 +988,14 @@ def serve(
             f"first start: log in as [bold]{first.email}[/] with password "
             f"[bold]{first.password}[/] (shown once; add users with `critmat users add`)"
         )
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    proxies = None if trusted_proxies is None else trusted_proxies.split(",")
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_level="warning",
+        **proxy_options(settings, proxies),
+    )
 
 
 def _version_callback(value: bool) -> None:

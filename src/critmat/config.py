@@ -26,6 +26,12 @@ def _int_env(name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def _list_env(name: str) -> tuple[str, ...]:
+    """A comma-separated variable as a tuple of its non-empty, stripped items."""
+    raw = os.environ.get(name) or ""
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where critmat keeps its files and how the service behaves.
@@ -33,7 +39,9 @@ class Settings:
     ``data_dir`` holds the analytics store (``critmat.duckdb``), the platform database
     (``platform.sqlite`` unless ``database_url`` names another), reports and ``downloads/``
     (the files fetched by ``critmat data pull``, kept so a re-import works offline).
-    Durations are in seconds.
+    Durations are in seconds. ``trusted_proxies`` are the addresses (or networks) of reverse
+    proxies whose ``X-Forwarded-For`` / ``X-Forwarded-Proto`` headers ``critmat serve`` believes;
+    empty (the default) means the headers are ignored and the peer address is the client.
     """
 
     data_dir: Path
@@ -48,6 +56,7 @@ class Settings:
     dask_scheduler: str | None = None
     assessment_timeout_seconds: int = 300
     assessment_workers: int = 2
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def store_path(self) -> Path:
@@ -83,7 +92,9 @@ def get_settings() -> Settings:
     ``CRITMAT_ASSESSMENT_TIMEOUT_SECONDS`` (an uploaded company assessment is stopped after this
     long, default 300) and ``CRITMAT_ASSESSMENT_WORKERS`` (how many run at once, default 2);
     ``CRITMAT_DASK_SCHEDULER`` (Dask distributed scheduler address for Monte Carlo stress tests,
-    e.g. ``tcp://10.0.0.5:8786``; default: local cores).
+    e.g. ``tcp://10.0.0.5:8786``; default: local cores);
+    ``CRITMAT_TRUSTED_PROXIES`` (comma-separated addresses or networks of reverse proxies whose
+    ``X-Forwarded-For`` is believed, e.g. ``127.0.0.1,10.0.0.0/8``; default: none).
     """
     raw = os.environ.get("CRITMAT_DATA_DIR")
     data_dir = Path(raw).expanduser() if raw else _default_data_dir()
@@ -100,4 +111,5 @@ def get_settings() -> Settings:
         dask_scheduler=os.environ.get("CRITMAT_DASK_SCHEDULER") or None,
         assessment_timeout_seconds=_int_env("CRITMAT_ASSESSMENT_TIMEOUT_SECONDS", 300),
         assessment_workers=_int_env("CRITMAT_ASSESSMENT_WORKERS", 2),
+        trusted_proxies=_list_env("CRITMAT_TRUSTED_PROXIES"),
     )

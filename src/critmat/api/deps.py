@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Path, Request, status
@@ -16,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from critmat.api.access import ADMIN, LOGGED_IN, OWN_ORG, PUBLIC, AccessRule
 from critmat.config import Settings
 from critmat.platform import accounts, security
+from critmat.platform.audit import utcnow
 from critmat.platform.db import session_factory, transaction
 from critmat.platform.models import Role, User
 from critmat.store import Store
@@ -81,6 +83,8 @@ class Principal:
     via: str
     csrf_token: str | None = None
     session_id: int | None = None
+    #: The user's revocation stamp when the caller was resolved (see ``User.auth_version``).
+    auth_version: int = 0
 
     @property
     def actor(self) -> str:
@@ -95,17 +99,35 @@ def _principal_from(
     user: User, via: str, csrf: str | None = None, session_id: int | None = None
 ) -> Principal:
     return Principal(
-        user.id, user.email, Role(user.role), user.organisation_id, via, csrf, session_id
+        user.id,
+        user.email,
+        Role(user.role),
+        user.organisation_id,
+        via,
+        csrf,
+        session_id,
+        user.auth_version,
     )
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A caller resolved against the database, and for how long its credential is valid at
+    most (seconds from now; ``None``: no end of its own)."""
+
+    principal: Principal
+    valid_for: float | None
 
 
 class PrincipalCache:
     """Recently resolved callers, keyed by the sha256 of their cookie or token.
 
-    Resolving a caller costs a database round trip (and a write of ``last_seen_at``); a
-    dashboard sends many requests a second. Entries live ``ttl`` seconds. Logout, disabling a
-    user and revoking a token in this process drop the user's entries at once; a change made
-    by another process (``critmat users disable``) takes effect within ``ttl``.
+    Resolving a caller costs a database round trip and a write of ``last_seen_at``; a
+    dashboard sends many requests a second. An entry lives at most ``ttl`` seconds (seconds
+    of :func:`time.monotonic`) from its resolution — a hit never extends it — and never past
+    the end of its session or token. On every hit the service still reads the user's
+    revocation stamp (:func:`critmat.platform.accounts.auth_version`), so disabling a user,
+    ending a session or revoking a token, in any process, takes effect on the next request.
     """
 
     def __init__(self, ttl: float = 5.0, size: int = 10_000) -> None:
@@ -124,11 +146,17 @@ class PrincipalCache:
                 return None
             return found[1]
 
-    def put(self, key: str, principal: Principal) -> None:
+    def put(self, key: str, principal: Principal, valid_for: float | None = None) -> None:
+        """Keep ``principal`` for ``ttl`` seconds, or less when ``valid_for`` is shorter."""
+        life = self.ttl if valid_for is None else max(0.0, min(self.ttl, valid_for))
         with self._lock:
             if len(self._entries) >= self.size:
                 self._entries.clear()
-            self._entries[key] = (time.monotonic() + self.ttl, principal)
+            self._entries[key] = (time.monotonic() + life, principal)
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
 
     def forget_user(self, user_id: int) -> None:
         with self._lock:
@@ -136,48 +164,78 @@ class PrincipalCache:
                 del self._entries[key]
 
 
-def _resolve_token(settings: Settings, token: str) -> Principal | None:
+def _seconds_until(moment: datetime | None) -> float | None:
+    return None if moment is None else (moment - utcnow()).total_seconds()
+
+
+def _resolve_token(settings: Settings, token: str) -> Resolved | None:
     with transaction(settings.platform_url) as db:
-        user = accounts.user_for_api_token(db, token)
-        return None if user is None else _principal_from(user, "token")
+        row = accounts.api_token_for(db, token)
+        if row is None:
+            return None
+        return Resolved(_principal_from(row.user, "token"), _seconds_until(row.expires_at))
 
 
-def _resolve_session(settings: Settings, token: str) -> Principal | None:
+def _resolve_session(settings: Settings, token: str) -> Resolved | None:
     with transaction(settings.platform_url) as db:
         session = accounts.session_for(db, settings, token)
         if session is None:
             return None  # an expired session was deleted; the transaction keeps that
-        return _principal_from(session.user, "session", session.csrf_token, session.id)
+        idle_end = session.last_seen_at + timedelta(seconds=settings.session_idle_seconds)
+        principal = _principal_from(session.user, "session", session.csrf_token, session.id)
+        return Resolved(principal, _seconds_until(min(session.expires_at, idle_end)))
+
+
+def _still_valid(settings: Settings, principal: Principal) -> bool:
+    """True when the user's revocation stamp is the one the cached caller was resolved at."""
+    with transaction(settings.platform_url) as db:
+        return accounts.auth_version(db, principal.user_id) == principal.auth_version
+
+
+async def _cached_or_resolved(
+    request: Request,
+    key: str,
+    resolve: Callable[[Settings, str], Resolved | None],
+    secret: str,
+) -> Principal | None:
+    """The caller behind ``secret``: from the cache when its revocation stamp still holds
+    (one indexed read), else resolved against the database and cached afresh."""
+    settings: Settings = request.app.state.settings
+    cache: PrincipalCache = request.app.state.principals
+    cached = cache.get(key)
+    if cached is not None:
+        if await run_in_threadpool(_still_valid, settings, cached):
+            return cached
+        cache.forget(key)
+    resolved = await run_in_threadpool(resolve, settings, secret)
+    if resolved is None:
+        return None
+    cache.put(key, resolved.principal, resolved.valid_for)
+    return resolved.principal
 
 
 async def current_principal(request: Request) -> Principal | None:
     """The caller, from ``Authorization: Bearer <token>`` or the session cookie; else None.
 
-    Served from :class:`PrincipalCache` when seen in the last seconds; otherwise resolved
-    against the platform database in the thread pool.
+    See :class:`PrincipalCache`: a credential revoked in any process is refused on the next
+    request.
     """
-    settings: Settings = request.app.state.settings
-    cache: PrincipalCache = request.app.state.principals
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         token = header[7:].strip()
         key = "t:" + security.token_hash(token)
-        principal = cache.get(key) or await run_in_threadpool(_resolve_token, settings, token)
+        principal = await _cached_or_resolved(request, key, _resolve_token, token)
         if principal is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
                 "invalid or expired API token",
                 headers={"WWW-Authenticate": "Bearer", **DENIED},
             )
-        cache.put(key, principal)
         return principal
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         key = "s:" + security.token_hash(cookie)
-        principal = cache.get(key) or await run_in_threadpool(_resolve_session, settings, cookie)
-        if principal is not None:
-            cache.put(key, principal)
-        return principal
+        return await _cached_or_resolved(request, key, _resolve_session, cookie)
     return None
 
 

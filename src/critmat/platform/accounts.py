@@ -9,9 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Connection, CursorResult, Select, case, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm import joinedload
 
 from critmat.config import Settings
 from critmat.errors import CritmatError, UnknownNameError
@@ -19,7 +22,7 @@ from critmat.platform import security
 from critmat.platform.audit import record, utcnow
 from critmat.platform.models import (
     ApiToken,
-    LoginAttempt,
+    LoginThrottle,
     Organisation,
     Role,
     Session,
@@ -34,7 +37,7 @@ class AuthError(CritmatError):
 
 
 class RateLimited(CritmatError):
-    """Too many failed logins for this account or address."""
+    """Too many login attempts for this account from this address, or from this address."""
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(
@@ -42,6 +45,15 @@ class RateLimited(CritmatError):
             hint=f"wait {retry_after // 60 + 1} minutes",
         )
         self.retry_after = retry_after
+
+
+class LastAdminError(CritmatError):
+    """Disabling this user would leave the platform without an active administrator."""
+
+
+#: An address may try several accounts (an office behind one NAT): it gets this many times
+#: the budget of one account.
+ADDRESS_FACTOR = 4
 
 
 def parse_role(text: str) -> Role:
@@ -157,15 +169,56 @@ def list_users(db: DbSession, organisation_id: int | None = None) -> list[User]:
     return list(db.scalars(query))
 
 
+def revoke_credentials(db: DbSession, user_id: int) -> None:
+    """Raise the user's revocation stamp: every cached caller of this user is re-checked
+    against the database on its next request (in every process)."""
+    db.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(auth_version=User.auth_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _active_admins() -> Select[int]:
+    return select(User.id).where(User.role == Role.admin.value, User.disabled.is_(False))
+
+
+def _keep_an_active_admin(db: DbSession, user: User) -> None:
+    """Refuse (before commit) when disabling ``user`` leaves no active administrator.
+
+    The active admins are locked first (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite takes
+    its single write lock with the flush), so two admins disabling each other at the same
+    moment cannot both succeed.
+    """
+    db.execute(_active_admins().with_for_update())
+    user.disabled = True
+    db.flush()
+    remaining = db.scalar(select(func.count()).select_from(_active_admins().subquery()))
+    if not remaining:
+        raise LastAdminError(
+            f"{user.email} is the last active administrator; disabling it would leave "
+            "nobody able to administer the platform",
+            hint="add another admin first (`critmat users add EMAIL --role admin --org ORG`)",
+        )
+
+
 def set_disabled(
     db: DbSession, user: User, disabled: bool, *, actor: str, ip: str | None = None
 ) -> User:
-    """Disable (or enable) a user; disabling also ends their sessions and revokes tokens."""
+    """Disable (or enable) a user; disabling also ends their sessions and revokes tokens.
+
+    Raises :class:`LastAdminError` (nothing changed once the caller rolls back) when the
+    user is the last active admin.
+    """
+    if disabled and not user.disabled and user.role == Role.admin.value:
+        _keep_an_active_admin(db, user)
     user.disabled = disabled
     if disabled:
         db.execute(delete(Session).where(Session.user_id == user.id))
         for token in db.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
             token.revoked = True
+    revoke_credentials(db, user.id)
     record(
         db,
         actor=actor,
@@ -188,20 +241,112 @@ class NewSession:
     expires_at: datetime
 
 
-def _check_rate(db: DbSession, settings: Settings, email: str, ip: str | None) -> None:
-    since = utcnow() - timedelta(seconds=settings.login_window_seconds)
-    by_email = db.scalar(
-        select(func.count()).where(LoginAttempt.email == email, LoginAttempt.at >= since)
-    )
-    by_ip = 0
-    if ip:
-        by_ip = (
-            db.scalar(select(func.count()).where(LoginAttempt.ip == ip, LoginAttempt.at >= since))
-            or 0
+def _pair_key(email: str, ip: str | None) -> str:
+    return f"pair:{email}|{ip or '-'}"
+
+
+def _address_key(ip: str | None) -> str:
+    return f"addr:{ip or '-'}"
+
+
+def _upsert(bind: Connection) -> sqlite.Insert | postgresql.Insert:
+    """``INSERT INTO login_throttle`` in the dialect of ``bind`` (both know ON CONFLICT)."""
+    name = bind.dialect.name
+    if name == "postgresql":
+        return postgresql.insert(LoginThrottle)
+    if name == "sqlite":
+        return sqlite.insert(LoginThrottle)
+    raise CritmatError(f"the login throttle does not support {name} databases")
+
+
+def _count_attempt(
+    bind: Connection, key: str, email: str | None, now: datetime, since: datetime
+) -> tuple[int, datetime]:
+    """Add one attempt to ``key`` in a single atomic statement; return (attempts, window start).
+
+    A window older than ``since`` starts again at ``now`` with this attempt. Concurrent
+    callers are serialised by the database on the row, so each sees a distinct count.
+    """
+    row = LoginThrottle
+    expired = row.window_start < since
+    statement = (
+        _upsert(bind)
+        .values(key=key, email=email, attempts=1, window_start=now)
+        .on_conflict_do_update(
+            index_elements=[row.key],
+            set_={
+                "attempts": case((expired, 1), else_=row.attempts + 1),
+                "window_start": case((expired, now), else_=row.window_start),
+            },
         )
-    # An address may try several accounts (an office behind one NAT): allow it 4× the budget.
-    if (by_email or 0) >= settings.login_max_failures or by_ip >= 4 * settings.login_max_failures:
-        raise RateLimited(settings.login_window_seconds)
+        .returning(row.attempts, row.window_start)
+    )
+    attempts, start = bind.execute(statement).one()
+    return int(attempts), start
+
+
+def _reserve_attempt(db: DbSession, settings: Settings, email: str, ip: str | None) -> None:
+    """Count this attempt for its address and for its (account, address) pair, committed at
+    once in a transaction of its own, *before* the password is checked.
+
+    Raises :class:`RateLimited` past ``ADDRESS_FACTOR × login_max_failures`` attempts from the
+    address or ``login_max_failures`` for the pair within ``login_window_seconds``. A fresh
+    address keeps its own budget for the account, so an attacker cannot lock the owner out.
+    """
+    window = settings.login_window_seconds
+    now = utcnow()
+    since = now - timedelta(seconds=window)
+    limits = (
+        (_address_key(ip), None, ADDRESS_FACTOR * settings.login_max_failures),
+        (_pair_key(email, ip), email, settings.login_max_failures),
+    )
+    with DbSession(bind=db.get_bind()) as counter, counter.begin():
+        for key, owner, limit in limits:
+            attempts, start = _count_attempt(counter.connection(), key, owner, now, since)
+            if attempts > limit:
+                left = start + timedelta(seconds=window) - now
+                raise RateLimited(max(1, int(left.total_seconds()) + 1))
+
+
+def _release_attempt(db: DbSession, settings: Settings, email: str, ip: str | None) -> None:
+    """After a successful login: the pair starts afresh, the address gets its attempt back,
+    and windows that ended are deleted."""
+    since = utcnow() - timedelta(seconds=settings.login_window_seconds)
+    db.execute(delete(LoginThrottle).where(LoginThrottle.key == _pair_key(email, ip)))
+    db.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.key == _address_key(ip), LoginThrottle.attempts > 0)
+        .values(attempts=LoginThrottle.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.execute(
+        delete(LoginThrottle)
+        .where(LoginThrottle.window_start < since)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def unlock(db: DbSession, email: str, *, address: str | None = None, actor: str) -> int:
+    """Clear the login throttle of account ``email`` (from every address) and, if given, of
+    ``address`` for all accounts; returns the number of counters removed."""
+    user = get_user(db, email)
+    condition = LoginThrottle.email == user.email
+    if address:
+        condition = condition | (LoginThrottle.key == _address_key(address))
+    result = db.execute(
+        delete(LoginThrottle).where(condition).execution_options(synchronize_session=False)
+    )
+    removed = cast("CursorResult[Any]", result).rowcount
+    record(
+        db,
+        actor=actor,
+        action="user.unlock",
+        target=f"user:{user.id}",
+        user_id=user.id,
+        organisation_id=user.organisation_id,
+        details={"address": address} if address else {},
+    )
+    return int(removed or 0)
 
 
 def login(
@@ -209,15 +354,15 @@ def login(
 ) -> NewSession:
     """Check the password and open a server-side session.
 
-    Failures are counted per account and per address; past the limit the login is refused
-    with :class:`RateLimited` before the password is even checked.
+    The attempt is counted (and committed) before the password is checked, per address and
+    per account-and-address; past a limit :class:`RateLimited` is raised without checking.
+    A successful login resets the account-and-address counter.
     """
     address = email.strip().lower()
-    _check_rate(db, settings, address, ip)
+    _reserve_attempt(db, settings, address, ip)
     user = db.scalar(select(User).where(User.email == address))
     valid = security.verify_password(user.password_hash if user else None, password)
     if user is None or not valid or user.disabled:
-        db.add(LoginAttempt(email=address, ip=ip, at=utcnow()))
         record(
             db,
             actor=address or "?",
@@ -227,6 +372,7 @@ def login(
             organisation_id=user.organisation_id if user else None,
         )
         raise AuthError("wrong e-mail or password, or the account is disabled")
+    _release_attempt(db, settings, address, ip)
     now = utcnow()
     token, csrf = security.new_token(), security.new_token()
     expires = now + timedelta(seconds=settings.session_max_seconds)
@@ -259,7 +405,13 @@ def session_for(db: DbSession, settings: Settings, token: str) -> Session | None
 
     A session expires at its absolute end or after ``session_idle_seconds`` without use.
     """
-    session = db.scalar(select(Session).where(Session.token_hash == security.token_hash(token)))
+    # One statement for the session and its user, so the user's revocation stamp read here
+    # belongs to the same snapshot as the session row.
+    session = db.scalar(
+        select(Session)
+        .options(joinedload(Session.user))
+        .where(Session.token_hash == security.token_hash(token))
+    )
     if session is None:
         return None
     now = utcnow()
@@ -272,8 +424,10 @@ def session_for(db: DbSession, settings: Settings, token: str) -> Session | None
 
 
 def logout(db: DbSession, session: Session, ip: str | None) -> None:
+    """End ``session``; cached callers of its user are re-checked on their next request."""
     user = session.user
     db.delete(session)
+    revoke_credentials(db, user.id)
     record(
         db,
         actor=user.email,
@@ -318,15 +472,38 @@ def create_api_token(
     return row, token
 
 
-def user_for_api_token(db: DbSession, token: str) -> User | None:
-    row = db.scalar(select(ApiToken).where(ApiToken.token_hash == security.token_hash(token)))
+def api_token_for(db: DbSession, token: str) -> ApiToken | None:
+    """The live API token row (with its user, read in the same statement), touched; ``None``
+    when unknown, revoked, expired or its user is disabled."""
+    row = db.scalar(
+        select(ApiToken)
+        .options(joinedload(ApiToken.user))
+        .where(ApiToken.token_hash == security.token_hash(token))
+    )
     if row is None or row.revoked or row.user.disabled:
         return None
     now = utcnow()
     if row.expires_at is not None and now >= row.expires_at:
         return None
     row.last_used_at = now
-    return row.user
+    return row
+
+
+def user_for_api_token(db: DbSession, token: str) -> User | None:
+    """The user behind a live API token (see :func:`api_token_for`)."""
+    row = api_token_for(db, token)
+    return None if row is None else row.user
+
+
+def auth_version(db: DbSession, user_id: int) -> int | None:
+    """The user's revocation stamp, or ``None`` when the user is gone or disabled (one
+    primary-key read: the service runs it on every request served from its caller cache)."""
+    row = db.execute(
+        select(User.auth_version, User.disabled).where(User.id == user_id)
+    ).one_or_none()
+    if row is None or row.disabled:
+        return None
+    return int(row.auth_version)
 
 
 def revoke_api_token(db: DbSession, user: User, token_id: int, ip: str | None = None) -> None:
@@ -334,6 +511,7 @@ def revoke_api_token(db: DbSession, user: User, token_id: int, ip: str | None = 
     if row is None or row.user_id != user.id:
         raise UnknownNameError("API token", str(token_id))
     row.revoked = True
+    revoke_credentials(db, user.id)
     record(
         db,
         actor=user.email,

@@ -56,6 +56,10 @@ class User(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    #: Revocation stamp: raised whenever one of the user's credentials stops being valid
+    #: (disabled, a session ended, a token revoked). The service caches callers only together
+    #: with the stamp they were resolved at and reads it again on every request.
+    auth_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
 
@@ -95,15 +99,21 @@ class ApiToken(Base):
     user: Mapped[User] = relationship()
 
 
-class LoginAttempt(Base):
-    """Failed logins, for rate limiting by account and by address."""
+class LoginThrottle(Base):
+    """Login attempts counted in fixed windows, one row per key.
 
-    __tablename__ = "login_attempts"
+    Keys are ``pair:<e-mail>|<address>`` (one account from one address; ``email`` is set so
+    that ``critmat users unlock`` finds them) and ``addr:<address>`` (all accounts from one
+    address). ``attempts`` is raised by a single upsert *before* the password is checked, so
+    concurrent attempts cannot overtake the limit.
+    """
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), index=True)
-    ip: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
-    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(254), index=True, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime] = mapped_column(DateTime, index=True)
 
 
 class AuditEntry(Base):

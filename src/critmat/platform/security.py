@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -22,12 +23,39 @@ MIN_PASSWORD_LENGTH = 10
 _DUMMY_HASH = _HASHER.hash("critmat-timing-equaliser")
 
 
+class _Counter:
+    """A thread-safe count of events in this process."""
+
+    def __init__(self) -> None:
+        self._value = 0
+        self._lock = threading.Lock()
+
+    def add(self) -> None:
+        with self._lock:
+            self._value += 1
+
+    @property
+    def value(self) -> int:
+        with self._lock:
+            return self._value
+
+
+_VERIFICATIONS = _Counter()
+
+
+def verifications() -> int:
+    """How many argon2 password verifications this process has run (for tests and metrics:
+    the login throttle promises that no more than its limit run per account and address)."""
+    return _VERIFICATIONS.value
+
+
 def hash_password(password: str) -> str:
     return _HASHER.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; always spends one argon2 verification."""
+    _VERIFICATIONS.add()
     try:
         return _HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
