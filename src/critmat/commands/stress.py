@@ -5,7 +5,6 @@ Register with ``from critmat.commands import stress; stress.register(app)``.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,6 +23,7 @@ from critmat.cli_output import (
     table,
     user_errors,
 )
+from critmat.exports import dict_rows, write_csv
 
 stress_app = typer.Typer(help="Stress tests: export bans, quotas, outages.", no_args_is_help=True)
 
@@ -55,11 +55,8 @@ BACKTEST_COLUMNS = (
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else [])
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    """Write ``rows`` to ``path`` as CSV, text cells neutralised (:mod:`critmat.exports`)."""
+    write_csv(path, *dict_rows(rows))
 
 
 @stress_app.command("list")

@@ -9,14 +9,13 @@ Pages (rule ``company-assessments``: the organisation's company users and admins
 - ``GET /orgs/{org_id}/assessments/{id}`` — the assessment;
 - ``GET /orgs/{org_id}/assessments/{id}/report.{html,xlsx,json}`` — downloads.
 
-Exports neutralise formula-like text (``=``, ``+``, ``-``, ``@``, tab, carriage return).
+The XLSX report is written by :mod:`critmat.exports`, which neutralises every text cell that a
+spreadsheet could run as a formula (after removing control characters).
 """
 
 from __future__ import annotations
 
-import io
 import json
-import re
 from functools import cache
 from typing import Annotated, Any
 
@@ -29,7 +28,7 @@ from critmat import __version__
 from critmat.api.assessment_worker import AssessmentTimeout, AssessmentWorkerFailed
 from critmat.api.deps import DbDep, StoreDep
 from critmat.api.routes.assessments import CompanyCaller, read_upload, run_assessment
-from critmat.api.stats_export import neutralise
+from critmat.exports import XLSX_MEDIA_TYPE, Sheet, safe_filename, to_xlsx
 from critmat.platform import accounts
 from critmat.platform import assessments as stored
 from critmat.platform.models import Assessment
@@ -38,14 +37,11 @@ from critmat.risk.company import CompanyAssessment, SupplyFileError
 
 OrgId = Annotated[int, PathParam(ge=1, le=2_147_483_647)]
 AssessmentId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MEDIA_TYPES = {
     "html": "text/html; charset=utf-8",
     "xlsx": XLSX_MEDIA_TYPE,
     "json": "application/json",
 }
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 # ----------------------------------------------------------------------------- reports
@@ -260,20 +256,9 @@ def _rows(result: CompanyAssessment) -> dict[str, tuple[list[str], list[list[Any
     }
 
 
-def _xlsx_value(value: Any) -> Any:
-    value = neutralise(value)
-    if isinstance(value, str):
-        return _ILLEGAL_XML.sub("", value)
-    return value
-
-
 def report_xlsx(result: CompanyAssessment, title: str = "") -> bytes:
-    """A workbook: *about*, then one sheet per table; text cells neutralised."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    about = book.create_sheet("about")
-    for key, value in (
+    """A workbook: *about*, then one sheet per table; every cell through :mod:`critmat.exports`."""
+    about = [
         ("assessment", title or result.input_filename),
         ("input file", result.input_filename),
         ("input sha256", result.input_sha256),
@@ -284,16 +269,10 @@ def report_xlsx(result: CompanyAssessment, title: str = "") -> bytes:
         ("method", result.method),
         *(("source", p) for p in result.provenance),
         *(("note", n) for n in result.notes),
-    ):
-        about.append([key, _xlsx_value(value)])
-    for sheet_name, (header, rows) in _rows(result).items():
-        sheet = book.create_sheet(sheet_name)
-        sheet.append([_xlsx_value(h) for h in header])
-        for row in rows:
-            sheet.append([_xlsx_value(v) for v in row])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+        ("produced by", f"critmat {__version__}"),
+    ]
+    sheets = [Sheet(name, header, rows) for name, (header, rows) in _rows(result).items()]
+    return to_xlsx(sheets, about, about_first=True)
 
 
 def report_json(result: CompanyAssessment) -> bytes:
@@ -312,8 +291,8 @@ def report_response(
     result: CompanyAssessment, fmt: str, title: str, assessment_id: int | None = None
 ) -> Response:
     """A download of the report (``Content-Disposition: attachment``, never cached)."""
-    stem = _SAFE.sub("-", f"critmat-assessment-{assessment_id or ''}-{title}").strip("-.")
-    filename = f"{stem[:120] or 'critmat-assessment'}.{fmt}"
+    stem = f"critmat-assessment-{assessment_id or ''}-{title}"
+    filename = safe_filename(stem, fmt, default="critmat-assessment")
     return Response(
         report_bytes(result, fmt, title),
         media_type=MEDIA_TYPES[fmt],

@@ -1,22 +1,23 @@
 """Tables the pages show and the downloads serve: one definition, three renderings (HTML table,
 CSV, XLSX). Each table carries its source and year so no figure leaves without them.
 
-Spreadsheet safety: a text cell starting with ``=``, ``+``, ``-``, ``@`` (or a tab / carriage
-return) would be run as a formula by Excel or LibreOffice; :func:`neutralise` prefixes it with
-an apostrophe. Numbers are written as numbers and are never touched.
+Downloads are written by :mod:`critmat.exports`, which neutralises every text cell that a
+spreadsheet could run as a formula; numbers are written as numbers and are never touched.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from critmat import exports
+from critmat.exports import neutralise
+
+__all__ = ["Column", "Kind", "Table", "encode", "neutralise", "to_csv", "to_xlsx"]
+
 Kind = Literal["text", "country", "material", "share", "num", "int", "hhi", "bool", "year"]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -84,67 +85,35 @@ def _plain(value: Any) -> Any:
         return str(value)
 
 
-def neutralise(value: Any) -> Any:
-    """``value``, with text that a spreadsheet would read as a formula made inert."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+def _kinds(table: Table) -> list[Kind]:
+    """The kind of each download column (a country column's name column is text)."""
+    kinds: list[Kind] = []
+    for c in table.columns:
+        kinds += [c.kind, "text"] if c.kind == "country" else [c.kind]
+    return kinds
 
 
 def to_csv(table: Table) -> bytes:
-    """UTF-8 CSV with a BOM (so Excel reads the accents), one header row."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([neutralise(h) for h in table.header()])
-    for row in table.values():
-        writer.writerow(["" if v is None else neutralise(v) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    """UTF-8 CSV with a BOM (so Excel reads the accents), one header row, cells neutralised."""
+    return exports.to_csv(table.header(), table.values())
 
 
 def to_xlsx(table: Table) -> bytes:
     """A workbook with the data sheet and an "about" sheet (title, source, year, notes)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "data"
-    sheet.append([neutralise(h) for h in table.header()])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in table.values():
-        sheet.append([neutralise(v) for v in row])
-    kinds = [
-        k for c in table.columns for k in ([c.kind, "text"] if c.kind == "country" else [c.kind])
-    ]
-    for index, (label, kind) in enumerate(zip(table.header(), kinds, strict=True), start=1):
-        letter = sheet.cell(row=1, column=index).column_letter
-        sheet.column_dimensions[letter].width = max(10, min(48, len(label) + 2))
-        if kind == "share":
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.number_format = "0.0%"
-    sheet.freeze_panes = "A2"
-    about = book.create_sheet("about")
-    for key, value in (
-        ("table", table.title),
-        ("source", table.source),
-        ("year", table.year),
-        *(("note", n) for n in table.notes),
-    ):
-        about.append([key, neutralise(value)])
-    about.column_dimensions["A"].width = 10
-    about.column_dimensions["B"].width = 100
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    header = table.header()
+    sheet = exports.Sheet(
+        "data",
+        header,
+        table.values(),
+        number_formats={i: "0.0%" for i, kind in enumerate(_kinds(table)) if kind == "share"},
+    )
+    about = exports.provenance(table.title, [table.source], table.year, table.notes)
+    return exports.to_xlsx([sheet], about)
 
 
-MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+MEDIA_TYPES = exports.MEDIA_TYPES
 
 
 def encode(table: Table, fmt: str) -> bytes:
+    """``table`` as ``fmt`` (``csv`` or ``xlsx``)."""
     return to_csv(table) if fmt == "csv" else to_xlsx(table)

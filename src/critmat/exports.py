@@ -1,0 +1,231 @@
+"""Table exports (CSV and XLSX), safe to open in a spreadsheet program: the one writer behind
+every download of the API, the web pages, the company-assessment reports and the files the
+command line writes.
+
+**Formula neutralisation.** A cell whose text starts with ``=``, ``+``, ``-`` or ``@`` (or a tab,
+carriage return or line feed) can be run as a formula by Excel, LibreOffice or Google Sheets
+("CSV injection"). Text in our tables echoes user input (an importer group, a file name, a
+supplier name), so every text cell goes through :func:`neutralise`, which works in this order:
+
+1. **clean**: remove the control characters XML 1.0, hence XLSX, cannot hold (and DEL). Doing
+   this first matters: ``"\\x01=HYPERLINK(...)"`` must not become a live formula once the
+   control character is gone;
+2. **neutralise**: if the cleaned text, or the text after its leading white space, starts with a
+   formula character (the ASCII ones above or their full-width forms), prefix an apostrophe
+   (OWASP's advice). The text is then shown as text and never evaluated.
+
+Numbers stay numbers (``-3.0`` is written as a number, not as text); NaN and infinities, which
+no spreadsheet holds, become empty cells. Lists become ``;``-joined text.
+
+**Provenance.** An XLSX export holds the data sheet(s) and an ``about`` sheet (what the table is,
+its sources and years, the critmat version). A CSV holds only the header and the rows, so that
+any tool reads it as a plain table.
+
+JSON answers are not passed through here: they are read by programs, not spreadsheets, and carry
+their values unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import numbers
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MEDIA_TYPES: Mapping[str, str] = {"csv": CSV_MEDIA_TYPE, "xlsx": XLSX_MEDIA_TYPE}
+
+#: First characters that make a spreadsheet evaluate a cell (with their full-width forms, which
+#: some spreadsheet programs fold to ASCII on input).
+FORMULA_START = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
+#: Control characters an XLSX cell cannot hold (XML 1.0), and DEL; removed before neutralising.
+ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SHEET_TITLE = re.compile(r"[\[\]:*?/\\']")
+_UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def clean_text(text: str) -> str:
+    """``text`` without the control characters an XLSX cell cannot hold (tab, CR, LF kept)."""
+    return ILLEGAL_CHARACTERS.sub("", text)
+
+
+def is_formula_like(text: str) -> bool:
+    """Whether a spreadsheet could read ``text`` (already cleaned) as a formula."""
+    return text[:1] in FORMULA_START or text.lstrip()[:1] in FORMULA_START
+
+
+def neutralise(value: Any) -> Any:
+    """``value`` made safe for a spreadsheet cell (see the module docstring).
+
+    Text is cleaned, then prefixed with an apostrophe if it could be read as a formula; a list
+    or tuple becomes ``;``-joined text of its neutralised parts; NaN becomes None. Other values
+    (numbers, booleans, None, dates) are returned unchanged.
+    """
+    if isinstance(value, str):
+        cleaned = clean_text(value)
+        return "'" + cleaned if is_formula_like(cleaned) else cleaned
+    if isinstance(value, list | tuple):
+        return ";".join("" if v is None else str(neutralise(v)) for v in value)
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def cell(value: Any) -> str | int | float | bool | None:
+    """The value written into an exported cell: a number, a boolean, None or neutralised text.
+
+    Non-finite numbers become None; other numbers (numpy, Decimal) become ``float`` (``int``
+    when integral types); dates become ISO 8601 text; anything else its neutralised ``str``.
+    """
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, str | list | tuple):
+        safe: str = neutralise(value)
+        return safe
+    try:
+        number = float(value)  # e.g. a Decimal
+    except (TypeError, ValueError):
+        return str(neutralise(str(value)))
+    return number if math.isfinite(number) else None
+
+
+def _csv_text(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for values in _lines(header, rows):
+        writer.writerow(["" if v is None else v for v in values])
+    return buffer.getvalue()
+
+
+def _lines(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> Iterable[list[Any]]:
+    yield [cell(h) for h in header]
+    for row in rows:
+        yield [cell(v) for v in row]
+
+
+def to_csv(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> bytes:
+    """A download: UTF-8 CSV with a BOM (so Excel reads the accents), every cell neutralised."""
+    return ("\ufeff" + _csv_text(header, rows)).encode("utf-8")
+
+
+def write_csv(path: Path, header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> None:
+    """Write a CSV file for the command line (UTF-8 without a BOM), every cell neutralised."""
+    path.write_text(_csv_text(header, rows), encoding="utf-8", newline="")
+
+
+def dict_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[list[Any]]]:
+    """``(header, rows)`` of mappings that share the keys of the first one (in its order)."""
+    header = list(rows[0]) if rows else []
+    return header, [[row.get(k) for k in header] for row in rows]
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One worksheet: ``header`` and ``rows`` (aligned), with optional per-column layout.
+
+    ``number_formats`` maps a 0-based column index to an Excel number format (``"0.0%"``);
+    ``widths`` gives column widths in characters (default: from the header, 10 to 48).
+    """
+
+    name: str
+    header: Sequence[Any]
+    rows: Iterable[Sequence[Any]]
+    number_formats: Mapping[int, str] = field(default_factory=dict)
+    widths: Sequence[float] | None = None
+
+
+def provenance(
+    title: str, sources: Sequence[str] = (), year: str = "", notes: Sequence[str] = ()
+) -> list[tuple[str, Any]]:
+    """The ``about`` sheet's lines: the table, each source, the year, notes, the producer."""
+    from critmat import __version__
+
+    lines: list[tuple[str, Any]] = [("table", title)]
+    lines += [("source", s) for s in sources if s]
+    if year:
+        lines.append(("year", year))
+    lines += [("note", n) for n in notes]
+    lines.append(("produced by", f"critmat {__version__}"))
+    return lines
+
+
+def to_xlsx(
+    sheets: Sequence[Sheet], about: Sequence[tuple[str, Any]] = (), *, about_first: bool = False
+) -> bytes:
+    """An XLSX workbook of ``sheets`` and, if ``about`` has lines (key, value), an ``about``
+    sheet after them (before them with ``about_first``). Every cell is neutralised; headers are
+    bold and frozen."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    if about and about_first:
+        _write_about(book, about)
+    for spec in sheets:
+        _write_sheet(book, spec)
+    if about and not about_first:
+        _write_about(book, about)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _write_sheet(book: Any, spec: Sheet) -> None:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    sheet = book.create_sheet(title=sheet_title(spec.name))
+    header = [cell(h) for h in spec.header]
+    widths = spec.widths or [max(10, min(48, len(str(h or "")) + 2)) for h in header]
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    bold = []
+    for value in header:
+        head = WriteOnlyCell(sheet, value=value)
+        head.font = Font(bold=True)
+        bold.append(head)
+    sheet.append(bold)
+    for row in spec.rows:
+        values: list[Any] = [cell(v) for v in row]
+        for index, number_format in spec.number_formats.items():
+            if index < len(values) and isinstance(values[index], int | float):
+                formatted = WriteOnlyCell(sheet, value=values[index])
+                formatted.number_format = number_format
+                values[index] = formatted
+        sheet.append(values)
+
+
+def _write_about(book: Any, about: Sequence[tuple[str, Any]]) -> None:
+    sheet = book.create_sheet(title="about")
+    sheet.column_dimensions["A"].width = 14
+    sheet.column_dimensions["B"].width = 100
+    for key, value in about:
+        sheet.append([cell(key), cell(value)])
+
+
+def sheet_title(title: str) -> str:
+    """A valid worksheet title (no ``[]:*?/\\'``, at most 31 characters)."""
+    cleaned = _SHEET_TITLE.sub(" ", clean_text(title)).strip() or "data"
+    return cleaned[:31]
+
+
+def safe_filename(stem: str, suffix: str, default: str = "critmat") -> str:
+    """A download's file name: letters, digits, ``.``, ``_`` and ``-`` only (at most 120 before
+    the suffix), ``default`` if nothing is left, then ``.suffix``."""
+    cleaned = _UNSAFE_IN_FILENAME.sub("-", stem).strip("-.") or default
+    return f"{cleaned[:120]}.{suffix}"
