@@ -7,14 +7,15 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException, Request
 from pydantic import BaseModel
+from starlette.types import Scope
 
 from critmat import __version__
-from critmat.api import errors
+from critmat.api import docs_ui, errors
 from critmat.api.access import PUBLIC
-from critmat.api.deps import PrincipalCache, require
-from critmat.api.middleware import BodyLimit, SecurityHeaders
+from critmat.api.deps import PrincipalCache, current_principal, require
+from critmat.api.middleware import BodyLimit, Options, SecurityHeaders
 from critmat.api.storehub import StoreHub
 from critmat.config import Settings, get_settings
 from critmat.errors import CritmatError
@@ -56,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "indicators and the platform's accounts. Every figure carries its provenance.",
         lifespan=lifespan,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served offline by docs_ui.install
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.principals = PrincipalCache()
     app.state.flows_cache = flows
     errors.install(app)
+    docs_ui.install(app)
 
     @app.get("/api/v1/health", response_model=Health, tags=["meta"], dependencies=[require(PUBLIC)])
     def health() -> Health:
@@ -76,14 +78,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(admin.router)
     _include_optional(app)
+    errors.install_schema(app)
+    # the first added runs innermost: the body limit sees every request first
+    app.add_middleware(Options)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(
         BodyLimit,
         max_bytes=chosen.max_body_bytes,
         upload_bytes=chosen.max_upload_bytes,
         upload_suffixes=("/assessments",),
+        authenticated=_authenticated,
     )
     return app
+
+
+async def _authenticated(scope: Scope) -> bool:
+    """Whether the request carries a valid API token or session (read from its headers only,
+    before its body), so that only logged-in callers may send an upload's larger body."""
+    try:
+        return await current_principal(Request(scope)) is not None
+    except HTTPException:  # an invalid or expired token
+        return False
 
 
 def _warm_up(hub: StoreHub, flows: FlowsCache) -> None:

@@ -5,18 +5,156 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute, iter_route_contexts
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from critmat.api.deps import DENIED, LoginRequired
+from critmat.api.access import ALL_ROLES, AccessRule
+from critmat.api.deps import DENIED, SAFE_METHODS, LoginRequired
 from critmat.errors import CritmatError, NoDataError, StoreError, UnknownNameError
 from critmat.platform.accounts import AuthError, RateLimited
 
 log = logging.getLogger("critmat.api")
+
+
+class ErrorOut(BaseModel):
+    """The body of every error answer: what is wrong and, where it helps, what to do."""
+
+    model_config = ConfigDict(extra="allow")
+
+    error: str = Field(description="What is wrong.")
+    hint: str | None = Field(default=None, description="What to do about it.")
+
+
+class InvalidOut(ErrorOut):
+    """422: every problem of the request at once."""
+
+    problems: list[dict[str, Any]] = Field(
+        description="One entry per problem: `where` (e.g. `query.year`) and `problem`; for "
+        "an uploaded file `file`, `row`, `column` and `reason`."
+    )
+
+
+#: What each error status means, as the OpenAPI schema says it.
+STATUS_TEXT: dict[int, str] = {
+    400: "A value the data cannot answer (e.g. a year outside the release) or a refused write.",
+    401: "Not logged in, or an invalid or expired API token.",
+    403: "Refused: your role may not do this, it belongs to another organisation, or the "
+    "session's CSRF token is missing or wrong.",
+    404: "Not found: an unknown id or name (with `suggestions` where there are close ones), "
+    "or no data.",
+    409: "Conflicts with the current state.",
+    413: "The request body is over the size limit.",
+    422: "Malformed parameters or body: `problems` lists each one.",
+    429: "Too many failed logins: retry after `Retry-After` seconds.",
+    500: "Internal error: the answer carries an `incident` id, logged with the details.",
+    503: "The analytics store is missing (`critmat data pull`).",
+}
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` for the error ``statuses`` a route answers besides those of its
+    access rule and validation (which :func:`install_schema` adds to every route)."""
+    return {
+        status: {
+            "model": InvalidOut if status == 422 else ErrorOut,
+            "description": STATUS_TEXT[status],
+        }
+        for status in statuses
+    }
+
+
+def access_rules(route: APIRoute) -> list[AccessRule]:
+    """The access rules of ``route``'s dependencies (exactly one on every route)."""
+    found: list[AccessRule] = []
+
+    def walk(dependant: Any) -> None:
+        for dep in dependant.dependencies:
+            rule = getattr(dep.call, "access_rule", None)
+            if rule is not None:
+                found.append(rule)
+            walk(dep)
+
+    walk(route.dependant)
+    return found
+
+
+def implied_statuses(route: APIRoute, method: str, operation: dict[str, Any]) -> set[int]:
+    """Statuses any call of ``method`` on ``route`` can get from its access rule (401, 403),
+    its parameters (422; 404 for an unknown id or name in the path), its body (413) and a
+    crash (500)."""
+    statuses = {500}
+    for rule in access_rules(route):
+        if rule.public:
+            continue
+        statuses.add(401)
+        if rule.roles != ALL_ROLES or rule.own_org_param or method not in SAFE_METHODS:
+            statuses.add(403)  # a role, another organisation, or a write without CSRF token
+    if operation.get("parameters") or operation.get("requestBody"):
+        statuses.add(422)
+    if operation.get("requestBody"):
+        statuses.add(413)
+    if any(p.get("in") == "path" for p in operation.get("parameters", ())):
+        statuses.add(404)  # a path names something: an unknown id or name
+    return statuses
+
+
+#: What to send instead of a body that cannot be parsed (answered as the 422 of any other
+#: malformed body, not the framework's 400).
+_BODY_HINT = "send JSON in UTF-8, or multipart/form-data where the operation takes a file"
+#: Descriptions FastAPI writes itself, replaced by :data:`STATUS_TEXT`.
+_GENERIC_DESCRIPTIONS = ("Additional Response", "Validation Error")
+
+
+def install_schema(app: FastAPI) -> None:
+    """Complete the OpenAPI schema: every operation lists the error statuses it can answer,
+    each with the :class:`ErrorOut` body (:class:`InvalidOut` for 422)."""
+    generate: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        template = "#/components/schemas/{model}"
+        for model in (ErrorOut, InvalidOut):
+            components[model.__name__] = model.model_json_schema(ref_template=template)
+        for ctx in iter_route_contexts(app.routes):
+            route = ctx.original_route
+            if not isinstance(route, APIRoute) or not route.include_in_schema:
+                continue
+            for method in ctx.methods or ():
+                operation = schema["paths"][ctx.path_format][method.lower()]
+                _document_errors(operation, implied_statuses(route, method, operation))
+        for unused in ("HTTPValidationError", "ValidationError"):
+            components.pop(unused, None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _document_errors(operation: dict[str, Any], statuses: set[int]) -> None:
+    """Give ``operation`` each of ``statuses`` and every error status the error body."""
+    answers: dict[str, Any] = operation.setdefault("responses", {})
+    for status in statuses:
+        answers.setdefault(str(status), {})
+    for code, answer in answers.items():
+        if not code.isdigit() or int(code) < 400:
+            continue
+        status = int(code)
+        model = "InvalidOut" if status == 422 else "ErrorOut"
+        if answer.get("description") in (None, "", *_GENERIC_DESCRIPTIONS):
+            answer["description"] = STATUS_TEXT.get(status, "Error.")
+        answer["content"] = {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{model}"}}
+        }
 
 
 def wants_html(request: Request) -> bool:
@@ -83,6 +221,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400:  # only the framework raises it: a body it cannot parse
+            problem = {"where": "body", "problem": f"cannot be read ({exc.detail}): {_BODY_HINT}"}
+            return _json(422, "invalid request", problems=[problem])
         response = _json(exc.status_code, str(exc.detail))
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value

@@ -5,10 +5,12 @@ Field names follow ``critmat ... --format json`` where the CLI has the same data
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+from critmat.api.params import UtcDateTime
 
 
 class ProvenanceOut(BaseModel):
@@ -301,8 +303,8 @@ class ReleaseOut(BaseModel):
     year_min: int | None
     year_max: int | None
     rows: int
-    retrieved_at: datetime | None
-    imported_at: datetime
+    retrieved_at: UtcDateTime | None
+    imported_at: UtcDateTime
     notes: list[str]
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from critmat.api.deps import AdminCaller, DbDep, DbId, OwnOrgCaller, client_ip, forget_user
+from critmat.api.deps import AdminCaller, DbDep, OwnOrgCaller, client_ip, forget_user
+from critmat.api.errors import responses
+from critmat.api.params import NO_NUL, DbId, DbIdField, Limit, UtcDateTime
 from critmat.api.routes.auth import UserOut, user_out
 from critmat.platform import accounts, audit
 from critmat.platform.models import AuditEntry, Organisation, Role
@@ -17,9 +18,9 @@ router = APIRouter(prefix="/api/v1", tags=["admin"])
 
 
 class OrgIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    kind: str = Field(default="other", max_length=40)
-    country: str | None = Field(default=None, min_length=3, max_length=3)
+    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+    kind: str = Field(default="other", max_length=40, pattern=NO_NUL)
+    country: str | None = Field(default=None, min_length=3, max_length=3, pattern=NO_NUL)
 
 
 class OrgOut(BaseModel):
@@ -27,7 +28,7 @@ class OrgOut(BaseModel):
     name: str
     kind: str
     country: str | None
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class OrgDetailOut(OrgOut):
@@ -35,16 +36,16 @@ class OrgDetailOut(OrgOut):
 
 
 class UserIn(BaseModel):
-    email: str = Field(min_length=3, max_length=254)
+    email: str = Field(min_length=3, max_length=254, pattern=NO_NUL)
     password: str = Field(min_length=10, max_length=1024)
     role: Role
-    organisation_id: int
-    name: str = Field(default="", max_length=200)
+    organisation_id: DbIdField
+    name: str = Field(default="", max_length=200, pattern=NO_NUL)
 
 
 class AuditOut(BaseModel):
     id: int
-    at: datetime
+    at: UtcDateTime
     actor: str
     action: str
     target: str
@@ -78,7 +79,7 @@ def list_users(db: DbDep, _p: AdminCaller) -> list[UserOut]:
     return [user_out(u) for u in accounts.list_users(db)]
 
 
-@router.post("/admin/users", response_model=UserOut, status_code=201)
+@router.post("/admin/users", response_model=UserOut, status_code=201, responses=responses(400, 404))
 def create_user(body: UserIn, request: Request, db: DbDep, principal: AdminCaller) -> UserOut:
     """Create a user in an organisation with a role."""
     org = accounts.get_org(db, body.organisation_id)
@@ -110,7 +111,7 @@ def list_orgs(db: DbDep, _p: AdminCaller) -> list[OrgOut]:
     return [org_out(o) for o in accounts.list_orgs(db)]
 
 
-@router.post("/admin/orgs", response_model=OrgOut, status_code=201)
+@router.post("/admin/orgs", response_model=OrgOut, status_code=201, responses=responses(400))
 def create_org(body: OrgIn, request: Request, db: DbDep, principal: AdminCaller) -> OrgOut:
     """Create an organisation."""
     org = accounts.create_org(
@@ -125,9 +126,7 @@ def create_org(body: OrgIn, request: Request, db: DbDep, principal: AdminCaller)
 
 
 @router.get("/admin/audit", response_model=list[AuditOut])
-def audit_log(
-    db: DbDep, _p: AdminCaller, limit: Annotated[int, Query(ge=1, le=1000)] = 100
-) -> list[AuditOut]:
+def audit_log(db: DbDep, _p: AdminCaller, limit: Limit = 100) -> list[AuditOut]:
     """The newest audit entries: who wrote what, when and from where."""
     return [audit_out(e) for e in audit.entries(db, limit)]
 
@@ -142,7 +141,7 @@ def organisation(org_id: DbId, db: DbDep, _p: OwnOrgCaller) -> OrgDetailOut:
 
 @router.get("/orgs/{org_id}/audit", response_model=list[AuditOut])
 def organisation_audit(
-    org_id: DbId, db: DbDep, _p: OwnOrgCaller, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    org_id: DbId, db: DbDep, _p: OwnOrgCaller, limit: Limit = 100
 ) -> list[AuditOut]:
     """The audit entries of your organisation."""
     accounts.get_org(db, org_id)

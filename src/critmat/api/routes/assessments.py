@@ -11,14 +11,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session as DbSession
 
 from critmat.api import assessment_worker as worker
 from critmat.api.access import AccessRule
-from critmat.api.deps import DbDep, DbId, Principal, StoreDep, allow, client_ip
+from critmat.api.deps import DbDep, Principal, StoreDep, allow, client_ip
+from critmat.api.errors import ErrorOut
+from critmat.api.params import NO_NUL, DbId, Limit, UtcDateTime
 from critmat.config import Settings
 from critmat.platform import accounts
 from critmat.platform import assessments as stored
@@ -47,7 +49,7 @@ class AssessmentSummary(BaseModel):
     id: int
     organisation_id: int
     created_by_email: str
-    created_at: Any
+    created_at: UtcDateTime
     name: str
     input_filename: str
     input_sha256: str
@@ -147,6 +149,7 @@ def assessment_json(entry: Assessment, status_code: int = 200) -> Response:
     status_code=201,
     responses={
         503: {
+            "model": ErrorOut,
             "description": "The assessment took longer than CRITMAT_ASSESSMENT_TIMEOUT_SECONDS "
             "and was stopped, or its worker ended without an answer (nothing was stored); or "
             "the analytics store is missing.",
@@ -160,8 +163,8 @@ def upload_assessment(
     store: StoreDep,
     principal: CompanyCaller,
     file: Annotated[UploadFile, File(description="supply lines, CSV or XLSX")],
-    name: Annotated[str, Form(max_length=200)] = "",
-    importer: Annotated[str, Form(max_length=100)] = "EU27",
+    name: Annotated[str, Form(max_length=200, pattern=NO_NUL)] = "",
+    importer: Annotated[str, Form(max_length=100, pattern=NO_NUL)] = "EU27",
     year: Annotated[int | None, Form(ge=1900, le=2100)] = None,
     on: Annotated[date | None, Form(description="date of the export restrictions")] = None,
 ) -> Any:
@@ -197,7 +200,7 @@ def list_assessments(
     org_id: DbId,
     db: DbDep,
     _p: CompanyCaller,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    limit: Limit = 200,
 ) -> list[AssessmentSummary]:
     """Your organisation's assessments, newest first (without their results)."""
     accounts.get_org(db, org_id)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
@@ -11,13 +9,13 @@ from critmat.api.access import PUBLIC
 from critmat.api.deps import (
     SESSION_COOKIE,
     DbDep,
-    DbId,
     SettingsDep,
     UserCaller,
     client_ip,
     forget_user,
     require,
 )
+from critmat.api.params import NO_NUL, DbId, UtcDateTime
 from critmat.platform import accounts
 from critmat.platform.models import ApiToken, Session, User
 
@@ -25,7 +23,7 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
 class LoginIn(BaseModel):
-    email: str = Field(min_length=3, max_length=254)
+    email: str = Field(min_length=3, max_length=254, pattern=NO_NUL)
     password: str = Field(min_length=1, max_length=1024)
 
 
@@ -41,11 +39,11 @@ class UserOut(BaseModel):
 class SessionOut(BaseModel):
     user: UserOut
     csrf_token: str | None
-    expires_at: datetime | None = None
+    expires_at: UtcDateTime | None = None
 
 
 class TokenIn(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
     days: int | None = Field(default=None, ge=1, le=3650)
 
 
@@ -53,9 +51,9 @@ class TokenOut(BaseModel):
     id: int
     name: str
     prefix: str
-    created_at: datetime
-    expires_at: datetime | None
-    last_used_at: datetime | None
+    created_at: UtcDateTime
+    expires_at: UtcDateTime | None
+    last_used_at: UtcDateTime | None
     revoked: bool
 
 

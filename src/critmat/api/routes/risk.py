@@ -35,6 +35,7 @@ from starlette.concurrency import run_in_threadpool
 
 from critmat.api.cache import CachedResponse
 from critmat.api.deps import UserCaller
+from critmat.api.errors import responses
 from critmat.api.routes.stats import (
     CACHE_HEADER,
     Basis,
@@ -104,11 +105,11 @@ _TABLE_RESPONSES: dict[int | str, dict[str, Any]] = {
         }
     }
 }
+#: Besides 401/422 (added to every route from its access rule and parameters).
 _ERRORS: dict[int | str, dict[str, Any]] = {
+    **responses(503),
     400: {"description": "A year outside the data."},
-    401: {"description": "Not logged in."},
     404: {"description": "Unknown material or country (with `suggestions`), or no data."},
-    422: {"description": "Malformed parameters."},
 }
 _TABLE = {**_ERRORS, **_TABLE_RESPONSES}
 

@@ -24,6 +24,7 @@ from critmat.api import stats_models as m
 from critmat.api import stats_service as svc
 from critmat.api.cache import CachedResponse, ReleaseFingerprint, ResponseCache
 from critmat.api.deps import UserCaller
+from critmat.api.errors import responses
 from critmat.api.stats_export import MEDIA_TYPES, table_download
 from critmat.api.storehub import StoreHub
 from critmat.indicators.precomputed import Tables
@@ -93,10 +94,10 @@ _TABLE_RESPONSES: dict[int | str, dict[str, Any]] = {
         }
     }
 }
+#: Besides 401/422 (added to every route from its access rule and parameters).
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Not logged in."},
+    **responses(400, 503),
     404: {"description": "Unknown material or country (with `suggestions`), or no data."},
-    422: {"description": "Malformed parameters."},
 }
 _TABLE = {**_ERRORS, **_TABLE_RESPONSES}
 

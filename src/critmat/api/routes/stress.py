@@ -36,6 +36,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, model_validator
 
 from critmat.api.deps import StoreDep, UserCaller
+from critmat.api.errors import responses
 from critmat.api.routes import risk as rk
 from critmat.errors import CritmatError, InputFileError
 from critmat.reference.sectors import load_sector_splits
@@ -352,8 +353,8 @@ class MonteCarloOut(_MetaOut):
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
+    **responses(503),
     400: {"description": "No uncertain parameter, or a stage or year without trade data."},
-    401: {"description": "Not logged in."},
     404: {"description": "Unknown library scenario, or no data for the baseline."},
     413: {"description": f"Body over {MAX_BODY_BYTES:,} bytes."},
     422: {"description": "Invalid definition: `problems[].where` names the field."},
