@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Path, Request, status
+from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.orm import Session as DbSession
 from starlette.concurrency import run_in_threadpool
 
@@ -303,7 +303,3 @@ PublicCaller = Annotated[Principal | None, Depends(allow(PUBLIC))]
 UserCaller = Annotated[Principal, Depends(allow(LOGGED_IN))]
 AdminCaller = Annotated[Principal, Depends(allow(ADMIN))]
 OwnOrgCaller = Annotated[Principal, Depends(allow(OWN_ORG))]
-
-#: A database id in a path: a positive 64-bit integer (larger ones are refused with 422
-#: before they reach the database driver).
-DbId = Annotated[int, Path(ge=1, le=2**63 - 1)]
