@@ -111,6 +111,22 @@ def test_ids_beyond_the_database_range_are_refused_with_422(
     assert created.status_code == 422 and "organisation_id" in created.text, created.text
 
 
+def test_web_pages_refuse_ids_beyond_the_database_range(
+    app_client: TestClient, seeded: Seeded
+) -> None:
+    """The assessment pages answered 500 on PostgreSQL for an id above 2**31 - 1."""
+    login(app_client, seeded.users["admin@a"])
+    org = seeded.orgs["a"]
+    for url in (
+        f"/orgs/{TOO_BIG}",
+        f"/orgs/{TOO_BIG}/assessments",
+        f"/orgs/{org}/assessments/{TOO_BIG}",
+        f"/orgs/{org}/assessments/{TOO_BIG}/report.xlsx",
+    ):
+        answer = app_client.get(url, follow_redirects=False)
+        assert answer.status_code == 422, (url, answer.status_code)
+
+
 def test_text_the_database_cannot_store_is_refused_with_422(
     app_client: TestClient, seeded: Seeded
 ) -> None:
@@ -123,6 +139,19 @@ def test_text_the_database_cannot_store_is_refused_with_422(
     ]:
         answer = app_client.post(url, json=body, headers=headers)
         assert answer.status_code == 422, (url, answer.text)
+    csrf = login(app_client, seeded.users["company@a"])
+    for url in (
+        f"/api/v1/orgs/{seeded.orgs['a']}/assessments",
+        f"/orgs/{seeded.orgs['a']}/assessments",
+    ):
+        answer = app_client.post(
+            url,
+            data={"name": "supply\x00"},
+            files={"file": (SAMPLE.name, SAMPLE.read_bytes(), "text/csv")},
+            headers={"X-CSRF-Token": csrf},
+            follow_redirects=False,
+        )
+        assert answer.status_code == 422, (url, answer.text[:300])
 
 
 def test_a_body_that_is_not_utf8_json_is_a_422_naming_the_body(

@@ -21,12 +21,12 @@ from typing import Annotated, Any
 
 import jinja2
 from fastapi import FastAPI, File, Form, Request, UploadFile
-from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from critmat import __version__
 from critmat.api.assessment_worker import AssessmentTimeout, AssessmentWorkerFailed
 from critmat.api.deps import DbDep, StoreDep
+from critmat.api.params import NO_NUL, DbId
 from critmat.api.routes.assessments import CompanyCaller, read_upload, run_assessment
 from critmat.exports import XLSX_MEDIA_TYPE, Sheet, safe_filename, to_xlsx
 from critmat.platform import accounts
@@ -35,8 +35,9 @@ from critmat.platform.models import Assessment
 from critmat.reference.countries import country_name
 from critmat.risk.company import CompanyAssessment, SupplyFileError
 
-OrgId = Annotated[int, PathParam(ge=1, le=2_147_483_647)]
-AssessmentId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
+# ids bounded to the database's range (a larger one is a 422, not PostgreSQL's overflow)
+OrgId = DbId
+AssessmentId = DbId
 MEDIA_TYPES = {
     "html": "text/html; charset=utf-8",
     "xlsx": XLSX_MEDIA_TYPE,
@@ -351,8 +352,8 @@ def install(app: FastAPI) -> None:
         principal: CompanyCaller,
         org_id: OrgId,
         file: Annotated[UploadFile, File()],
-        name: Annotated[str, Form(max_length=200)] = "",
-        importer: Annotated[str, Form(max_length=100)] = "EU27",
+        name: Annotated[str, Form(max_length=200, pattern=NO_NUL)] = "",
+        importer: Annotated[str, Form(max_length=100, pattern=NO_NUL)] = "EU27",
     ) -> Response:
         try:
             filename, data = read_upload(file)
