@@ -5,11 +5,18 @@ here. Each route is then called by an anonymous client and by every role, for it
 another organisation, and the answer must match the rule: refused (401/403, or a redirect to the
 login page for web pages, each marked ``X-Critmat-Access: denied``) exactly when the rule does
 not admit the caller.
+
+Routes are not the only way out: data also travels inside answers that others may read (audit
+entries, organisation pages, their HTMX fragments). The matrix plants a company assessment in
+each organisation, with a unique marker in its name and file name, and checks that no answer
+(body or headers, page or fragment) carries a marker to a caller the assessment rule does not
+admit for that organisation.
 """
 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,9 +29,11 @@ from starlette.routing import Mount, Route
 from critmat.api.access import AccessRule
 from critmat.api.app import create_app
 from critmat.api.deps import ACCESS_HEADER
+from critmat.api.routes.assessments import COMPANY_ASSESSMENTS
 from critmat.platform import accounts
 from critmat.platform.db import transaction
 from critmat.platform.models import Role
+from tests.assessments.conftest import SAMPLE
 from tests.platform_support import Seeded, seed_platform
 
 #: Starlette routes (not APIRoutes) that are public by design.
@@ -62,6 +71,36 @@ def rule_of(route: APIRoute) -> list[AccessRule]:
     return found
 
 
+#: Organisation key -> the marker planted in its assessment's name and file name.
+MARKERS: dict[str, str] = {}
+
+
+def plant_assessments(client: TestClient, seeded: Seeded, tokens: dict[str, str]) -> None:
+    """Upload one assessment per organisation (by its company user) named with a marker."""
+    for org in ("a", "b"):
+        marker = MARKERS.setdefault(org, f"leakmarker{org}{uuid.uuid4().hex}")
+        response = client.post(
+            f"/api/v1/orgs/{seeded.orgs[org]}/assessments",
+            files={"file": (f"{marker}.csv", SAMPLE.read_bytes(), "text/csv")},
+            data={"name": marker, "year": "2023"},
+            headers={"Authorization": f"Bearer {tokens[f'company@{org}']}"},
+        )
+        assert response.status_code == 201, response.text
+
+
+def leaked(response: Any, role: str | None) -> list[str]:
+    """The organisations whose assessment marker ``response`` shows to a caller of org "a"
+    with ``role`` whom the assessment rule does not admit for that organisation."""
+    seen = response.content + repr(sorted(response.headers.items())).encode()
+    caller = Role(role) if role else None
+    return [
+        org
+        for org, marker in MARKERS.items()
+        if marker.encode() in seen
+        and not (caller is not None and COMPANY_ASSESSMENTS.admits(caller, own_org=org == "a"))
+    ]
+
+
 @pytest.fixture(scope="module")
 def matrix_setup(
     tmp_path_factory: pytest.TempPathFactory, real_data_dir: Path
@@ -86,6 +125,7 @@ def matrix_setup(
             user = accounts.get_user(db, email)
             tokens[key] = accounts.create_api_token(db, user, "matrix")[1]
     with TestClient(create_app(seeded.settings), follow_redirects=False) as client:
+        plant_assessments(client, seeded, tokens)
         yield client, seeded, tokens
 
 
@@ -123,6 +163,8 @@ def _cases() -> list[tuple[str | None, str]]:
 def test_every_route_admits_exactly_whom_its_rule_admits(matrix_setup):
     client, seeded, tokens = matrix_setup
     failures = []
+    leaks = []
+    shown: set[tuple[str | None, str]] = set()  # (role, org whose marker was seen)
     checked = 0
     for path, methods, route in effective_routes(client.app):
         if not isinstance(route, APIRoute):
@@ -148,5 +190,19 @@ def test_every_route_admits_exactly_whom_its_rule_admits(matrix_setup):
                         f"{response.status_code}, rule {rule.name} "
                         f"{'admits' if admitted else 'refuses'}"
                     )
+                answers = [("", response)]
+                if is_page and method == "GET":  # the HTMX fragment of the same page
+                    fragment = client.get(url, headers={**headers, "HX-Request": "true"})
+                    answers.append((" (HTMX fragment)", fragment))
+                for label, answer in answers:
+                    shown |= {(role, o) for o, m in MARKERS.items() if m.encode() in answer.content}
+                    leaks += [
+                        f"{method} {url}{label} as {role or 'anonymous'} (org a): "
+                        f"org {o}'s assessment name or file name"
+                        for o in leaked(answer, role)
+                    ]
     assert checked > 0
     assert not failures, "\n".join(failures[:40])
+    assert not leaks, "\n".join(leaks[:40])
+    # the check can fail: the markers are in answers to those who may see them
+    assert {("company", "a"), ("admin", "a"), ("admin", "b")} <= shown

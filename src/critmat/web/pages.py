@@ -44,6 +44,7 @@ from critmat.api.deps import (
     require,
 )
 from critmat.api.errors import wants_html
+from critmat.api.routes.admin import hidden_audit_actions
 from critmat.api.routes.auth import set_session_cookie
 from critmat.errors import CritmatError, NoDataError, StoreError, UnknownNameError
 from critmat.indicators.imports import CRMA_SINGLE_COUNTRY_LIMIT
@@ -467,7 +468,8 @@ def _other_routes(app: FastAPI) -> None:
     ) -> Response:
         org = accounts.get_org(db, org_id)
         members = accounts.list_users(db, organisation_id=org.id)
-        entries = audit.entries(db, limit=25, organisation_id=org.id)
+        hidden = hidden_audit_actions(principal, org.id)  # the same rule as the API's
+        entries = audit.entries(db, limit=25, organisation_id=org.id, hide_actions=hidden)
         return page(request, "org.html", principal, org=org, members=members, entries=entries)
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from critmat.api.deps import AdminCaller, DbDep, OwnOrgCaller, client_ip, forget_user
+from critmat.api.access import AccessRule
+from critmat.api.deps import AdminCaller, DbDep, OwnOrgCaller, Principal, client_ip, forget_user
 from critmat.api.errors import responses
 from critmat.api.params import NO_NUL, DbId, DbIdField, Limit, UtcDateTime
+from critmat.api.routes.assessments import COMPANY_ASSESSMENTS
 from critmat.api.routes.auth import UserOut, user_out
 from critmat.platform import accounts, audit
 from critmat.platform.models import AuditEntry, Organisation, Role
@@ -141,8 +144,27 @@ def organisation(org_id: DbId, db: DbDep, _p: OwnOrgCaller) -> OrgDetailOut:
 
 @router.get("/orgs/{org_id}/audit", response_model=list[AuditOut])
 def organisation_audit(
-    org_id: DbId, db: DbDep, _p: OwnOrgCaller, limit: Limit = 100
+    org_id: DbId, db: DbDep, principal: OwnOrgCaller, limit: Limit = 100
 ) -> list[AuditOut]:
-    """The audit entries of your organisation."""
+    """The audit entries of your organisation; entries about data your role may not see
+    (company assessments: company users and admins only) are left out."""
     accounts.get_org(db, org_id)
-    return [audit_out(e) for e in audit.entries(db, limit, organisation_id=org_id)]
+    hidden = hidden_audit_actions(principal, org_id)
+    entries = audit.entries(db, limit, organisation_id=org_id, hide_actions=hidden)
+    return [audit_out(e) for e in entries]
+
+
+#: Audit entries about data with a narrower rule than the organisation's: action prefix -> the
+#: rule of that data (the same object its routes enforce).
+RESTRICTED_AUDIT: Mapping[str, AccessRule] = {audit.ASSESSMENT_ACTIONS: COMPANY_ASSESSMENTS}
+
+
+def hidden_audit_actions(principal: Principal, org_id: int) -> tuple[str, ...]:
+    """The audit action prefixes ``principal`` may not see in organisation ``org_id``'s log:
+    those whose data's access rule does not admit the caller's role for that organisation."""
+    own = principal.organisation_id == org_id
+    return tuple(
+        prefix
+        for prefix, rule in RESTRICTED_AUDIT.items()
+        if not rule.admits(principal.role, own_org=own)
+    )
