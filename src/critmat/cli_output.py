@@ -5,8 +5,6 @@ Only presentation lives here; the commands call the library and hand results to 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import shutil
@@ -22,6 +20,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from critmat import exports
 from critmat.config import get_settings
 from critmat.errors import CritmatError
 from critmat.store import Store, open_store
@@ -68,14 +67,12 @@ def print_json(payload: Any) -> None:
 
 
 def print_csv(rows: Sequence[dict[str, Any]]) -> None:
+    """Rows as CSV on stdout, neutralised like every download (the output often lands in a
+    spreadsheet); missing and non-finite values are empty fields."""
     if not rows:
         return
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
-    sys.stdout.write(buffer.getvalue())
+    header, values = exports.dict_rows(rows)
+    sys.stdout.write(exports.csv_text(header, values, line_end="\n"))
 
 
 def fmt_number(value: Any, kind: str = "") -> str:

@@ -103,9 +103,10 @@ def cell(value: Any) -> str | int | float | bool | None:
     return number if math.isfinite(number) else None
 
 
-def _csv_text(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> str:
+def csv_text(header: Sequence[Any], rows: Iterable[Sequence[Any]], line_end: str = "\r\n") -> str:
+    """CSV text, every cell neutralised (``line_end``: RFC 4180's CRLF unless told)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator=line_end)
     for values in _lines(header, rows):
         writer.writerow(["" if v is None else v for v in values])
     return buffer.getvalue()
@@ -119,12 +120,12 @@ def _lines(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> Iterable[lis
 
 def to_csv(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> bytes:
     """A download: UTF-8 CSV with a BOM (so Excel reads the accents), every cell neutralised."""
-    return ("\ufeff" + _csv_text(header, rows)).encode("utf-8")
+    return ("\ufeff" + csv_text(header, rows)).encode("utf-8")
 
 
 def write_csv(path: Path, header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> None:
     """Write a CSV file for the command line (UTF-8 without a BOM), every cell neutralised."""
-    path.write_text(_csv_text(header, rows), encoding="utf-8", newline="")
+    path.write_text(csv_text(header, rows), encoding="utf-8", newline="")
 
 
 def dict_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[list[Any]]]:
