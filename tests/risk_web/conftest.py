@@ -16,7 +16,8 @@ from critmat.platform import accounts
 from critmat.platform.db import transaction
 from critmat.platform.models import Role
 from critmat.store import Store
-from tests.platform_support import PASSWORD, Seeded, seed_platform
+from tests.login_support import web_login
+from tests.platform_support import Seeded, seed_platform
 
 
 @dataclass(frozen=True)
@@ -60,11 +61,7 @@ def api(browser_client: TestClient, risk_env: RiskEnv) -> TestClient:
 def browser_client(risk_env: RiskEnv) -> Iterator[TestClient]:
     """A client logged in with a session cookie as an analyst (like a browser)."""
     with TestClient(risk_env.app, raise_server_exceptions=False) as client:
-        response = client.post(
-            "/login",
-            data={"email": risk_env.seeded.users["analyst@a"], "password": PASSWORD, "next": "/"},
-            follow_redirects=False,
-        )
+        response = web_login(client, risk_env.seeded.users["analyst@a"])
         assert response.status_code == 303, response.text[:300]
         yield client
 

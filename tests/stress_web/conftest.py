@@ -15,7 +15,8 @@ from critmat.api.app import create_app
 from critmat.platform import accounts
 from critmat.platform.db import transaction
 from critmat.store import Store
-from tests.platform_support import PASSWORD, Seeded, seed_platform
+from tests.login_support import web_login
+from tests.platform_support import Seeded, seed_platform
 
 
 @dataclass(frozen=True)
@@ -45,11 +46,7 @@ def browser_client(stress_env: StressEnv) -> Iterator[TestClient]:
     """A client logged in with a session cookie as an analyst; the only one running the
     app's lifespan (which closes the shared store connection at its end)."""
     with TestClient(stress_env.app, raise_server_exceptions=False) as client:
-        response = client.post(
-            "/login",
-            data={"email": stress_env.seeded.users["analyst@a"], "password": PASSWORD, "next": "/"},
-            follow_redirects=False,
-        )
+        response = web_login(client, stress_env.seeded.users["analyst@a"])
         assert response.status_code == 303, response.text[:300]
         yield client
 

@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from critmat.api.app import create_app
+from tests.login_support import web_login
 from tests.platform_support import PASSWORD, Seeded, seed_platform
 
 CHROMIUM = Path(os.environ.get("CRITMAT_CHROMIUM", "/usr/bin/chromium"))
@@ -53,9 +54,7 @@ def client(app: Any) -> Iterator[TestClient]:
 
 
 def login(client: TestClient, email: str, password: str = PASSWORD) -> None:
-    response = client.post(
-        "/login", data={"email": email, "password": password, "next": "/"}, follow_redirects=False
-    )
+    response = web_login(client, email, password)
     assert response.status_code == 303, response.text[:500]
 
 

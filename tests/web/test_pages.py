@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from critmat.store import Store
 from critmat.web.tables import Column, Table, neutralise, to_csv, to_xlsx
+from tests.login_support import web_login
 from tests.platform_support import Seeded
 from tests.web.conftest import login
 
@@ -55,40 +56,25 @@ def test_expired_session_says_so(client: TestClient) -> None:
 
 
 def test_login_then_back_to_the_page_asked_for(client: TestClient, seeded: Seeded) -> None:
-    response = client.post(
-        "/login",
-        data={
-            "email": seeded.users["analyst@a"],
-            "password": "correct horse battery staple",
-            "next": "/materials/cobalt?year=2020",
-        },
-        follow_redirects=False,
-    )
+    response = web_login(client, seeded.users["analyst@a"], next="/materials/cobalt?year=2020")
     assert response.status_code == 303
     assert response.headers["location"] == "/materials/cobalt?year=2020"
     # never to another site
-    evil = client.post(
-        "/login",
-        data={
-            "email": seeded.users["analyst@a"],
-            "password": "correct horse battery staple",
-            "next": "//evil.example/",
-        },
-        follow_redirects=False,
-    )
+    client.cookies.clear()
+    evil = web_login(client, seeded.users["analyst@a"], next="//evil.example/")
     assert evil.headers["location"] == "/"
 
 
 def test_wrong_password_and_rate_limit_are_shown(client: TestClient, seeded: Seeded) -> None:
     email = seeded.users["supplier@b"]
-    first = client.post("/login", data={"email": email, "password": "nope"})
+    first = web_login(client, email, "nope")
     assert first.status_code == 401
     assert "Wrong e-mail or password" in first.text
     assert 'value="' + email + '"' in first.text  # the e-mail is kept in the form
     for _ in range(seeded.settings.login_max_failures):
-        last = client.post("/login", data={"email": email, "password": "nope"})
+        last = web_login(client, email, "nope")
     assert last.status_code == 429
-    assert "Too many failed logins" in last.text
+    assert "Too many login attempts" in last.text
     assert "Retry-After" in last.headers
 
 

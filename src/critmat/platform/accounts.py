@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, CursorResult, Select, case, delete, func, select, update
+from sqlalchemy import Connection, CursorResult, Result, Select, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from critmat.config import Settings
 from critmat.errors import CritmatError, UnknownNameError
@@ -39,10 +40,11 @@ class AuthError(CritmatError):
 class RateLimited(CritmatError):
     """Too many login attempts for this account from this address, or from this address."""
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, source: str) -> None:
         super().__init__(
-            "too many failed logins; try again later",
-            hint=f"wait {retry_after // 60 + 1} minutes",
+            f"too many login attempts for {source}; try again later",
+            hint=f"wait {retry_after // 60 + 1} minutes, or ask an administrator to run "
+            "`critmat users unlock EMAIL`",
         )
         self.retry_after = retry_after
 
@@ -54,6 +56,11 @@ class LastAdminError(CritmatError):
 #: An address may try several accounts (an office behind one NAT): it gets this many times
 #: the budget of one account.
 ADDRESS_FACTOR = 4
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """Rows matched by an UPDATE or DELETE."""
+    return int(cast("CursorResult[Any]", result).rowcount or 0)
 
 
 def parse_role(text: str) -> Role:
@@ -292,20 +299,21 @@ def _reserve_attempt(db: DbSession, settings: Settings, email: str, ip: str | No
     Raises :class:`RateLimited` past ``ADDRESS_FACTOR × login_max_failures`` attempts from the
     address or ``login_max_failures`` for the pair within ``login_window_seconds``. A fresh
     address keeps its own budget for the account, so an attacker cannot lock the owner out.
+    A refused attempt is rolled back with its transaction: refusals do not prolong anything.
     """
     window = settings.login_window_seconds
     now = utcnow()
     since = now - timedelta(seconds=window)
     limits = (
-        (_address_key(ip), None, ADDRESS_FACTOR * settings.login_max_failures),
-        (_pair_key(email, ip), email, settings.login_max_failures),
+        (_address_key(ip), None, ADDRESS_FACTOR * settings.login_max_failures, "your address"),
+        (_pair_key(email, ip), email, settings.login_max_failures, "this account from here"),
     )
     with DbSession(bind=db.get_bind()) as counter, counter.begin():
-        for key, owner, limit in limits:
+        for key, owner, limit, source in limits:
             attempts, start = _count_attempt(counter.connection(), key, owner, now, since)
             if attempts > limit:
                 left = start + timedelta(seconds=window) - now
-                raise RateLimited(max(1, int(left.total_seconds()) + 1))
+                raise RateLimited(max(1, int(left.total_seconds()) + 1), source)
 
 
 def _release_attempt(db: DbSession, settings: Settings, email: str, ip: str | None) -> None:
@@ -333,10 +341,11 @@ def unlock(db: DbSession, email: str, *, address: str | None = None, actor: str)
     condition = LoginThrottle.email == user.email
     if address:
         condition = condition | (LoginThrottle.key == _address_key(address))
-    result = db.execute(
-        delete(LoginThrottle).where(condition).execution_options(synchronize_session=False)
+    removed = _rowcount(
+        db.execute(
+            delete(LoginThrottle).where(condition).execution_options(synchronize_session=False)
+        )
     )
-    removed = cast("CursorResult[Any]", result).rowcount
     record(
         db,
         actor=actor,
@@ -346,7 +355,7 @@ def unlock(db: DbSession, email: str, *, address: str | None = None, actor: str)
         organisation_id=user.organisation_id,
         details={"address": address} if address else {},
     )
-    return int(removed or 0)
+    return removed
 
 
 def login(
@@ -416,10 +425,21 @@ def session_for(db: DbSession, settings: Settings, token: str) -> Session | None
         return None
     now = utcnow()
     idle_limit = session.last_seen_at + timedelta(seconds=settings.session_idle_seconds)
+    this = Session.id == session.id
     if now >= session.expires_at or now >= idle_limit or session.user.disabled:
-        db.delete(session)
+        db.execute(delete(Session).where(this).execution_options(synchronize_session=False))
         return None
-    session.last_seen_at = now
+    # A statement, not an attribute: the session may be deleted meanwhile (a logout, the user
+    # disabled), and then it is simply no longer valid.
+    touched = db.execute(
+        update(Session)
+        .where(this)
+        .values(last_seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not _rowcount(touched):
+        return None
+    set_committed_value(session, "last_seen_at", now)
     return session
 
 

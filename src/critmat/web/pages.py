@@ -46,9 +46,10 @@ from critmat.api.deps import (
 from critmat.api.errors import wants_html
 from critmat.api.routes.admin import hidden_audit_actions
 from critmat.api.routes.auth import set_session_cookie
+from critmat.config import Settings
 from critmat.errors import CritmatError, NoDataError, StoreError, UnknownNameError
 from critmat.indicators.imports import CRMA_SINGLE_COUNTRY_LIMIT
-from critmat.platform import accounts, audit
+from critmat.platform import accounts, audit, security
 from critmat.platform.models import Session
 from critmat.store import Store
 from critmat.web import data as wd
@@ -176,10 +177,62 @@ def install(app: FastAPI) -> None:
 
 
 # ------------------------------------------------------------------------------ login
+#: Pre-session cookie of the login form (double submit): the form carries the same random
+#: token as a hidden field, which a page on another site can neither read nor set, so it
+#: cannot log a visitor in to an account of its choosing (login CSRF).
+LOGIN_CSRF_COOKIE = "critmat_login_csrf"
+LOGIN_CSRF_REFUSED = (
+    "This login form has expired or was not sent from this site. "
+    "The form has been renewed: enter your e-mail and password again."
+)
+
+
+def _login_page(
+    request: Request,
+    settings: Settings,
+    *,
+    status: int = 200,
+    next: str = "/",
+    message: str | None = None,
+    error: str | None = None,
+    email: str = "",
+    renew: bool = False,
+) -> HTMLResponse:
+    """The login form with its CSRF token; the token cookie is (re)set with it.
+
+    The token of the visitor's current cookie is kept unless ``renew``.
+    """
+    token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if renew or not 20 <= len(token) <= 100:
+        token = security.new_token()
+    response = page(
+        request,
+        "login.html",
+        None,
+        status=status,
+        next=next,
+        message=message,
+        error=error,
+        email=email,
+        login_csrf=token,
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        max_age=settings.session_idle_seconds,
+        httponly=True,
+        samesite="strict",
+        secure=settings.secure_cookies,
+        path="/login",
+    )
+    return response
+
+
 def _auth_routes(app: FastAPI) -> None:
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
     def login_form(
         request: Request,
+        settings: SettingsDep,
         principal: PublicCaller,
         next: str | None = None,
         expired: bool = False,
@@ -193,9 +246,7 @@ def _auth_routes(app: FastAPI) -> None:
             message = "Your session has expired. Please log in again."
         elif logged_out:
             message = "You are logged out."
-        return page(
-            request, "login.html", None, next=safe_next(next), message=message, error=None, email=""
-        )
+        return _login_page(request, settings, next=safe_next(next), message=message)
 
     @app.post("/login", response_class=HTMLResponse, include_in_schema=False)
     def login_submit(
@@ -206,32 +257,40 @@ def _auth_routes(app: FastAPI) -> None:
         email: Annotated[str, Form(max_length=254)] = "",
         password: Annotated[str, Form(max_length=1024)] = "",
         next: Annotated[str, Form(max_length=2000)] = "/",
+        csrf_token: Annotated[str, Form(max_length=100)] = "",
     ) -> Response:
         target = safe_next(next)
+        expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+        if not csrf_token or not expected or not security.same(csrf_token, expected):
+            return _login_page(
+                request,
+                settings,
+                status=403,
+                next=target,
+                error=LOGIN_CSRF_REFUSED,
+                email=email,
+                renew=True,
+            )
         try:
             opened = accounts.login(db, settings, email, password, client_ip(request))
         except accounts.RateLimited as exc:
-            response = page(
+            response = _login_page(
                 request,
-                "login.html",
-                None,
+                settings,
                 status=429,
                 next=target,
-                message=None,
-                error=f"Too many failed logins for this account or address. {exc.hint}.",
+                error=f"{str(exc).capitalize()}. {(exc.hint or '').capitalize()}.",
                 email=email,
             )
             response.headers["Retry-After"] = str(exc.retry_after)
             return response
         except accounts.AuthError:
-            db.commit()  # the failed attempt counts towards the rate limit and the audit
-            return page(
+            db.commit()  # the failed attempt is audited
+            return _login_page(
                 request,
-                "login.html",
-                None,
+                settings,
                 status=401,
                 next=target,
-                message=None,
                 error="Wrong e-mail or password, or the account is disabled.",
                 email=email,
             )
@@ -240,6 +299,7 @@ def _auth_routes(app: FastAPI) -> None:
         db.commit()
         done = RedirectResponse(target, status_code=303)
         set_session_cookie(done, settings, opened.token)
+        done.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
         return done
 
     @app.post("/logout", include_in_schema=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
 from critmat.api.access import AccessRule
@@ -99,11 +99,19 @@ def create_user(body: UserIn, request: Request, db: DbDep, principal: AdminCalle
     return user_out(user)
 
 
-@router.post("/admin/users/{user_id}/disable", response_model=UserOut)
+@router.post(
+    "/admin/users/{user_id}/disable",
+    response_model=UserOut,
+    responses=responses(404, 409),
+)
 def disable_user(user_id: DbId, request: Request, db: DbDep, principal: AdminCaller) -> UserOut:
-    """Disable a user: ends their sessions and revokes their API tokens."""
+    """Disable a user: ends their sessions and revokes their API tokens. The last active
+    administrator cannot be disabled (409)."""
     user = accounts.get_user(db, user_id)
-    accounts.set_disabled(db, user, True, actor=principal.actor, ip=client_ip(request))
+    try:
+        accounts.set_disabled(db, user, True, actor=principal.actor, ip=client_ip(request))
+    except accounts.LastAdminError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"{exc} ({exc.hint})") from exc
     forget_user(request, user.id)
     return user_out(user)
 

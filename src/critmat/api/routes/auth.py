@@ -113,7 +113,7 @@ def login(
     try:
         opened = accounts.login(db, settings, body.email, body.password, client_ip(request))
     except accounts.AuthError:
-        db.commit()  # keep the failed attempt: it counts towards the rate limit and the audit
+        db.commit()  # keep the audit entry of the failure (the attempt is counted already)
         raise
     set_session_cookie(response, settings, opened.token)
     return SessionOut(
