@@ -11,7 +11,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from critmat.api.server import proxy_options
 from critmat.config import Settings
 from tests.api.auth_support import audit_rows, critmat_env
 from tests.live_server import LiveServer, free_port, serve_command
@@ -79,6 +78,8 @@ def test_serve_believes_only_the_configured_proxies(
 
 
 def test_proxy_options_follow_the_setting(tmp_path: Path) -> None:
+    from critmat.api.server import proxy_options
+
     default = proxy_options(Settings(data_dir=tmp_path))
     assert default == {"proxy_headers": False, "forwarded_allow_ips": None}
     trusted = proxy_options(Settings(data_dir=tmp_path, trusted_proxies=("10.0.0.0/8",)))
