@@ -31,6 +31,7 @@ from critmat.platform.models import Assessment, AuditEntry
 from tests.api.conftest import bearer
 from tests.assessments.synthetic import supply_csv
 from tests.live_server import LiveServer, free_port, uvicorn_command
+from tests.login_support import web_login
 from tests.platform_support import PASSWORD, Seeded, postgres_database
 
 
@@ -90,8 +91,8 @@ def test_listing_reads_summaries_only_and_results_are_stored_compressed(client, 
         assert json.loads(gzip.decompress(entry.result_gz)) == body["result"]
     # the web list page reads summaries only too
     client.cookies.clear()
-    login = client.post("/login", data={"email": seeded.users["company@a"], "password": PASSWORD})
-    assert login.status_code in (200, 303)
+    login = web_login(client, seeded.users["company@a"])
+    assert login.status_code == 303
     with _Statements() as page:
         html = client.get(f"/orgs/{org}/assessments")
     assert html.status_code == 200 and "big.csv" in html.text
