@@ -30,7 +30,7 @@ def start_serve(seeded: Seeded, tmp_path: Path) -> Iterator[StartServe]:
 
     def start(**extra_env: str) -> LiveServer:
         port = free_port()
-        env = {**critmat_env(seeded.settings), **extra_env}
+        env = {**critmat_env(seeded.settings), "CRITMAT_TRUSTED_PROXIES": "", **extra_env}
         server = LiveServer(serve_command(port), env, port, tmp_path / f"serve-{port}.log")
         started.append(server.start())
         return server
@@ -40,13 +40,14 @@ def start_serve(seeded: Seeded, tmp_path: Path) -> Iterator[StartServe]:
         server.stop()
 
 
-def rotate_forwarded_for(base_url: str, email: str, times: int) -> list[int]:
-    """``times`` wrong passwords for ``email``, each claiming another client address."""
+def rotate_forwarded_for(base_url: str, emails: list[str], times: int) -> list[int]:
+    """``times`` wrong passwords, cycling through ``emails``, each claiming another client
+    address in ``X-Forwarded-For``."""
     with httpx.Client(base_url=base_url, timeout=60) as client:
         return [
             client.post(
                 LOGIN,
-                json={"email": email, "password": "wrong"},
+                json={"email": emails[n % len(emails)], "password": "wrong"},
                 headers={"X-Forwarded-For": f"203.0.113.{n + 1}"},
             ).status_code
             for n in range(times)
@@ -55,14 +56,27 @@ def rotate_forwarded_for(base_url: str, email: str, times: int) -> list[int]:
 
 @sqlite_only
 def test_serve_ignores_forwarded_for_by_default(start_serve: StartServe, seeded: Seeded) -> None:
-    server = start_serve(CRITMAT_TRUSTED_PROXIES="")
-    email = seeded.users["analyst@b"]
+    """Rotating the header neither escapes the per-address limit (20 attempts over all
+    accounts) nor the per-account-and-address one (5), and the audit log keeps the peer."""
+    server = start_serve()
     limit = seeded.settings.login_max_failures
-    codes = rotate_forwarded_for(server.base_url, email, limit + 2)
-    assert codes == [401] * limit + [429, 429]
-    failed = audit_rows(seeded.settings, "auth.login_failed", email)
-    assert len(failed) == limit
+    emails = sorted(seeded.users.values())  # 10 accounts: at most 3 attempts each below
+    address_budget = 4 * limit
+    codes = rotate_forwarded_for(server.base_url, emails, address_budget + 2)
+    assert codes == [401] * address_budget + [429, 429]
+    failed = audit_rows(seeded.settings, "auth.login_failed")
+    assert len(failed) == address_budget
     assert {entry.ip for entry in failed} == {"127.0.0.1"}
+
+
+@sqlite_only
+def test_one_account_from_rotating_addresses_is_still_one_pair(
+    start_serve: StartServe, seeded: Seeded
+) -> None:
+    server = start_serve()
+    limit = seeded.settings.login_max_failures
+    codes = rotate_forwarded_for(server.base_url, [seeded.users["analyst@b"]], limit + 2)
+    assert codes == [401] * limit + [429, 429]
 
 
 @sqlite_only
@@ -71,7 +85,7 @@ def test_serve_believes_only_the_configured_proxies(
 ) -> None:
     server = start_serve(CRITMAT_TRUSTED_PROXIES="127.0.0.1")
     email = seeded.users["supplier@a"]
-    codes = rotate_forwarded_for(server.base_url, email, 2)
+    codes = rotate_forwarded_for(server.base_url, [email], 2)
     assert codes == [401, 401]
     failed = audit_rows(seeded.settings, "auth.login_failed", email)
     assert [entry.ip for entry in failed] == ["203.0.113.1", "203.0.113.2"]
