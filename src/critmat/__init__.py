@@ -1,3 +1,3 @@
 """critmat — critical raw material supply security platform."""
 
-__version__ = "0.3.0"
+__version__ = "0.3.1"

@@ -92,7 +92,7 @@ def test_listing_reads_summaries_only_and_results_are_stored_compressed(client, 
     # the web list page reads summaries only too
     client.cookies.clear()
     login = web_login(client, seeded.users["company@a"])
-    assert login.status_code == 303
+    assert login.status_code == 303, (login.status_code, login.text[-1500:])
     with _Statements() as page:
         html = client.get(f"/orgs/{org}/assessments")
     assert html.status_code == 200 and "big.csv" in html.text

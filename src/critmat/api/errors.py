@@ -53,9 +53,11 @@ STATUS_TEXT: dict[int, str] = {
     409: "Conflicts with the current state.",
     413: "The request body is over the size limit.",
     422: "Malformed parameters or body: `problems` lists each one.",
-    429: "Too many failed logins: retry after `Retry-After` seconds.",
+    429: "Too many login attempts for this account from this address (or from this address "
+    "overall): retry after `Retry-After` seconds.",
     500: "Internal error: the answer carries an `incident` id, logged with the details.",
-    503: "The analytics store is missing (`critmat data pull`).",
+    503: "Not available now: the analytics store is missing (`critmat data pull`), or an "
+    "assessment ran past its time limit and was stopped (nothing stored).",
 }
 
 
