@@ -26,9 +26,9 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
-from critmat.api.access import AccessRule
 from critmat.api.app import create_app
 from critmat.api.deps import ACCESS_HEADER
+from critmat.api.errors import access_rules
 from critmat.api.routes.assessments import COMPANY_ASSESSMENTS
 from critmat.platform import accounts
 from critmat.platform.db import transaction
@@ -55,20 +55,6 @@ def effective_routes(app: Any) -> list[tuple[str, set[str], Any]]:
         (str(ctx.path), set(ctx.methods or ()), ctx.original_route)
         for ctx in iter_route_contexts(app.routes)
     ]
-
-
-def rule_of(route: APIRoute) -> list[AccessRule]:
-    found: list[AccessRule] = []
-
-    def walk(dependant: Any) -> None:
-        for dep in dependant.dependencies:
-            rule = getattr(dep.call, "access_rule", None)
-            if rule is not None:
-                found.append(rule)
-            walk(dep)
-
-    walk(route.dependant)
-    return found
 
 
 #: Organisation key -> the marker planted in its assessment's name and file name.
@@ -135,7 +121,7 @@ def test_every_route_declares_exactly_one_access_rule(matrix_setup):
     routes = effective_routes(client.app)
     for path, methods, route in routes:
         if isinstance(route, APIRoute):
-            rules = rule_of(route)
+            rules = access_rules(route)
             if len(rules) != 1:
                 problems.append(f"{sorted(methods)} {path}: {len(rules)} rules")
         elif isinstance(route, Route) and path not in PUBLIC_INFRASTRUCTURE:
@@ -169,7 +155,7 @@ def test_every_route_admits_exactly_whom_its_rule_admits(matrix_setup):
     for path, methods, route in effective_routes(client.app):
         if not isinstance(route, APIRoute):
             continue
-        [rule] = rule_of(route)
+        [rule] = access_rules(route)
         is_page = not path.startswith("/api/")
         for method in sorted(methods - {"HEAD"}):
             for role, org in _cases():
