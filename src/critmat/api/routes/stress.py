@@ -13,7 +13,14 @@ because a scenario definition is a document, not a query string. The library com
 module validates, bounds and caches: baselines (the expensive part: reading BACI and WMD) are
 kept per material, stage, baseline spec and current releases in a small LRU shared with the web
 pages (:mod:`critmat.web.stress_pages`). A scenario definition is never read as a path: library
-scenarios are looked up by name among :func:`library_names` only.
+scenarios are looked up by name among the library's files only.
+
+Answers from memory: the library is read and validated once per process (again only when a
+file's modification time or size changes, :func:`library`), and the two GETs serve its JSON
+bytes. A run or Monte Carlo answer is kept as its finished JSON bytes in the statistics response
+cache (:mod:`critmat.api.cache`), keyed by the current release ids, the library's file stamps and
+a SHA-256 of the validated request body, so a repeated request neither recomputes nor
+re-validates the ~170 KB response model (``X-Critmat-Cache: hit`` or ``miss``).
 
 Bounds: a request body of at most :data:`MAX_BODY_BYTES`, at most :data:`MAX_RUNS` Monte Carlo
 runs (always in-process: the service never starts worker processes), the horizon ≤ 240 months
@@ -23,21 +30,31 @@ other validation errors of the API: ``{"error", "problems": [{"where", "problem"
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
+import anyio.to_thread
 import pandas as pd
 import yaml
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi import Path as PathParam
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field, model_validator
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, TypeAdapter, model_validator
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
-from critmat.api.deps import StoreDep, UserCaller
+from critmat.api.cache import CachedResponse
+from critmat.api.deps import UserCaller
 from critmat.api.errors import responses
 from critmat.api.routes import risk as rk
+from critmat.api.routes.stats import CACHE_HEADER, cache_key, stats_state
 from critmat.errors import CritmatError, InputFileError
 from critmat.reference.sectors import load_sector_splits
 from critmat.scenarios.baseline import Baseline, build_baseline
@@ -53,7 +70,6 @@ from critmat.scenarios.spec import (
     LIBRARY,
     Scenario,
     checked_scenario,
-    library_names,
     parse_scenario,
     split_uncertainty,
 )
@@ -64,8 +80,10 @@ __all__ = [
     "MAX_RUNS",
     "Prepared",
     "baseline_for",
+    "library",
     "library_entries",
     "library_raw",
+    "library_text",
     "montecarlo_payload",
     "prepare",
     "router",
@@ -94,30 +112,99 @@ NamePath = Annotated[str, PathParam(min_length=1, max_length=80, pattern=r"^[a-z
 
 
 # ================================================================================ library
+T = TypeVar("T")
+#: (file stem, modification time in ns, size in bytes) of each library file, by name.
+Stamp = tuple[tuple[str, int, int], ...]
+
+
+@dataclass
+class Library:
+    """The scenario library as read at ``stamp``: each file's text and parsed YAML, and a memo
+    of what is derived from them (validated scenarios, the JSON the routes serve)."""
+
+    stamp: Stamp
+    texts: dict[str, str]
+    raws: dict[str, dict[str, Any]]
+    _memo: dict[Hashable, Any] = field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        """The library scenario names, sorted."""
+        return list(self.texts)
+
+    def path(self, name: str) -> Path:
+        return LIBRARY / f"{name}.yaml"
+
+    def check(self, name: str) -> None:
+        """404 for a name not in the library."""
+        if name not in self.texts:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND,
+                f"no library scenario '{name}'; the library: {', '.join(self.names)}",
+            )
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` once per snapshot (errors are not kept; a race computes twice, alike)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        found: T = self._memo[key]
+        return found
+
+
+_LIBRARY_LOCK = threading.Lock()
+_library: Library | None = None
+
+
+def _stamp() -> Stamp:
+    return tuple(
+        (path.stem, info.st_mtime_ns, info.st_size)
+        for path in sorted(LIBRARY.glob("*.yaml"))
+        for info in (path.stat(),)
+    )
+
+
+def library() -> Library:
+    """The library, read once per process and again when a file's mtime or size changes (a
+    directory listing and one ``stat`` per file, some tens of microseconds, per call)."""
+    global _library
+    stamp = _stamp()
+    current = _library
+    if current is not None and current.stamp == stamp:
+        return current
+    with _LIBRARY_LOCK:
+        if _library is not None and _library.stamp == stamp:
+            return _library
+        texts = {name: (LIBRARY / f"{name}.yaml").read_text(encoding="utf-8") for name, *_ in stamp}
+        raws: dict[str, dict[str, Any]] = {}
+        for name, text in texts.items():
+            raw = yaml.safe_load(text)
+            if not isinstance(raw, dict):
+                raise InputFileError(
+                    LIBRARY / f"{name}.yaml", "a scenario file must be a YAML mapping"
+                )
+            raws[name] = raw
+        _library = Library(stamp, texts, raws)
+        return _library
+
+
 def library_raw(name: str) -> dict[str, Any]:
-    """The parsed YAML of library scenario ``name``; 404 for a name not in the library."""
-    if name not in library_names():
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND,
-            f"no library scenario '{name}'; the library: {', '.join(library_names())}",
-        )
-    raw = yaml.safe_load((LIBRARY / f"{name}.yaml").read_text(encoding="utf-8"))
-    assert isinstance(raw, dict)
-    return raw
+    """The parsed YAML of library scenario ``name`` (a copy); 404 for a name not in the library."""
+    lib = library()
+    lib.check(name)
+    return copy.deepcopy(lib.raws[name])
 
 
 def library_text(name: str) -> str:
     """The YAML text of library scenario ``name`` (404 for a name not in the library)."""
-    library_raw(name)
-    return (LIBRARY / f"{name}.yaml").read_text(encoding="utf-8")
+    lib = library()
+    lib.check(name)
+    return lib.texts[name]
 
 
-def library_entries() -> list[dict[str, Any]]:
-    """Name, title, material, stage, start, horizon and registry ids of each library scenario."""
+def _entries(lib: Library) -> list[dict[str, Any]]:
     out = []
-    for name in library_names():
-        rest, _block = split_uncertainty(library_raw(name))
-        scenario = checked_scenario(rest, LIBRARY / f"{name}.yaml")
+    for name in lib.names:
+        scenario = _prepared_library(lib, name).scenario
         out.append(
             {
                 "name": scenario.name,
@@ -130,6 +217,12 @@ def library_entries() -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def library_entries() -> list[dict[str, Any]]:
+    """Name, title, material, stage, start, horizon and registry ids of each library scenario."""
+    lib = library()
+    return copy.deepcopy(lib.memo("entries", lambda: _entries(lib)))
 
 
 # ================================================================================ validation
@@ -154,17 +247,25 @@ def prepare(name: str | None, definition: dict[str, Any] | None) -> Prepared:
     The library is read by name only (404 for an unknown name); a definition is validated like
     a scenario file (its ``uncertainty:`` block too, against the scenario's shocks).
     """
-    source: str | Path
     if name is not None:
-        raw: Any = library_raw(name)
-        source = LIBRARY / f"{name}.yaml"
-    else:
-        raw, source = definition, DEFINITION
-    rest, block = split_uncertainty(raw)
-    scenario = (
-        checked_scenario(rest, source) if isinstance(source, Path) else parse_scenario(rest, source)
-    )
-    return Prepared(scenario, parse_uncertainty(block, scenario, source), name)
+        lib = library()
+        lib.check(name)
+        return _prepared_library(lib, name)
+    rest, block = split_uncertainty(definition)
+    scenario = parse_scenario(rest, DEFINITION)
+    return Prepared(scenario, parse_uncertainty(block, scenario, DEFINITION), None)
+
+
+def _prepared_library(lib: Library, name: str) -> Prepared:
+    """Library scenario ``name`` validated (once per library snapshot)."""
+
+    def compute() -> Prepared:
+        path = lib.path(name)
+        rest, block = split_uncertainty(lib.raws[name])
+        scenario = checked_scenario(rest, path)
+        return Prepared(scenario, parse_uncertainty(block, scenario, path), name)
+
+    return lib.memo(("prepared", name), compute)
 
 
 def _prepare_or_422(name: str | None, definition: dict[str, Any] | None) -> Prepared:
@@ -361,32 +462,93 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+# ================================================================================ serving
+_ENTRIES_OUT: TypeAdapter[list[ScenarioEntryOut]] = TypeAdapter(list[ScenarioEntryOut])
+_RUN_OUT: TypeAdapter[RunOut] = TypeAdapter(RunOut)
+_MONTECARLO_OUT: TypeAdapter[MonteCarloOut] = TypeAdapter(MonteCarloOut)
+
+
+def model_json(adapter: TypeAdapter[Any], content: Any) -> bytes:
+    """``content`` validated against and serialised by ``adapter``: the bytes FastAPI sends for
+    a route declaring that response model (its ``dump_json`` fast path)."""
+    return adapter.dump_json(adapter.validate_python(content), by_alias=True)
+
+
+def _json(body: bytes, cache: str | None = None) -> Response:
+    headers = {CACHE_HEADER: cache} if cache else None
+    return Response(content=body, media_type="application/json", headers=headers)
+
+
+async def _cached(
+    request: Request, endpoint: str, body: _ScenarioIn, answer: Callable[[Store], bytes]
+) -> Response:
+    """The JSON of ``answer`` from the response cache: keyed by the current releases, the
+    library's stamps and a SHA-256 of the validated body; computed once in the statistics pool
+    on a miss. Validation errors and 404s are not kept; user errors (400) are, as elsewhere."""
+    state = stats_state(request)
+    releases = state.fingerprint.current()
+    if releases is None:
+        releases = await run_in_threadpool(state.fingerprint.refresh)
+    digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    key = cache_key(endpoint, {"body": digest, "library": library().stamp}, "json", releases)
+    entry = state.cache.get(key)
+    if entry is not None:
+        return _json(entry.body, "hit")
+
+    def compute() -> CachedResponse:
+        store = state.hub.store()
+        try:
+            return CachedResponse(answer(store), "application/json")
+        finally:
+            store.close()
+
+    entry = await anyio.to_thread.run_sync(
+        state.cache.get_or_compute, key, compute, limiter=state.compute_limiter
+    )
+    return _json(entry.body, "miss")
+
+
 # ================================================================================ routes
 @router.get("/scenarios", response_model=list[ScenarioEntryOut])
-def list_scenarios(caller: UserCaller) -> list[dict[str, Any]]:
+async def list_scenarios(caller: UserCaller) -> Response:
     """The scenario library (derived from the export-restriction registry)."""
-    return library_entries()
+    lib = library()
+    return _json(lib.memo("entries-json", lambda: model_json(_ENTRIES_OUT, _entries(lib))))
 
 
 @router.get("/scenarios/{name}", responses={404: _ERRORS[404]})
-def get_scenario(name: NamePath, caller: UserCaller) -> dict[str, Any]:
+async def get_scenario(name: NamePath, caller: UserCaller) -> Response:
     """A library scenario file's content as JSON (including its `uncertainty:` block)."""
-    return library_raw(name)
+    lib = library()
+    lib.check(name)
+    body = lib.memo(
+        ("raw-json", name), lambda: bytes(JSONResponse(jsonable_encoder(lib.raws[name])).body)
+    )
+    return _json(body)
 
 
 @router.post("/run", response_model=RunOut, responses=_ERRORS)
-def run_scenario(body: RunIn, caller: UserCaller, request: Request, store: StoreDep) -> Any:
+async def run_scenario(body: RunIn, caller: UserCaller, request: Request) -> Response:
     """Run a scenario once: monthly results for EU27 and each Member State, the summary and the
     sector exposure. Computes only; nothing is stored (no audit record)."""
-    prepared = _prepare_or_422(body.scenario, body.definition)
-    baseline = baseline_for(request, store, prepared.scenario)
-    return run_payload(run(prepared.scenario, baseline))
+
+    def answer(store: Store) -> bytes:
+        prepared = _prepare_or_422(body.scenario, body.definition)
+        baseline = baseline_for(request, store, prepared.scenario)
+        return model_json(_RUN_OUT, run_payload(run(prepared.scenario, baseline)))
+
+    return await _cached(request, "stress/run", body, answer)
 
 
 @router.post("/montecarlo", response_model=MonteCarloOut, responses=_ERRORS)
-def montecarlo(body: MonteCarloIn, caller: UserCaller, request: Request, store: StoreDep) -> Any:
+async def montecarlo(body: MonteCarloIn, caller: UserCaller, request: Request) -> Response:
     """Monte Carlo over the scenario's `uncertainty:` block: p5/p50/p95 shortfall bands per
     importer and month (same seed, same bands). Computes only; nothing is stored."""
-    prepared = _prepare_or_422(body.scenario, body.definition)
-    baseline = baseline_for(request, store, prepared.scenario)
-    return montecarlo_payload(run_montecarlo_bounded(prepared, baseline, body.runs, body.seed))
+
+    def answer(store: Store) -> bytes:
+        prepared = _prepare_or_422(body.scenario, body.definition)
+        baseline = baseline_for(request, store, prepared.scenario)
+        result = run_montecarlo_bounded(prepared, baseline, body.runs, body.seed)
+        return model_json(_MONTECARLO_OUT, montecarlo_payload(result))
+
+    return await _cached(request, "stress/montecarlo", body, answer)
