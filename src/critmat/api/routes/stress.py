@@ -516,7 +516,7 @@ async def list_scenarios(caller: UserCaller) -> Response:
     return _json(lib.memo("entries-json", lambda: model_json(_ENTRIES_OUT, _entries(lib))))
 
 
-@router.get("/scenarios/{name}", responses={404: _ERRORS[404]})
+@router.get("/scenarios/{name}", response_model=dict[str, Any], responses={404: _ERRORS[404]})
 async def get_scenario(name: NamePath, caller: UserCaller) -> Response:
     """A library scenario file's content as JSON (including its `uncertainty:` block)."""
     lib = library()
