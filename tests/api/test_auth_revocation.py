@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from critmat.api.app import create_app
 from tests.api.auth_support import run_cli
 from tests.api.conftest import bearer, login
-from tests.platform_support import Seeded
+from tests.platform_support import POSTGRES_ADMIN_URL, Seeded
 
 ME = "/api/v1/auth/me"
 
@@ -102,3 +103,42 @@ def test_other_credentials_of_the_user_survive_a_revocation(
 
     assert second_app.get(ME, headers=dropped).status_code == 401
     assert second_app.get(ME, headers=kept).status_code == 200
+
+
+def terminate_connections(database_url: str) -> int:
+    """End every server connection to the database of ``database_url`` (as a PostgreSQL restart
+    or an idle-connection reaper would), from an administrative connection; returns how many."""
+    name = sa.make_url(database_url).database
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            ended = conn.execute(
+                sa.text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            ).scalar_one()
+    finally:
+        admin.dispose()
+    return int(ended)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_cached_callers_survive_dropped_database_connections(
+    app_client: TestClient, seeded: Seeded
+) -> None:
+    """The stamp is read on pooled connections kept open between requests (no pre-ping, for
+    speed): when the server drops them, the next request reconnects instead of answering 500,
+    and a revocation made afterwards still takes effect on the next request."""
+    email = seeded.users["analyst@b"]
+    token = bearer(app_client, email)
+    poll(app_client, headers=token)  # cached; the stamp reader now holds a connection
+    assert seeded.settings.database_url
+    assert terminate_connections(seeded.settings.database_url) >= 1
+
+    poll(app_client, headers=token)
+
+    done = run_cli(seeded.settings, "users", "disable", email)
+    assert done.returncode == 0, done.stderr
+    assert app_client.get(ME, headers=token).status_code == 401
