@@ -14,6 +14,7 @@ from starlette.types import Scope
 from critmat import __version__
 from critmat.api import docs_ui, errors
 from critmat.api.access import PUBLIC
+from critmat.api.assessment_worker import close_pools
 from critmat.api.deps import PrincipalCache, current_principal, require
 from critmat.api.middleware import BodyLimit, Options, SecurityHeaders
 from critmat.api.storehub import StoreHub
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         warm.start()
         yield
         warm.join(timeout=60)
+        close_pools()  # the assessment workers leave with the app
         hub.close()
 
     app = FastAPI(
