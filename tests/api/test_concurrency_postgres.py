@@ -28,9 +28,11 @@ import os
 import random
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -279,6 +281,13 @@ def check_consistent(seeded: Seeded, uploads: list[Upload], tally: Tally) -> Non
         assert all(e.organisation_id == orgs[int(e.details["assessment_id"])] for e in audits)
 
 
+def _run_apart(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run ``coroutine`` on an event loop of its own thread: a session-scoped Playwright
+    browser of an earlier test file may keep a loop running in the main thread."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
+
+
 def test_concurrent_uploads_and_reads_then_sigkill_leave_a_consistent_database(
     platform: Seeded, tmp_path: Path
 ) -> None:
@@ -289,7 +298,7 @@ def test_concurrent_uploads_and_reads_then_sigkill_leave_a_consistent_database(
     try:
         who = callers(server.base_url, platform)
         first = work(files, who, "first", FIRST_UPLOADS, FIRST_READS)
-        asyncio.run(burst(server.base_url, first, tally))
+        _run_apart(burst(server.base_url, first, tally))
         assert tally.transport_errors == [], tally.transport_errors[:5]
         assert tally.server_errors() == {}, (tally.server_errors(), server.log_tail())
         assert tally.bad_bodies == [], tally.bad_bodies[:5]
@@ -298,7 +307,7 @@ def test_concurrent_uploads_and_reads_then_sigkill_leave_a_consistent_database(
         check_consistent(platform, first_uploads, tally)
 
         second = work(files, who, "second", SECOND_UPLOADS, SECOND_READS)
-        asyncio.run(burst(server.base_url, second, tally, crash=server))
+        _run_apart(burst(server.base_url, second, tally, crash=server))
     finally:
         server.kill()
     assert tally.server_errors() == {}, (tally.server_errors(), server.log_tail())
@@ -309,7 +318,7 @@ def test_concurrent_uploads_and_reads_then_sigkill_leave_a_consistent_database(
     try:
         check_consistent(platform, uploads, tally)
         again = Tally()
-        asyncio.run(burst(restarted.base_url, work(files, who, "again", 5, 5), again))
+        _run_apart(burst(restarted.base_url, work(files, who, "again", 5, 5), again))
         assert len(again.acked) == 5 and again.server_errors() == {}, again.bad_bodies
         assert again.transport_errors == [], again.transport_errors
     finally:

@@ -14,11 +14,12 @@ from openpyxl import load_workbook
 
 from critmat.api.access import LOGGED_IN
 from critmat.api.deps import ACCESS_HEADER
+from critmat.api.errors import access_rules
 from critmat.platform.models import Role
 from critmat.risk import eu_criticality as euc
 from critmat.risk import geopolrisk as gpr
 from critmat.store import Store
-from tests.api.test_authorization_matrix import effective_routes, rule_of
+from tests.api.test_authorization_matrix import effective_routes
 from tests.risk_web.conftest import RiskEnv
 
 VALUES = ("hhi", "import_risk", "score", "cf", "price_usd_per_kg", "imports", "domestic_production")
@@ -262,7 +263,7 @@ def test_every_risk_route_is_for_logged_in_users(
     ]
     assert len(routes) == 11
     for path, route in routes:
-        assert rule_of(route) == [LOGGED_IN], path
+        assert access_rules(route) == [LOGGED_IN], path
     urls = ["/api/v1/risk/geopolrisk", "/api/v1/risk/criticality", "/api/v1/risk/criticality/tin"]
     for url in urls:
         refused = anonymous.get(url)
