@@ -123,3 +123,9 @@ class LiveServer:
             self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.kill()
+
+
+def seeded_server(data_dir: Path, log: Path) -> LiveServer:
+    """The service (uvicorn, its own process) on a free port over ``data_dir``, not started."""
+    port = free_port()
+    return LiveServer(uvicorn_command(port), {"CRITMAT_DATA_DIR": str(data_dir)}, port, log)

@@ -30,7 +30,7 @@ from critmat.platform.db import _alembic_config, engine_for, transaction
 from critmat.platform.models import Assessment, AuditEntry
 from tests.api.conftest import bearer
 from tests.assessments.synthetic import supply_csv
-from tests.live_server import LiveServer, free_port, uvicorn_command
+from tests.live_server import seeded_server
 from tests.login_support import web_login
 from tests.platform_support import PASSWORD, Seeded, postgres_database
 
@@ -164,13 +164,7 @@ def test_an_assessment_over_the_time_limit_is_stopped_and_stores_nothing(seeded)
 @pytest.fixture
 def live(seeded: Seeded, tmp_path: Path) -> Iterator[str]:
     """The service as its own process (uvicorn) on the seeded platform; yields its URL."""
-    port = free_port()
-    server = LiveServer(
-        uvicorn_command(port),
-        {"CRITMAT_DATA_DIR": str(seeded.settings.data_dir)},
-        port,
-        tmp_path / "server.log",
-    ).start()
+    server = seeded_server(seeded.settings.data_dir, tmp_path / "server.log").start()
     try:
         yield server.base_url
     finally:

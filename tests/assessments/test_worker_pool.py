@@ -31,7 +31,7 @@ from critmat.store import open_store
 from tests.api.conftest import bearer
 from tests.assessments.conftest import SAMPLE
 from tests.assessments.synthetic import supply_csv
-from tests.live_server import LiveServer, free_port, uvicorn_command
+from tests.live_server import seeded_server
 from tests.platform_support import PASSWORD, Seeded
 
 #: Seconds a process gets to disappear before a test gives up (a generous bound, not a timing).
@@ -258,13 +258,7 @@ def _upload_live(base: str, seeded: Seeded) -> None:
 def test_no_worker_outlives_the_service(seeded: Seeded, tmp_path: Path, sig: signal.Signals):
     """The service stopped (SIGTERM) or killed (SIGKILL, so no cleanup of its own runs):
     only the server process is signalled, and every process it started goes too."""
-    port = free_port()
-    server = LiveServer(
-        uvicorn_command(port),
-        {"CRITMAT_DATA_DIR": str(seeded.settings.data_dir)},
-        port,
-        tmp_path / "server.log",
-    ).start()
+    server = seeded_server(seeded.settings.data_dir, tmp_path / "server.log").start()
     try:
         assert server.process is not None
         _upload_live(server.base_url, seeded)
