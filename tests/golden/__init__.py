@@ -1,0 +1,1 @@
+"""Golden set: recorded API and CLI answers replayed against the current code (issue 9)."""
