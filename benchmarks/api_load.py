@@ -46,7 +46,6 @@ import argparse
 import asyncio
 import csv
 import io
-import os
 import random
 import statistics
 import sys
@@ -67,7 +66,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the shared helpers in tests/ (run as a script from anywhere)
 
 from tests.live_server import LiveServer, free_port, uvicorn_command  # noqa: E402
-from tests.platform_support import PASSWORD, Seeded, postgres_database, seed_platform  # noqa: E402
+from tests.platform_support import (  # noqa: E402
+    PASSWORD,
+    Seeded,
+    fresh_postgres_database,
+    seed_platform,
+)
 
 from critmat.config import get_settings  # noqa: E402
 from critmat.reference.materials import load_catalogue  # noqa: E402
@@ -489,23 +493,12 @@ def platform_database(kind: str, tmp: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp / 'platform.sqlite'}"
         return
     import pytest
-    import sqlalchemy as sa
 
-    from critmat.platform.db import engine_for
-
-    name = f"critmat_bench_{os.getpid()}"
     try:
-        url = postgres_database(name)
-    except (pytest.skip.Exception, pytest.fail.Exception) as exc:
+        with fresh_postgres_database("critmat_bench") as url:
+            yield url
+    except (pytest.skip.Exception, pytest.fail.Exception) as exc:  # no server: say so and stop
         raise SystemExit(str(exc)) from None
-    try:
-        yield url
-    finally:
-        engine_for(url).dispose()
-        admin = sa.create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def main() -> None:

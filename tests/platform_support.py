@@ -4,6 +4,9 @@ tests. Real components: the migrations run, users are created through the accoun
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +14,7 @@ import pytest
 
 from critmat.config import Settings
 from critmat.platform import accounts
-from critmat.platform.db import transaction, upgrade
+from critmat.platform.db import close_platform, transaction, upgrade
 from critmat.platform.models import Role
 
 PASSWORD = "correct horse battery staple"
@@ -69,3 +72,51 @@ def postgres_database(name: str) -> str:
     finally:
         engine.dispose()
     return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def admin_execute(sql: str, **params: object) -> object:
+    """Run one statement on the server's administrative database; its scalar answer."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            result = conn.execute(sa.text(sql), params)
+            return result.scalar() if result.returns_rows else None
+    finally:
+        admin.dispose()
+
+
+def terminate_connections(database_url: str) -> int:
+    """End every server connection to the database of ``database_url`` (as a PostgreSQL restart
+    or an idle-connection reaper would), from an administrative connection; returns how many."""
+    import sqlalchemy as sa
+
+    ended = admin_execute(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE datname = :name AND pid <> pg_backend_pid()",
+        name=sa.make_url(database_url).database,
+    )
+    return int(str(ended))
+
+
+def drop_postgres_database(database_url: str) -> None:
+    """Close this process's pools to ``database_url`` and drop the database (connections of
+    other processes are ended). Tests call it so that the server's ``max_connections`` is not
+    used up by idle pools of finished tests."""
+    import sqlalchemy as sa
+
+    close_platform(database_url)
+    name = sa.make_url(database_url).database
+    admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def fresh_postgres_database(prefix: str) -> Iterator[str]:
+    """A new PostgreSQL database named ``<prefix>_<pid>_<random>`` (see
+    :func:`postgres_database`), dropped with :func:`drop_postgres_database` afterwards."""
+    url = postgres_database(f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}")
+    try:
+        yield url
+    finally:
+        drop_postgres_database(url)

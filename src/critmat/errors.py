@@ -66,3 +66,15 @@ class NoDataError(CritmatError):
 
 class StoreError(CritmatError):
     """The analytics store is missing, locked or from an incompatible version."""
+
+
+class PlatformUnavailable(CritmatError):
+    """The platform database (accounts, assessments) cannot be reached or is overloaded now —
+    a state that passes; the service answers 503 with ``Retry-After``."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            f"the platform database is not available: {detail}",
+            "try again in a few seconds; if it persists, an administrator should check the "
+            "database server (is it running, is max_connections reached?)",
+        )

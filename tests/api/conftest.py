@@ -3,8 +3,6 @@ the PostgreSQL server (``CI=true`` makes a missing server a failure, not a skip)
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from critmat.api.app import create_app
-from tests.platform_support import PASSWORD, Seeded, postgres_database, seed_platform
+from tests.platform_support import PASSWORD, Seeded, fresh_postgres_database, seed_platform
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -21,13 +19,15 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def seeded(backend: str, tmp_path: Path, real_data_dir: Path) -> Seeded:
-    """Orgs a and b with one user per role, on the chosen backend, beside the real store."""
+def seeded(backend: str, tmp_path: Path, real_data_dir: Path) -> Iterator[Seeded]:
+    """Orgs a and b with one user per role, on the chosen backend, beside the real store
+    (a PostgreSQL database is dropped afterwards)."""
     (tmp_path / "critmat.duckdb").symlink_to(real_data_dir / "critmat.duckdb")
-    url = None
-    if backend == "postgresql":
-        url = postgres_database(f"critmat_test_{os.getpid()}_{uuid.uuid4().hex[:8]}")
-    return seed_platform(tmp_path, url)
+    if backend == "sqlite":
+        yield seed_platform(tmp_path)
+        return
+    with fresh_postgres_database("critmat_test") as url:
+        yield seed_platform(tmp_path, url)
 
 
 @pytest.fixture

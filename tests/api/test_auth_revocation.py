@@ -12,13 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from critmat.api.app import create_app
 from tests.api.auth_support import run_cli
 from tests.api.conftest import bearer, login
-from tests.platform_support import POSTGRES_ADMIN_URL, Seeded
+from tests.platform_support import Seeded, terminate_connections
 
 ME = "/api/v1/auth/me"
 
@@ -103,25 +102,6 @@ def test_other_credentials_of_the_user_survive_a_revocation(
 
     assert second_app.get(ME, headers=dropped).status_code == 401
     assert second_app.get(ME, headers=kept).status_code == 200
-
-
-def terminate_connections(database_url: str) -> int:
-    """End every server connection to the database of ``database_url`` (as a PostgreSQL restart
-    or an idle-connection reaper would), from an administrative connection; returns how many."""
-    name = sa.make_url(database_url).database
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            ended = conn.execute(
-                sa.text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            ).scalar_one()
-    finally:
-        admin.dispose()
-    return int(ended)
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])

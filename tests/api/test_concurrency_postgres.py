@@ -24,7 +24,6 @@ import asyncio
 import csv
 import hashlib
 import io
-import os
 import random
 import uuid
 from collections import Counter
@@ -39,11 +38,11 @@ import pytest
 from sqlalchemy import select
 
 from critmat.platform import assessments as stored
-from critmat.platform.db import engine_for, transaction
+from critmat.platform.db import transaction
 from critmat.platform.models import Assessment, AuditEntry
 from tests.api.conftest import bearer, login
 from tests.live_server import LiveServer, free_port, serve_command
-from tests.platform_support import Seeded, postgres_database, seed_platform
+from tests.platform_support import Seeded, fresh_postgres_database, seed_platform
 
 pytestmark = pytest.mark.slow
 
@@ -210,9 +209,8 @@ async def burst(
 def platform(tmp_path: Path, real_data_dir: Path) -> Iterator[Seeded]:
     """Orgs a and b with one user per role on a fresh PostgreSQL database."""
     (tmp_path / "critmat.duckdb").symlink_to(real_data_dir / "critmat.duckdb")
-    url = postgres_database(f"critmat_burst_{os.getpid()}_{uuid.uuid4().hex[:8]}")
-    yield seed_platform(tmp_path, url)
-    engine_for(url).dispose()
+    with fresh_postgres_database("critmat_burst") as url:
+        yield seed_platform(tmp_path, url)
 
 
 def start_server(seeded: Seeded, log: Path) -> LiveServer:
@@ -299,7 +297,12 @@ def test_concurrent_uploads_and_reads_then_sigkill_leave_a_consistent_database(
         who = callers(server.base_url, platform)
         first = work(files, who, "first", FIRST_UPLOADS, FIRST_READS)
         _run_apart(burst(server.base_url, first, tally))
-        assert tally.transport_errors == [], tally.transport_errors[:5]
+        assert tally.transport_errors == [], (
+            len(tally.transport_errors),
+            tally.transport_errors[:5],
+            f"server exit code: {server.process.poll() if server.process else None}",
+            server.log_tail(),
+        )
         assert tally.server_errors() == {}, (tally.server_errors(), server.log_tail())
         assert tally.bad_bodies == [], tally.bad_bodies[:5]
         first_uploads = [i for i in first if isinstance(i, Upload)]

@@ -40,7 +40,7 @@ from critmat.platform import accounts
 from critmat.platform.db import transaction
 from critmat.platform.models import Role
 from tests.live_server import LiveServer, free_port, uvicorn_command
-from tests.platform_support import Seeded, postgres_database, seed_platform
+from tests.platform_support import Seeded, fresh_postgres_database, seed_platform
 
 #: Examples per operation and generation mode (``CRITMAT_FUZZ_EXAMPLES=100`` for a deep run).
 EXAMPLES = int(os.environ.get("CRITMAT_FUZZ_EXAMPLES", "8"))
@@ -104,19 +104,19 @@ def server(
 ) -> Iterator[tuple[LiveServer, Seeded]]:
     data_dir = tmp_path_factory.mktemp("fuzz")
     (data_dir / "critmat.duckdb").symlink_to(real_data_dir / "critmat.duckdb")
-    url = postgres_database(f"critmat_fuzz_{os.getpid()}_{uuid.uuid4().hex[:8]}")
-    seeded = seed_platform(data_dir, url)
-    port = free_port()
-    live = LiveServer(
-        uvicorn_command(port),
-        {"CRITMAT_DATA_DIR": str(data_dir), "CRITMAT_DATABASE_URL": url},
-        port,
-        data_dir / "server.log",
-    ).start()
-    try:
-        yield live, seeded
-    finally:
-        live.stop()
+    with fresh_postgres_database("critmat_fuzz") as url:
+        seeded = seed_platform(data_dir, url)
+        port = free_port()
+        live = LiveServer(
+            uvicorn_command(port),
+            {"CRITMAT_DATA_DIR": str(data_dir), "CRITMAT_DATABASE_URL": url},
+            port,
+            data_dir / "server.log",
+        ).start()
+        try:
+            yield live, seeded
+        finally:
+            live.stop()
 
 
 def _fuzz(operation: Any, mode: GenerationMode, admin: ThrowawayAdmin, failures: list[str]) -> None:

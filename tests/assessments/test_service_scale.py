@@ -8,11 +8,9 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
-import os
 import statistics
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -32,7 +30,7 @@ from tests.api.conftest import bearer
 from tests.assessments.synthetic import supply_csv
 from tests.live_server import seeded_server
 from tests.login_support import web_login
-from tests.platform_support import PASSWORD, Seeded, postgres_database
+from tests.platform_support import PASSWORD, Seeded, fresh_postgres_database
 
 
 def _upload(client: TestClient, org: int, headers: dict[str, str], data: bytes) -> httpx.Response:
@@ -102,9 +100,14 @@ def test_listing_reads_summaries_only_and_results_are_stored_compressed(client, 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_results_stored_before_migration_0003_are_converted(backend, tmp_path):
     """A row with a JSON result at revision 0002 reads, after the upgrade, as the same dict."""
-    url = f"sqlite:///{tmp_path / 'platform.sqlite'}"
-    if backend == "postgresql":
-        url = postgres_database(f"critmat_test_{os.getpid()}_{uuid.uuid4().hex[:8]}")
+    if backend == "sqlite":
+        _convert_old_results(f"sqlite:///{tmp_path / 'platform.sqlite'}")
+        return
+    with fresh_postgres_database("critmat_test") as url:
+        _convert_old_results(url)
+
+
+def _convert_old_results(url: str) -> None:
     config = _alembic_config(url)
     with engine_for(url).begin() as connection:
         config.attributes["connection"] = connection
@@ -139,7 +142,6 @@ def test_results_stored_before_migration_0003_are_converted(backend, tmp_path):
     with transaction(url) as db:
         [entry] = stored.list_for(db, org_id)
         assert stored.result_of(entry) == result and entry.result_bytes > 0
-    engine_for(url).dispose()
 
 
 def test_an_assessment_over_the_time_limit_is_stopped_and_stores_nothing(seeded):

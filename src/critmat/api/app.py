@@ -22,7 +22,7 @@ from critmat.config import Settings, get_settings
 from critmat.errors import CritmatError
 from critmat.indicators.flows_cache import FlowsCache
 from critmat.indicators.refresh import default_importers
-from critmat.platform.db import ensure_current
+from critmat.platform.db import close_platform, ensure_current
 
 log = logging.getLogger("critmat.api")
 
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         warm.join(timeout=60)
         close_pools()  # the assessment workers leave with the app
+        close_platform(chosen.platform_url)
         hub.close()
 
     app = FastAPI(

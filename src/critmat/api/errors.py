@@ -20,8 +20,11 @@ from critmat.api.access import ALL_ROLES, AccessRule
 from critmat.api.deps import DENIED, SAFE_METHODS, LoginRequired
 from critmat.errors import CritmatError, NoDataError, StoreError, UnknownNameError
 from critmat.platform.accounts import AuthError, RateLimited
+from critmat.platform.db import UNAVAILABLE_ERRORS, unavailable_from
 
 log = logging.getLogger("critmat.api")
+#: Seconds a client is asked to wait when the platform database is not available.
+RETRY_AFTER_S = 5
 
 
 class ErrorOut(BaseModel):
@@ -56,8 +59,9 @@ STATUS_TEXT: dict[int, str] = {
     429: "Too many login attempts for this account from this address (or from this address "
     "overall): retry after `Retry-After` seconds.",
     500: "Internal error: the answer carries an `incident` id, logged with the details.",
-    503: "Not available now: the analytics store is missing (`critmat data pull`), or an "
-    "assessment ran past its time limit and was stopped (nothing stored).",
+    503: "Not available now: the analytics store is missing (`critmat data pull`), an "
+    "assessment ran past its time limit and was stopped (nothing stored), or the platform "
+    "database cannot be reached (retry after `Retry-After` seconds).",
 }
 
 
@@ -90,9 +94,9 @@ def access_rules(route: APIRoute) -> list[AccessRule]:
 
 def implied_statuses(route: APIRoute, method: str, operation: dict[str, Any]) -> set[int]:
     """Statuses any call of ``method`` on ``route`` can get from its access rule (401, 403),
-    its parameters (422; 404 for an unknown id or name in the path), its body (413) and a
-    crash (500)."""
-    statuses = {500}
+    its parameters (422; 404 for an unknown id or name in the path), its body (413), a crash
+    (500) and a database or store that is not available now (503)."""
+    statuses = {500, 503}
     for rule in access_rules(route):
         if rule.public:
             continue
@@ -208,6 +212,16 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StoreError)
     async def _store(_request: Request, exc: StoreError) -> Response:
         return _json(503, str(exc), hint=exc.hint)
+
+    async def _unavailable(_request: Request, exc: Exception) -> Response:
+        error = unavailable_from(exc)
+        log.warning("%s", error)
+        response = _json(503, str(error), hint=error.hint)
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response
+
+    for unavailable in UNAVAILABLE_ERRORS:
+        app.add_exception_handler(unavailable, _unavailable)
 
     @app.exception_handler(CritmatError)
     async def _bad_input(_request: Request, exc: CritmatError) -> Response:

@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -35,6 +36,7 @@ from critmat.config import Settings
 from critmat.errors import CritmatError, UnknownNameError
 from critmat.platform import security
 from critmat.platform.audit import record, utcnow
+from critmat.platform.db import unavailable_from
 from critmat.platform.models import (
     ApiToken,
     LoginThrottle,
@@ -553,6 +555,7 @@ class AuthStamps:
             isolation_level="AUTOCOMMIT",
             pool_size=2,
             max_overflow=8,
+            pool_timeout=5,
             connect_args=connect_args,
         )
         query = select(User.auth_version, User.disabled).where(User.id == bindparam("user_id"))
@@ -586,11 +589,17 @@ class AuthStamps:
 
     def read(self, user_id: int) -> int | None:
         """The user's revocation stamp, or ``None`` when the user is gone or disabled (one
-        primary-key read; retried once on a fresh connection if the first one fails)."""
+        primary-key read; retried once on a fresh connection if the first one fails).
+
+        Raises :class:`~critmat.errors.PlatformUnavailable` when the database cannot answer.
+        """
         try:
-            row = self._read_once(user_id)
-        except self._errors:
-            row = self._read_once(user_id)
+            try:
+                row = self._read_once(user_id)
+            except self._errors:
+                row = self._read_once(user_id)
+        except (self._errors, PoolTimeout) as exc:
+            raise unavailable_from(exc) from exc
         if row is None or row[1]:
             return None
         return int(row[0])

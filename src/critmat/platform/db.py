@@ -14,9 +14,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
-from critmat.errors import StoreError
+from critmat.errors import PlatformUnavailable, StoreError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -39,6 +40,34 @@ def engine_for(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def close_platform(url: str) -> None:
+    """Close every pooled connection this process holds to the platform database at ``url``
+    (the ORM engine's and the revocation-stamp reader's); both reconnect on next use."""
+    from critmat.platform.accounts import auth_stamps
+
+    engine_for(url).dispose()
+    auth_stamps(url).dispose()
+
+
+#: Database errors that mean "not now" rather than "wrong": the server is down or refuses
+#: connections (``max_connections``), a lock or the connection pool timed out.
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    OperationalError,
+    PoolTimeout,
+    PlatformUnavailable,
+)
+
+
+def unavailable_from(exc: Exception) -> PlatformUnavailable:
+    """The :class:`PlatformUnavailable` error a user sees for one of :data:`UNAVAILABLE_ERRORS`
+    (the driver's first line, without SQL or parameters)."""
+    if isinstance(exc, PlatformUnavailable):
+        return exc
+    cause = getattr(exc, "orig", None) or exc
+    text = str(cause).strip()
+    return PlatformUnavailable(text.splitlines()[0] if text else type(cause).__name__)
 
 
 def session_factory(url: str) -> sessionmaker[Session]:

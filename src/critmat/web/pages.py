@@ -43,13 +43,14 @@ from critmat.api.deps import (
     client_ip,
     require,
 )
-from critmat.api.errors import wants_html
+from critmat.api.errors import RETRY_AFTER_S, wants_html
 from critmat.api.routes.admin import hidden_audit_actions
 from critmat.api.routes.auth import set_session_cookie
 from critmat.config import Settings
 from critmat.errors import CritmatError, NoDataError, StoreError, UnknownNameError
 from critmat.indicators.imports import CRMA_SINGLE_COUNTRY_LIMIT
 from critmat.platform import accounts, audit, security
+from critmat.platform.db import UNAVAILABLE_ERRORS, unavailable_from
 from critmat.platform.models import Session
 from critmat.store import Store
 from critmat.web import data as wd
@@ -657,6 +658,13 @@ def _install_error_pages(app: FastAPI) -> None:
         assert isinstance(exc, CritmatError)
         return error_page(request, 503, "Data not available", str(exc), hint=exc.hint)
 
+    def platform_unavailable(request: Request, exc: Exception) -> Response:
+        error = unavailable_from(exc)
+        log.warning("%s", error)
+        response = error_page(request, 503, "Try again in a moment", str(error), hint=error.hint)
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response
+
     def bad_input(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, CritmatError)
         return error_page(request, 400, "Cannot show this", str(exc), hint=exc.hint)
@@ -695,6 +703,8 @@ def _install_error_pages(app: FastAPI) -> None:
     html_first(UnknownNameError, unknown_name)
     html_first(NoDataError, no_data)
     html_first(StoreError, store_error)
+    for unavailable in UNAVAILABLE_ERRORS:
+        html_first(unavailable, platform_unavailable)
     html_first(CritmatError, bad_input)
     html_first(RequestValidationError, invalid)
     html_first(Exception, crash)

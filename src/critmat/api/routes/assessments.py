@@ -111,6 +111,7 @@ def run_assessment(
     :class:`AssessmentWorkerFailed` or another :class:`~critmat.errors.CritmatError`."""
     settings: Settings = request.app.state.settings
     accounts.get_org(db, org_id)
+    db.rollback()  # the connection goes back to the pool while the worker computes
     outcome = worker.pool(
         settings.assessment_workers, float(settings.assessment_timeout_seconds)
     ).run(
