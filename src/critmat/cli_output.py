@@ -1,6 +1,8 @@
 """Terminal presentation shared by the CLI commands: formats, tables, JSON/CSV, errors.
 
 Only presentation lives here; the commands call the library and hand results to these.
+Importing this module is cheap (no pandas, DuckDB or store): the heavy libraries load inside
+the helpers that need them, when a command runs.
 """
 
 from __future__ import annotations
@@ -12,18 +14,21 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
-import pandas as pd
 import typer
 from rich.console import Console, Group
-from rich.table import Table
-from rich.text import Text
 
-from critmat import exports
 from critmat.config import get_settings
 from critmat.errors import CritmatError
-from critmat.store import Store, open_store
+
+if TYPE_CHECKING:
+    # For annotations only: pandas, the store (DuckDB) and Rich's tables load inside the
+    # functions that use them, so that ``import critmat.cli`` stays light
+    # (tests/cli/test_cli_imports.py).
+    import pandas as pd
+
+    from critmat.store import Store
 
 # Tables are for reading: when stdout is not a terminal, print at a width a pager or a log
 # shows well rather than Rich's 80-column default.
@@ -53,7 +58,9 @@ def plain(value: Any) -> Any:
         value = value.item()
     if isinstance(value, float) and math.isnan(value):
         return None
-    if value is pd.NA or value is pd.NaT:
+    # pd.NA and pd.NaT exist only once pandas is imported; no need to import it to compare.
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and (value is pandas.NA or value is pandas.NaT):
         return None
     return value
 
@@ -69,6 +76,8 @@ def print_json(payload: Any) -> None:
 def print_csv(rows: Sequence[dict[str, Any]]) -> None:
     """Rows as CSV on stdout, neutralised like every download (the output often lands in a
     spreadsheet); missing and non-finite values are empty fields."""
+    from critmat import exports
+
     if not rows:
         return
     header, values = exports.dict_rows(rows)
@@ -108,6 +117,9 @@ def table(
 
     The caption (totals, source, notes) goes below the table at full width.
     """
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table()
     for _key, header, kind in columns:
         table.add_column(header, justify="left" if kind == "text" else "right")
@@ -139,6 +151,8 @@ def status(message: str) -> None:
 
 
 def store_readonly() -> Store:
+    from critmat.store import open_store
+
     return open_store(get_settings().store_path, read_only=True)
 
 

@@ -3,7 +3,9 @@
 Register with ``from critmat.commands import assess; assess.register(app)``.
 """
 
-from __future__ import annotations
+# Annotations are evaluated when the functions are defined (no ``from __future__ import
+# annotations``): Typer reads every command's annotations on every start, and string
+# annotations would be compiled and evaluated anew each time (critmat.commands).
 
 from datetime import datetime
 from pathlib import Path

@@ -4,7 +4,9 @@ Register on the main app with :func:`register`. The library is
 :mod:`critmat.risk.eu_criticality`; this module parses options and presents.
 """
 
-from __future__ import annotations
+# Annotations are evaluated when the functions are defined (no ``from __future__ import
+# annotations``): Typer reads every command's annotations on every start, and string
+# annotations would be compiled and evaluated anew each time (critmat.commands).
 
 from pathlib import Path
 from typing import Annotated, Any

@@ -3,7 +3,9 @@
 Register with ``from critmat.commands import geopolrisk; geopolrisk.register(app)``.
 """
 
-from __future__ import annotations
+# Annotations are evaluated when the functions are defined (no ``from __future__ import
+# annotations``): Typer reads every command's annotations on every start, and string
+# annotations would be compiled and evaluated anew each time (critmat.commands).
 
 from enum import StrEnum
 from typing import Annotated
@@ -19,7 +21,6 @@ from critmat.cli_output import (
     store_readonly,
     user_errors,
 )
-from critmat.risk.geopolrisk import OUTPUT_COLUMNS as GEOPOLRISK_COLUMNS
 
 
 class CompatOption(StrEnum):
@@ -27,8 +28,8 @@ class CompatOption(StrEnum):
     peer = "peer"
 
 
-#: Columns printed, in order (JSON/CSV); the table shows the first ones.
-OUTPUT_COLUMNS = GEOPOLRISK_COLUMNS
+#: Columns of the table; JSON and CSV print every column of
+#: :data:`critmat.risk.geopolrisk.OUTPUT_COLUMNS`, in that order.
 TABLE_COLUMNS = (
     ("wmd_commodity", "WMD commodity", "text"),
     ("material", "material", "text"),
@@ -77,7 +78,7 @@ def geopolrisk(
     score = HHI(world production) × Σ imports·instability / (imports + domestic production);
     CF = score × import price / 0.409412948 (kg Cu-eq/kg). See docs/geopolrisk.md.
     """
-    from critmat.risk.geopolrisk import assess
+    from critmat.risk.geopolrisk import OUTPUT_COLUMNS, assess
 
     with user_errors(), store_readonly() as store:
         result = assess(

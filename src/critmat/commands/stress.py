@@ -3,7 +3,9 @@
 Register with ``from critmat.commands import stress; stress.register(app)``.
 """
 
-from __future__ import annotations
+# Annotations are evaluated when the functions are defined (no ``from __future__ import
+# annotations``): Typer reads every command's annotations on every start, and string
+# annotations would be compiled and evaluated anew each time (critmat.commands).
 
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,7 +25,6 @@ from critmat.cli_output import (
     table,
     user_errors,
 )
-from critmat.exports import dict_rows, write_csv
 
 stress_app = typer.Typer(help="Stress tests: export bans, quotas, outages.", no_args_is_help=True)
 
@@ -56,6 +57,8 @@ BACKTEST_COLUMNS = (
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     """Write ``rows`` to ``path`` as CSV, text cells neutralised (:mod:`critmat.exports`)."""
+    from critmat.exports import dict_rows, write_csv
+
     write_csv(path, *dict_rows(rows))
 
 

@@ -1,0 +1,196 @@
+"""``critmat data``: pull, import and inspect the datasets (:mod:`critmat.pipeline`).
+
+``data_app`` is added to the main app as ``data`` by :mod:`critmat.cli`.
+"""
+
+# Annotations are evaluated when the functions are defined (no ``from __future__ import
+# annotations``): Typer reads every command's annotations on every start, and string
+# annotations would be compiled and evaluated anew each time (critmat.commands).
+
+from collections.abc import Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from critmat.cli_output import (
+    Format,
+    FormatOpt,
+    err,
+    fail,
+    iso,
+    out,
+    print_csv,
+    print_json,
+    status,
+    store_readonly,
+    table,
+    user_errors,
+)
+from critmat.config import get_settings
+from critmat.errors import CritmatError
+
+data_app = typer.Typer(help="Pull, import and inspect the datasets.", no_args_is_help=True)
+
+
+@data_app.command("pull")
+def data_pull() -> None:
+    """Download (if needed) and import the default real dataset (WMD, BACI, WGI)."""
+    from critmat.pipeline import pull_default
+
+    with user_errors():
+        result = pull_default(get_settings(), progress=status)
+    _report_results(result.results)
+
+
+@data_app.command("ensure")
+def data_ensure() -> None:
+    """Pull the default dataset only when the store lacks production, trade or governance data."""
+    from critmat.pipeline import pull_default
+    from critmat.store import open_store
+
+    settings = get_settings()
+    if settings.store_path.exists():
+        with open_store(settings.store_path, read_only=True) as store:
+            current = {r.dataset for r in store.releases(current_only=True)}
+        if {"production", "trade", "governance"} <= current:
+            status(f"data present in {settings.store_path}")
+            return
+    with user_errors():
+        result = pull_default(settings, progress=status)
+    _report_results(result.results)
+
+
+class ImportKind(StrEnum):
+    baci = "baci"
+    wmd = "wmd"
+    wgi = "wgi"
+    bundle = "bundle"
+
+
+@data_app.command("import")
+def data_import(
+    kind: Annotated[ImportKind, typer.Argument(help="Dataset format.")],
+    path: Annotated[Path, typer.Argument(help="File (CSV, XLSX, zip) as published.")],
+    all_codes: Annotated[
+        bool,
+        typer.Option(
+            "--all-codes",
+            help="BACI: keep every HS6 code (the full release needs tens of GB of memory); "
+            "default: the codes of the material catalogue.",
+        ),
+    ] = False,
+    hs: Annotated[
+        list[str] | None, typer.Option("--hs", help="BACI: keep only these HS6 codes.")
+    ] = None,
+) -> None:
+    """Import an original publication: CEPII BACI (zip/CSV), WMD Excel, WGI (xlsx/csv)."""
+    from rich.progress import Progress
+
+    from critmat.pipeline import import_file
+
+    options: dict[str, object] = {}
+    if kind is ImportKind.baci:
+        options["hs_codes"] = _baci_codes(all_codes, hs)
+    with user_errors(), Progress(console=err, transient=True) as bar:
+        task = bar.add_task(f"reading {path.name}", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        if kind is ImportKind.baci:
+            options["progress"] = advance
+        results = import_file(get_settings(), kind.value, path, on_status=status, **options)
+    _report_results(results)
+
+
+def _baci_codes(all_codes: bool, hs: list[str] | None) -> set[str] | None:
+    """The HS6 codes a BACI import keeps: given ones, all (None), or the catalogue's."""
+    from critmat.reference.materials import load_catalogue
+
+    if hs:
+        bad = [code for code in hs if not (len(code) == 6 and code.isdigit())]
+        if bad:
+            fail(CritmatError(f"--hs takes 6-digit HS codes; not: {', '.join(bad)}"))
+        return set(hs)
+    if all_codes:
+        return None
+    return {code for m in load_catalogue().materials for code in m.hs_codes}
+
+
+def _report_results(results: Sequence[Any]) -> None:
+    for result in results:
+        release = result.release
+        verb = (
+            "imported" if result.status == "imported" else "unchanged (same file already current)"
+        )
+        out.print(f"{result.dataset}: {verb} — {release.citation()}, {release.row_count:,} rows")
+
+
+@data_app.command("status")
+def data_status(fmt: FormatOpt = Format.table) -> None:
+    """Show releases and coverage (years, codes, countries, rows without quantity)."""
+    from critmat.store.coverage import coverage
+
+    settings = get_settings()
+    with user_errors(), store_readonly() as store:
+        releases = store.releases()
+        cover = coverage(store)
+    rows = [
+        {
+            "dataset": r.dataset,
+            "current": r.is_current,
+            "source": r.source,
+            "version": r.version,
+            "years": f"{r.year_min}–{r.year_max}",
+            "rows": r.row_count,
+            "licence": r.licence,
+            "retrieved_at": iso(r.retrieved_at),
+            "imported_at": iso(r.imported_at),
+            "sha256": r.sha256,
+            "origin": r.origin,
+        }
+        for r in releases
+    ]
+    if fmt is Format.json:
+        print_json({"store": str(settings.store_path), "releases": rows, "coverage": cover})
+        return
+    if fmt is Format.csv:
+        print_csv(rows)
+        return
+    out.print(f"store: {settings.store_path}")
+    out.print(
+        table(
+            "Releases",
+            [
+                ("dataset", "dataset", "text"),
+                ("current", "current", "text"),
+                ("source", "source", "text"),
+                ("version", "version", "text"),
+                ("years", "years", "text"),
+                ("rows", "rows", ""),
+                ("imported_at", "imported", "text"),
+            ],
+            rows,
+        )
+    )
+    for row in rows:
+        if row["current"]:
+            out.print(f"[bold]{row['dataset']}[/] licence: {row['licence']}", highlight=False)
+            out.print(f"  sha256 {row['sha256']} · from {row['origin']}", highlight=False)
+    out.print(
+        table(
+            "Coverage",
+            [
+                ("dataset", "dataset", "text"),
+                ("years", "years", "text"),
+                ("countries", "countries", ""),
+                ("codes", "codes/commodities", ""),
+                ("rows", "rows", ""),
+                ("missing_quantity_share", "rows w/o quantity", "share"),
+                ("estimated_share", "rows estimated", "share"),
+            ],
+            cover,
+        )
+    )
