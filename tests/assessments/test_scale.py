@@ -143,3 +143,19 @@ def test_tier_out_of_range_is_a_row_error():
         read_supply_bytes("lines.csv", text.encode())
     [error] = caught.value.errors
     assert (error.row, error.column) == (2, "tier") and "is not a tier" in error.reason
+
+
+def test_remembered_geopolrisk_scores_give_the_answer_of_a_fresh_computation(real_con):
+    """The scores a long-lived worker remembers between uploads (``company._SCORES``) change
+    nothing: a file assessed after other files (other suppliers, the same and other materials)
+    answers exactly as on a fresh memo, and a changed release forgets what was remembered."""
+    first = HEADER + "cobalt oxide,282200,100,t,S1,DEU\nlithium carbonate,283691,40,t,S2,CHN\n"
+    other = HEADER + "cobalt oxide,282200,5,t,S3,BEL\ngraphite,250410,9,t,S4,CHN\n"
+    company._SCORES.__init__()  # type: ignore[misc]  # a fresh memo
+    fresh = _assess(real_con, first).model_dump()
+    _assess(real_con, other)
+    assert _assess(real_con, first).model_dump() == fresh
+    assert company._SCORES._known, "nothing was remembered"
+    company._SCORES._releases = (-1,)  # as if the store had been re-imported
+    assert _assess(real_con, first).model_dump() == fresh
+    assert company._SCORES._releases != (-1,)

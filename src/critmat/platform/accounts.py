@@ -19,14 +19,12 @@ from sqlalchemy import (
     Select,
     bindparam,
     case,
-    create_engine,
     delete,
     func,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import joinedload
@@ -36,7 +34,7 @@ from critmat.config import Settings
 from critmat.errors import CritmatError, UnknownNameError
 from critmat.platform import security
 from critmat.platform.audit import record, utcnow
-from critmat.platform.db import unavailable_from
+from critmat.platform.db import quick_read_engine, unavailable_from
 from critmat.platform.models import (
     ApiToken,
     LoginThrottle,
@@ -124,9 +122,14 @@ def get_org(db: DbSession, ref: str | int) -> Organisation:
     else:
         org = db.scalar(select(Organisation).where(func.lower(Organisation.name) == ref.lower()))
     if org is None:
-        names = list(db.scalars(select(Organisation.name).order_by(Organisation.name)))
-        raise UnknownNameError("organisation", str(ref), names[:5])
+        raise unknown_organisation(db.connection(), ref)
     return org
+
+
+def unknown_organisation(conn: Connection, ref: str | int) -> UnknownNameError:
+    """The error for an organisation ``ref`` that does not exist, naming a few that do."""
+    names = conn.execute(select(Organisation.name).order_by(Organisation.name).limit(5))
+    return UnknownNameError("organisation", str(ref), list(names.scalars()))
 
 
 def list_orgs(db: DbSession) -> list[Organisation]:
@@ -535,29 +538,14 @@ class AuthStamps:
     """Reads users' revocation stamps as cheaply as the database allows.
 
     The service reads the stamp on every request it answers from its caller cache, inline on
-    the event loop, so this stays off the ORM and off the shared pool: a small pool of its own
-    (connections used for one primary-key read and returned at once, so a checkout never waits
-    for a request's transaction), autocommit (no ``BEGIN``/``ROLLBACK`` round trips), no
-    pre-ping (a dropped connection is replaced and the read retried once), and a statement
-    compiled once and sent through the driver's cursor. Bounded waits: 5 s to connect and, on
-    PostgreSQL, 5 s per statement (SQLite: 5 s busy timeout).
+    the event loop, so this stays off the ORM and off the shared pool: it uses
+    :func:`~critmat.platform.db.quick_read_engine` (no pre-ping: a dropped connection is
+    replaced and the read retried once) and a statement compiled once and sent through the
+    driver's cursor.
     """
 
     def __init__(self, url: str) -> None:
-        backend = make_url(url).get_backend_name()
-        connect_args: dict[str, Any] = (
-            {"check_same_thread": False, "timeout": 5}
-            if backend == "sqlite"
-            else {"connect_timeout": 5, "options": "-c statement_timeout=5000"}
-        )
-        self._engine = create_engine(
-            url,
-            isolation_level="AUTOCOMMIT",
-            pool_size=2,
-            max_overflow=8,
-            pool_timeout=5,
-            connect_args=connect_args,
-        )
+        self._engine = quick_read_engine(url)
         query = select(User.auth_version, User.disabled).where(User.id == bindparam("user_id"))
         compiled = query.compile(dialect=self._engine.dialect)
         self._sql = compiled.string
@@ -603,10 +591,6 @@ class AuthStamps:
         if row is None or row[1]:
             return None
         return int(row[0])
-
-    def dispose(self) -> None:
-        """Close the pooled connections."""
-        self._engine.dispose()
 
 
 @cache

@@ -440,6 +440,79 @@ def _line_result(line: SupplyLine, p: _Profile) -> LineResult:
     )
 
 
+class _ScoreMemo:
+    """GeoPolRisk HHI and score per (importer, WMD commodity, year), remembered for the
+    current releases of the store (forgotten when they change).
+
+    An assessment needs them for its importer and every supplier country; computing them
+    (:func:`~critmat.risk.geopolrisk.geopolrisk_scores`) takes some 0.2 s however few they
+    are, and the service's assessment workers, which live on between uploads, would otherwise
+    spend most of an upload of a few lines on figures the last upload already had.
+    ``None`` stands for a figure without data (NaN in the scores frame).
+    """
+
+    MAX_ENTRIES = 200_000
+
+    def __init__(self) -> None:
+        self._releases: tuple[int, ...] | None = None
+        self._known: dict[tuple[ImporterSet, str, int], tuple[float | None, float | None]] = {}
+
+    def get(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        importers: Sequence[ImporterSet],
+        commodities: Sequence[str],
+        year: int,
+    ) -> dict[tuple[ImporterSet, str], tuple[float | None, float | None]]:
+        """(hhi, score) per (importer, commodity) of ``importers`` × ``commodities``."""
+        releases = tuple(
+            int(r[0])
+            for r in con.execute(
+                "SELECT release_id FROM releases WHERE is_current ORDER BY release_id"
+            ).fetchall()
+        )
+        if releases != self._releases or len(self._known) > self.MAX_ENTRIES:
+            self._releases, self._known = releases, {}
+        missing = [
+            who
+            for who in dict.fromkeys(importers)
+            if any((who, c, year) not in self._known for c in commodities)
+        ]
+        if missing:
+            self._learn(con, missing, commodities, year)
+        return {(who, c): self._known[(who, c, year)] for who in importers for c in commodities}
+
+    def _learn(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        importers: Sequence[ImporterSet],
+        commodities: Sequence[str],
+        year: int,
+    ) -> None:
+        by_name: dict[str, list[ImporterSet]] = {}
+        for who in importers:
+            by_name.setdefault(who.name, []).append(who)
+            for c in commodities:
+                self._known[(who, c, year)] = (None, None)  # no row: no data
+        scores = geopolrisk_scores(con, list(importers), list(commodities), [year])
+        for commodity_name, importer_name, hhi_value, score in zip(
+            scores["wmd_commodity"].astype(str),
+            scores["importer"].astype(str),
+            scores["hhi"].astype(float),
+            scores["score"].astype(float),
+            strict=True,
+        ):
+            found = (
+                float(hhi_value) if hhi_value == hhi_value else None,
+                float(score) if score == score else None,
+            )
+            for who in by_name[importer_name]:  # a supplier may share the importer's name
+                self._known[(who, commodity_name, year)] = found
+
+
+_SCORES = _ScoreMemo()
+
+
 def assess_lines(
     con: duckdb.DuckDBPyConnection,
     supply: SupplyInput,
@@ -511,20 +584,14 @@ def assess_lines(
     supplier_score: dict[tuple[str, str], float] = {}
     wanted = sorted({c for c in gpr_series.values() if c})
     if wanted:
-        scores = geopolrisk_scores(
-            con, [importer, *(ImporterSet.country(s) for s in suppliers)], wanted, [year]
-        )
-        for commodity_name, importer_name, hhi_value, score in zip(
-            scores["wmd_commodity"].astype(str),
-            scores["importer"].astype(str),
-            scores["hhi"].astype(float),
-            scores["score"].astype(float),
-            strict=True,
-        ):
-            if hhi_value == hhi_value:
-                hhi_world[commodity_name] = float(hhi_value)
-            if score == score:
-                supplier_score[(commodity_name, importer_name)] = float(score)
+        importers = [importer, *(ImporterSet.country(s) for s in suppliers)]
+        for (who, commodity_name), (hhi_value, score) in _SCORES.get(
+            con, importers, wanted, year
+        ).items():
+            if hhi_value is not None:
+                hhi_world[commodity_name] = hhi_value
+            if score is not None:
+                supplier_score[(commodity_name, who.name)] = score
 
     # 3. per profile: look-through, notes, GeoPolRisk
     looked: dict[tuple[str, tuple[str, ...], str | None], tuple[dict[str, float], bool]] = {}
