@@ -1,25 +1,34 @@
-"""The one export writer (critmat.exports): no exported cell reads back as a formula.
+"""The one export module (critmat.exports): no exported cell reads back as a formula, and every
+table download and ``--format csv`` goes through it.
 
 Issue 8, finding 4: a cell beginning with a control character (``"\\x01=HYPERLINK(...)"``) passed
 the check, the control character was then stripped for XLSX and the downloaded workbook held a
 live formula. The property tests write generated strings (control characters, unicode, white
 space, formula starts) as CSV and XLSX, read them back (openpyxl, the csv module) and check that
 no cell is a formula nor starts like one; numbers must stay numbers.
+
+Issue 9, item 3: one table value (columns, rows, provenance) and one writer per format; the API,
+web and stress writers are adapters to it, and no other module in ``src/`` writes CSV or builds
+a workbook.
 """
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
+import json
 import math
 import re
 from pathlib import Path
+from typing import TypeGuard
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+import critmat
 from critmat import exports
 from critmat.api import stats_export
 from critmat.web import tables
@@ -72,7 +81,7 @@ def csv_fields(body: bytes) -> list[list[str]]:
 @settings(max_examples=150, deadline=None)
 @given(st.lists(hostile_text, min_size=1, max_size=8))
 def test_no_generated_text_reads_back_as_a_formula(texts: list[str]) -> None:
-    # the texts as header, as a data row and as the about sheet's lines
+    # the texts as header, as a data row and as the about sheet's lines (the one XLSX writer)
     body = exports.to_xlsx([exports.Sheet("data", texts, [texts])], [(t, t) for t in texts])
     book = load_workbook(io.BytesIO(body))
     for sheet in book:
@@ -85,7 +94,9 @@ def test_no_generated_text_reads_back_as_a_formula(texts: list[str]) -> None:
     for original, value in zip(texts, read, strict=True):
         # nothing changed but the control characters removed and an apostrophe added
         assert _same_text(value, expected_text(original)), (original, value)
-    header, row = csv_fields(exports.to_csv(texts, [texts]))
+    # and the same texts as a Table through the CSV writer (title and source included)
+    origin = exports.Provenance(texts[0], texts, texts[-1], texts)
+    header, row = csv_fields(exports.to_csv(exports.Table(texts, [texts], origin)))
     for field, original in zip(row, texts, strict=True):
         assert not dangerous(field), repr(field)
         assert field in expected_text(original)
@@ -108,7 +119,7 @@ def test_numbers_stay_numbers(values: list[float]) -> None:
     row = next(book["d"].iter_rows(min_row=2))
     for original, cell in zip(values, row, strict=True):
         assert cell.data_type == "n" and cell.value == pytest.approx(original, rel=1e-15)
-    [_, fields] = csv_fields(exports.to_csv(header, [values]))
+    [_, fields] = csv_fields(exports.to_csv(exports.Table(header, [values])))
     for original, field in zip(values, fields, strict=True):
         assert float(field) == original
 
@@ -120,7 +131,7 @@ def test_the_finding_itself() -> None:
         c for c in xlsx_cells(exports.to_xlsx([exports.Sheet("d", ["x"], [[FINDING]])]))[1:]
     ]
     assert data_type == "s" and value == "'" + FINDING[1:]
-    assert csv_fields(exports.to_csv(["x"], [[FINDING]]))[1] == ["'" + FINDING[1:]]
+    assert csv_fields(exports.to_csv(exports.Table(["x"], [[FINDING]])))[1] == ["'" + FINDING[1:]]
 
 
 def test_cells_that_are_not_text() -> None:
@@ -158,6 +169,187 @@ def test_stress_csv_file_is_neutralised(tmp_path: Path) -> None:
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows == [["importer", "shortfall_t"], ["'" + FINDING[1:], "-1.5"]]
+
+
+def test_json_writer_keeps_values_and_carries_the_provenance() -> None:
+    """JSON is for programs: text unchanged (not neutralised), non-finite numbers null, and the
+    table's title, sources, year and notes with it."""
+    origin = exports.Provenance("t", ["baci HS92 202501", ""], "2019-2023", ["a note"])
+    table = exports.Table(["name", "v"], [[FINDING, math.nan], ["=1", -2]], origin)
+    payload = json.loads(exports.encode(table, "json"))
+    assert payload["columns"] == ["name", "v"]
+    assert payload["rows"] == [[FINDING, None], ["=1", -2]]
+    assert payload["provenance"] == {
+        "table": "t",
+        "sources": ["baci HS92 202501"],
+        "year": "2019-2023",
+        "notes": ["a note"],
+        "produced_by": f"critmat {critmat.__version__}",
+    }
+    body, media_type, disposition = exports.download(table, "json", "a b/c")
+    assert body == exports.to_json(table) and media_type == "application/json"
+    assert disposition == 'attachment; filename="a-b-c.json"'
+    with pytest.raises(ValueError, match="unknown export format 'ods'"):
+        exports.encode(table, "ods")
+
+
+def test_records_and_provenance_reach_every_format() -> None:
+    """A table of mappings: columns from the first record (or given), a missing key an empty
+    cell; the XLSX ``about`` sheet holds the provenance lines, the CSV only header and rows."""
+    records = [{"a": "=x", "b": 1.5}, {"a": "y"}]
+    origin = exports.Provenance("=title", ["@baci 202501"], "2023")
+    table = exports.Table.from_records(records, provenance=origin, sheet="s")
+    assert list(table.columns) == ["a", "b"] and table.rows == [["=x", 1.5], ["y", None]]
+    assert csv_fields(exports.encode(table, "csv")) == [["a", "b"], ["'=x", "1.5"], ["y", ""]]
+    book = load_workbook(io.BytesIO(exports.encode(table, "xlsx")))
+    assert book.sheetnames == ["s", "about"]
+    about = [tuple(row) for row in book["about"].iter_rows(values_only=True)]
+    assert about[:3] == [("table", "'=title"), ("source", "'@baci 202501"), ("year", "2023")]
+    assert about[-1] == ("produced by", f"critmat {critmat.__version__}")
+    with pytest.raises(ValueError, match="own provenance"):
+        exports.to_xlsx(table, [("table", "other")])
+
+
+HOSTILE_TITLE = '=HYPERLINK("http://evil.example/","scenario")'
+
+
+def test_stress_csv_of_a_hostile_scenario(
+    real_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scenario whose title starts with ``=``: ``critmat stress run --format csv`` and
+    ``--output`` write plain CSV whose text cells are all safe, and the web download of the
+    same run holds the title as neutralised text in its ``about`` sheet."""
+    import duckdb
+    import typer
+    from typer.testing import CliRunner
+
+    from critmat.commands import stress
+    from critmat.scenarios.baseline import build_baseline
+    from critmat.scenarios.engine import run
+    from critmat.scenarios.montecarlo import load_scenario_file
+    from critmat.scenarios.spec import LIBRARY
+    from critmat.web.stress_pages import monthly_table
+
+    text = (LIBRARY / "germanium-2023.yaml").read_text(encoding="utf-8")
+    original_title = next(line for line in text.splitlines() if line.startswith("title:"))
+    scenario_file = tmp_path / "hostile.yaml"
+    scenario_file.write_text(
+        text.replace(original_title, f"title: '{HOSTILE_TITLE}'").replace(
+            "name: germanium-2023", "name: hostile"
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("CRITMAT_DATA_DIR", str(real_data_dir))
+    app = typer.Typer()
+    stress.register(app)
+
+    @app.command()
+    def other() -> None:  # a second command so that "stress" stays a sub-command
+        """Placeholder."""
+
+    output = tmp_path / "monthly.csv"
+    ran = CliRunner().invoke(
+        app, ["stress", "run", str(scenario_file), "--format", "csv", "--output", str(output)]
+    )
+    assert ran.exit_code == 0, ran.output
+    printed = list(csv.reader(io.StringIO(ran.stdout, newline="")))
+    written = csv_fields(output.read_bytes())
+    for rows in (printed, written):
+        assert rows[0][:3] == ["importer", "month_index", "month"]
+        assert len(rows) == 1 + 28 * 24  # EU27 and 27 Member States, 24 months
+        assert not any(dangerous(f) for row in rows for f in row if not _is_number(f))
+    assert printed == written
+
+    scenario, _uncertainty = load_scenario_file(str(scenario_file))
+    assert scenario.title == HOSTILE_TITLE
+    con = duckdb.connect(str(real_data_dir / "critmat.duckdb"), read_only=True)
+    try:
+        result = run(scenario, build_baseline(con, scenario))
+    finally:
+        con.close()
+    web = monthly_table(result, ["EU27"])
+    assert len(csv_fields(tables.to_csv(web))) == 1 + 24
+    book = load_workbook(io.BytesIO(tables.to_xlsx(web)))
+    assert book["about"]["B1"].value == "'" + HOSTILE_TITLE + ": supply and shortfall by month"
+    assert all(t != "f" for _v, t in xlsx_cells(tables.to_xlsx(web)))
+
+
+def _is_number(field: str) -> bool:
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
+
+
+SRC = Path(critmat.__file__).parent
+ONE_MODULE = SRC / "exports.py"
+#: Media types only the one module names (the others import its constants).
+WRITER_MEDIA_TYPES = ("text/csv", exports.XLSX_MEDIA_TYPE)
+
+
+def writer_uses(tree: ast.AST) -> list[str]:
+    """What in a module's syntax tree writes a table itself: ``csv.writer``/``csv.DictWriter``,
+    an openpyxl ``Workbook``, xlsxwriter, pandas' ``to_csv``/``to_excel`` or a CSV/XLSX media
+    type spelled out."""
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            base = node.value.id if isinstance(node.value, ast.Name) else ""
+            if base == "csv" and node.attr in {"writer", "DictWriter"}:
+                found.append(f"csv.{node.attr}")
+            if node.attr == "Workbook" or node.attr == "to_excel":
+                found.append(node.attr)
+            if node.attr == "to_csv" and base != "exports":
+                found.append(f"{base or '...'}.to_csv")
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = {alias.name for alias in node.names}
+            if node.module.startswith("openpyxl") and "Workbook" in names:
+                found.append("from openpyxl import Workbook")
+            if node.module == "csv" and names & {"writer", "DictWriter"}:
+                found.append("from csv import writer")
+        elif isinstance(node, ast.Import):
+            if any(alias.name.startswith("xlsxwriter") for alias in node.names):
+                found.append("import xlsxwriter")
+        elif _is_text(node) and node.value.startswith(WRITER_MEDIA_TYPES):
+            found.append(repr(node.value))
+    return found
+
+
+def _is_text(node: ast.AST) -> TypeGuard[ast.Constant]:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+def test_no_table_writer_outside_the_one_module() -> None:
+    """Every CSV/XLSX writer in src/ is critmat.exports: the API (stats_export), the web tables,
+    the reports, the stress command and the CLI's ``--format csv`` only call it."""
+    offenders = {
+        str(path.relative_to(SRC)): uses
+        for path in sorted(SRC.rglob("*.py"))
+        if path != ONE_MODULE and (uses := writer_uses(ast.parse(path.read_text(encoding="utf-8"))))
+    }
+    assert offenders == {}
+    # the check itself finds what it looks for
+    assert writer_uses(ast.parse(ONE_MODULE.read_text(encoding="utf-8")))
+    sample = "import csv\nw = csv.writer(f)\nframe.to_csv(p)\nfrom openpyxl import Workbook\n"
+    assert sorted(writer_uses(ast.parse(sample))) == [
+        "csv.writer",
+        "frame.to_csv",
+        "from openpyxl import Workbook",
+    ]
+
+
+def test_adapters_write_what_the_one_module_writes() -> None:
+    """The API and web tables are adapters: their bytes are the one module's bytes."""
+    api_table = stats_export.Table(["a", "b"], [{"a": "=x", "b": -1.0}], "t", ["baci 1"])
+    assert stats_export.to_csv(api_table) == exports.to_csv(api_table.export())
+    body, media_type, _ = stats_export.table_download(api_table, "xlsx", "t")
+    assert media_type == exports.XLSX_MEDIA_TYPE
+    assert xlsx_cells(body) == xlsx_cells(exports.to_xlsx(api_table.export()))
+    web_table = tables.Table("t", "=t", [tables.Column("a", "a")], [{"a": "@x"}], "src", "2023")
+    assert tables.encode(web_table, "csv") == exports.to_csv(web_table.export())
+    assert json.loads(tables.encode(web_table, "json"))["rows"] == [["@x"]]
+    assert tables.MEDIA_TYPES is exports.MEDIA_TYPES
 
 
 # ------------------------------------------------------------------ the finding, end to end

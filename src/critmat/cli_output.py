@@ -80,8 +80,7 @@ def print_csv(rows: Sequence[dict[str, Any]]) -> None:
 
     if not rows:
         return
-    header, values = exports.dict_rows(rows)
-    sys.stdout.write(exports.csv_text(header, values, line_end="\n"))
+    sys.stdout.write(exports.csv_text(exports.Table.from_records(rows), line_end="\n"))
 
 
 def fmt_number(value: Any, kind: str = "") -> str:

@@ -8,7 +8,8 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from critmat.api.stats_export import Table, neutralise, safe_filename, to_csv, to_xlsx
+from critmat.api.stats_export import Table, to_csv, to_xlsx
+from critmat.exports import neutralise, safe_filename
 from tests.api_stats.conftest import Api
 
 

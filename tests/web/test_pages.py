@@ -11,8 +11,9 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
+from critmat.exports import neutralise
 from critmat.store import Store
-from critmat.web.tables import Column, Table, neutralise, to_csv, to_xlsx
+from critmat.web.tables import Column, Table, to_csv, to_xlsx
 from tests.login_support import web_login
 from tests.platform_support import Seeded
 from tests.web.conftest import login

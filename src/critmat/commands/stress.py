@@ -56,10 +56,11 @@ BACKTEST_COLUMNS = (
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    """Write ``rows`` to ``path`` as CSV, text cells neutralised (:mod:`critmat.exports`)."""
-    from critmat.exports import dict_rows, write_csv
+    """Write ``rows`` to ``path`` as CSV (columns: the first row's keys), every cell through
+    :mod:`critmat.exports`, which neutralises formula-like text."""
+    from critmat import exports
 
-    write_csv(path, *dict_rows(rows))
+    exports.write_csv(path, exports.Table.from_records(rows))
 
 
 @stress_app.command("list")

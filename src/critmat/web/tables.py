@@ -1,8 +1,9 @@
 """Tables the pages show and the downloads serve: one definition, three renderings (HTML table,
 CSV, XLSX). Each table carries its source and year so no figure leaves without them.
 
-Downloads are written by :mod:`critmat.exports`, which neutralises every text cell that a
-spreadsheet could run as a formula; numbers are written as numbers and are never touched.
+Downloads are written by :mod:`critmat.exports` (:meth:`Table.export` gives the table it
+writes), which neutralises every text cell that a spreadsheet could run as a formula; numbers are
+written as numbers and are never touched.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from critmat import exports
-from critmat.exports import neutralise
+from critmat.exports import MEDIA_TYPES
 
-__all__ = ["Column", "Kind", "Table", "encode", "neutralise", "to_csv", "to_xlsx"]
+__all__ = ["MEDIA_TYPES", "Column", "Kind", "Table", "encode", "to_csv", "to_xlsx"]
 
 Kind = Literal["text", "country", "material", "share", "num", "int", "hhi", "bool", "year"]
 
@@ -71,6 +72,13 @@ class Table:
             rows.append(values)
         return rows
 
+    def export(self) -> exports.Table:
+        """The table as :mod:`critmat.exports` writes it: sheet ``data``, shares formatted as
+        percentages, and the title, source, year and notes as its provenance."""
+        share_columns = {i: "0.0%" for i, kind in enumerate(_kinds(self)) if kind == "share"}
+        provenance = exports.Provenance(self.title, [self.source], self.year, self.notes)
+        return exports.Table(self.header(), self.values(), provenance, "data", share_columns)
+
 
 def _plain(value: Any) -> Any:
     if value is None:
@@ -95,25 +103,14 @@ def _kinds(table: Table) -> list[Kind]:
 
 def to_csv(table: Table) -> bytes:
     """UTF-8 CSV with a BOM (so Excel reads the accents), one header row, cells neutralised."""
-    return exports.to_csv(table.header(), table.values())
+    return exports.to_csv(table.export())
 
 
 def to_xlsx(table: Table) -> bytes:
     """A workbook with the data sheet and an "about" sheet (title, source, year, notes)."""
-    header = table.header()
-    sheet = exports.Sheet(
-        "data",
-        header,
-        table.values(),
-        number_formats={i: "0.0%" for i, kind in enumerate(_kinds(table)) if kind == "share"},
-    )
-    about = exports.provenance(table.title, [table.source], table.year, table.notes)
-    return exports.to_xlsx([sheet], about)
-
-
-MEDIA_TYPES = exports.MEDIA_TYPES
+    return exports.to_xlsx(table.export())
 
 
 def encode(table: Table, fmt: str) -> bytes:
-    """``table`` as ``fmt`` (``csv`` or ``xlsx``)."""
-    return to_csv(table) if fmt == "csv" else to_xlsx(table)
+    """``table`` as ``fmt`` (``csv``, ``xlsx`` or ``json``)."""
+    return exports.encode(table.export(), fmt)
