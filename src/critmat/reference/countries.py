@@ -34,7 +34,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from critmat.errors import InputFileError, UnknownNameError
-from critmat.reference._common import data_path, name_key, suggest
+from critmat.reference._common import data_path, load_yaml, name_key, suggest
 
 __all__ = [
     "GroupInfo",
@@ -119,7 +119,7 @@ def _load_m49_extra(path: Path) -> dict[int, str | None]:
 
 def _build(path: Path) -> _CountryData:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
         data = _GroupsFileIn.model_validate(raw)
     except OSError as exc:
         raise InputFileError(path, f"cannot read file: {exc.strerror}") from exc

@@ -38,7 +38,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from critmat.errors import InputFileError, UnknownNameError
-from critmat.reference._common import HS6, data_path, name_key, normalise_hs6, suggest
+from critmat.reference._common import HS6, data_path, load_yaml, name_key, normalise_hs6, suggest
 
 __all__ = [
     "STAGE_NAMES",
@@ -521,7 +521,7 @@ def _build(path: Path, data: _FileIn, hs_table: Mapping[str, HsCode]) -> Catalog
 
 def _load(path: Path) -> Catalogue:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InputFileError(path, f"cannot read file: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
