@@ -81,6 +81,11 @@ def _stage(material: Material, name: str | None, codes_present: set[str]) -> Sta
     return with_data[0]
 
 
+def _sums_in_order(rows: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``column`` added up per ``origin``, in the order of ``rows`` (sorted by the caller)."""
+    return rows.groupby("origin", sort=True)[column].sum().reset_index()
+
+
 def build_baseline(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> Baseline:
     """Read the baseline of ``scenario`` (material, stage, years, overrides) from the store."""
     material = load_catalogue().get(scenario.material)
@@ -112,31 +117,39 @@ def build_baseline(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> Baseli
     members = tuple(s.name for s in importers[1:])
     eu = group_members("EU27")
 
+    # Sums are taken here, over rows in a fixed order: DuckDB's parallel scans and aggregates
+    # return rows and add floats in an order that varies between runs, and the answers (and
+    # the API's cached bytes) must not change in their last digits from one run to the next.
     flows_df = import_flows(con, [ImporterSet.country(m, eu) for m in members], codes, years)
-    exports_df = con.execute(
-        """
-        SELECT exporter AS origin, coalesce(sum(quantity_t), 0) AS t
-        FROM trade
-        WHERE list_contains($codes, hs6) AND list_contains($years, year)
-          AND NOT list_contains($eu, importer) AND NOT list_contains($eu, exporter)
-          AND importer <> exporter
-        GROUP BY exporter
-        """,
-        {"codes": list(codes), "years": years, "eu": sorted(eu)},
-    ).df()
+    flows_df = flows_df.sort_values(["origin", "importer", "hs6", "year"], kind="stable")
+    exports_df = _sums_in_order(
+        con.execute(
+            """
+            SELECT exporter AS origin, coalesce(quantity_t, 0) AS t
+            FROM trade
+            WHERE list_contains($codes, hs6) AND list_contains($years, year)
+              AND NOT list_contains($eu, importer) AND NOT list_contains($eu, exporter)
+              AND importer <> exporter
+            ORDER BY exporter, importer, hs6, year
+            """,
+            {"codes": list(codes), "years": years, "eu": sorted(eu)},
+        ).df(),
+        "t",
+    )
     pairs = {s.name: c for c, s in consumption_pairs(material)}
     commodity = pairs.get(stage.name) if stage is not None else None
     output_df = pd.DataFrame(columns=["origin", "q"])
     if commodity is not None:
         output_df = con.execute(
             """
-            SELECT country AS origin, avg(quantity) AS q FROM production
+            SELECT country AS origin, quantity AS q FROM production
             WHERE commodity = $c AND list_contains($years, year) AND quantity IS NOT NULL
               AND unit IN ('metr. t', 't')
-            GROUP BY country
+            ORDER BY country, year
             """,
             {"c": commodity, "years": years},
         ).df()
+        output_df = output_df.groupby("origin", sort=True)["q"].mean().reset_index()
 
     origins = tuple(
         sorted(
