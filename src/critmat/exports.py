@@ -101,23 +101,11 @@ def cell(value: Any) -> str | int | float | bool | None:
     Non-finite numbers become None; other numbers (numpy, Decimal) become ``float`` (``int``
     when integral types); dates become ISO 8601 text; anything else its neutralised ``str``.
     """
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    if isinstance(value, datetime | date):
-        return value.isoformat()
     if isinstance(value, str | list | tuple):
         safe: str = neutralise(value)
         return safe
-    try:
-        number = float(value)  # e.g. a Decimal
-    except (TypeError, ValueError):
-        return str(neutralise(str(value)))
-    return number if math.isfinite(number) else None
+    plain = json_value(value)
+    return str(neutralise(plain)) if isinstance(plain, str) else plain
 
 
 @dataclass(frozen=True)
