@@ -49,6 +49,7 @@ import argparse
 import asyncio
 import csv
 import io
+import os
 import random
 import statistics
 import sys
@@ -71,8 +72,10 @@ sys.path.insert(0, str(ROOT))  # the shared helpers in tests/ (run as a script f
 from tests.live_server import LiveServer, free_port, uvicorn_command  # noqa: E402
 from tests.platform_support import (  # noqa: E402
     PASSWORD,
+    PostgresUnavailable,
     Seeded,
-    fresh_postgres_database,
+    create_postgres_database,
+    drop_postgres_database,
     seed_platform,
 )
 
@@ -514,13 +517,14 @@ def platform_database(kind: str, tmp: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{tmp / 'platform.sqlite'}"
         return
-    import pytest
-
     try:
-        with fresh_postgres_database("critmat_bench") as url:
-            yield url
-    except (pytest.skip.Exception, pytest.fail.Exception) as exc:  # no server: say so and stop
+        url = create_postgres_database(f"critmat_bench_{os.getpid()}")
+    except PostgresUnavailable as exc:
         raise SystemExit(str(exc)) from None
+    try:
+        yield url
+    finally:
+        drop_postgres_database(url)
 
 
 def main() -> None:

@@ -52,11 +52,13 @@ def seed_platform(data_dir: Path, database_url: str | None = None) -> Seeded:
     return Seeded(settings, users, orgs)
 
 
-def postgres_database(name: str) -> str:
-    """Create a fresh PostgreSQL database ``name`` and return its SQLAlchemy URL.
+class PostgresUnavailable(RuntimeError):
+    """The PostgreSQL server of ``CRITMAT_TEST_POSTGRES_URL`` cannot be reached."""
 
-    Skips when the server is unreachable — except with ``CI=true``, where it fails.
-    """
+
+def create_postgres_database(name: str) -> str:
+    """Create a fresh PostgreSQL database ``name`` (dropped first if it exists) and return its
+    SQLAlchemy URL; :class:`PostgresUnavailable` when the server cannot be reached."""
     import sqlalchemy as sa
 
     engine = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -65,13 +67,23 @@ def postgres_database(name: str) -> str:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     except sa.exc.OperationalError as exc:
-        message = f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc.orig}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        raise PostgresUnavailable(
+            f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc.orig}"
+        ) from exc
     finally:
         engine.dispose()
     return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def postgres_database(name: str) -> str:
+    """:func:`create_postgres_database` for a test: skips when the server is unreachable —
+    except with ``CI=true``, where it fails."""
+    try:
+        return create_postgres_database(name)
+    except PostgresUnavailable as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
 
 
 def admin_execute(sql: str, **params: object) -> object:
