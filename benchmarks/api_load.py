@@ -1,6 +1,6 @@
 """Load benchmark of the service: latency under 50 concurrent clients on loopback, cold and warm.
 
-Starts ``uvicorn`` serving :func:`critmat.api.app.create_app` in a subprocess on a free port of
+Starts ``uvicorn`` serving :func:`critmat.server.app.create_app` in a subprocess on a free port of
 127.0.0.1 (the clients run in this process, the server in another), against the default data
 directory (``critmat.config.get_settings()``; run ``critmat data pull`` first) and a throwaway
 platform database: a temporary SQLite file, or with ``--platform postgresql`` a fresh database

@@ -63,8 +63,8 @@ def main() -> None:
     from tests.api.conftest import bearer
     from tests.platform_support import seed_platform
 
-    from critmat.api.app import create_app
     from critmat.config import get_settings
+    from critmat.server.app import create_app
 
     data = SAMPLE.read_bytes()
     with tempfile.TemporaryDirectory() as folder:

@@ -1,7 +1,7 @@
 """What the caller check costs a request served from the caller cache.
 
 Every authenticated request answered from the caller cache still reads the user's revocation
-stamp (``api/deps.py``), so that disabling a user, revoking a token or ending a session takes
+stamp (``server/deps.py``), so that disabling a user, revoking a token or ending a session takes
 effect on the next request in every process. This measures that overhead: ``--requests``
 ``GET /api/v1/materials`` (a cached response, so the request is mostly the caller check)
 through a ``TestClient`` (the app in this process), with an API token and with a session
@@ -33,8 +33,8 @@ from fastapi.testclient import TestClient  # noqa: E402
 from starlette.types import ASGIApp, Receive, Scope, Send  # noqa: E402
 from tests.platform_support import PASSWORD, seed_platform  # noqa: E402
 
-from critmat.api.app import create_app  # noqa: E402
 from critmat.config import Settings, get_settings  # noqa: E402
+from critmat.server.app import create_app  # noqa: E402
 
 URL = "/api/v1/materials"
 

@@ -1,7 +1,7 @@
 """Server time of one stress-test request at a time, warm: the scenario library, one library
 file, single runs (a library name and a full definition) and a small Monte Carlo.
 
-Runs :func:`critmat.api.app.create_app` in this process through FastAPI's ``TestClient``
+Runs :func:`critmat.server.app.create_app` in this process through FastAPI's ``TestClient``
 (no network, one request at a time, so the figure is the service's own CPU per request) on the
 default data directory (``critmat.config.get_settings()``; run ``critmat data pull`` first) and a
 throwaway SQLite platform database with one analyst and an API token. Each request is sent once
@@ -26,11 +26,11 @@ sys.path.insert(0, str(ROOT))  # the shared helpers in tests/ (run as a script f
 from fastapi.testclient import TestClient  # noqa: E402
 from tests.platform_support import seed_platform  # noqa: E402
 
-from critmat.api.app import create_app  # noqa: E402
 from critmat.config import get_settings  # noqa: E402
 from critmat.platform import accounts  # noqa: E402
 from critmat.platform.db import transaction  # noqa: E402
 from critmat.scenarios.spec import LIBRARY, library_names  # noqa: E402
+from critmat.server.app import create_app  # noqa: E402
 
 #: The library scenario the runs use.
 SCENARIO = "germanium-2023"

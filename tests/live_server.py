@@ -42,7 +42,7 @@ def uvicorn_command(port: int, workers: int = 1) -> list[str]:
         sys.executable,
         "-m",
         "uvicorn",
-        "critmat.api.app:create_app",
+        "critmat.server.app:create_app",
         "--factory",
         "--host",
         "127.0.0.1",

@@ -358,7 +358,7 @@ def test_finding_through_the_api_and_the_web_report(tmp_path: Path, real_data_di
     web ``report.xlsx`` hold it as text (the control character stripped, an apostrophe first)."""
     from fastapi.testclient import TestClient
 
-    from critmat.api.app import create_app
+    from critmat.server.app import create_app
     from tests.api.conftest import bearer, login
     from tests.platform_support import seed_platform
 

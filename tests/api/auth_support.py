@@ -15,10 +15,10 @@ import httpx
 import sqlalchemy as sa
 import uvicorn
 
-from critmat.api.app import create_app
 from critmat.config import Settings
 from critmat.platform.db import transaction
 from critmat.platform.models import AuditEntry, User
+from critmat.server.app import create_app
 from tests.live_server import CRITMAT, free_port
 
 

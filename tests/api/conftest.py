@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from critmat.api.app import create_app
+from critmat.server.app import create_app
 from tests.platform_support import PASSWORD, Seeded, fresh_postgres_database, seed_platform
 
 

@@ -19,13 +19,13 @@ import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
-from critmat.api.access import ALL_ROLES
-from critmat.api.app import create_app
-from critmat.api.errors import access_rules
-from critmat.api.params import DB_INT_MAX
 from critmat.config import Settings
 from critmat.platform import accounts
 from critmat.platform.db import transaction
+from critmat.server.access import ALL_ROLES
+from critmat.server.app import create_app
+from critmat.server.errors import access_rules
+from critmat.server.params import DB_INT_MAX
 from tests.api.conftest import bearer, login
 from tests.live_server import LiveServer, free_port, uvicorn_command
 from tests.platform_support import PASSWORD, Seeded, seed_platform

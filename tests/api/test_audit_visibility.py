@@ -15,8 +15,8 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from critmat.api.routes.assessments import COMPANY_ASSESSMENTS
 from critmat.platform.models import Role
+from critmat.server.access import COMPANY_ASSESSMENTS
 from tests.api.conftest import bearer, login
 from tests.assessments.conftest import SAMPLE
 from tests.platform_support import Seeded

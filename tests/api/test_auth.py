@@ -8,10 +8,10 @@ from datetime import timedelta
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from critmat.api.app import create_app
 from critmat.config import Settings
 from critmat.platform.db import transaction
 from critmat.platform.models import ApiToken, AuditEntry, Session, User
+from critmat.server.app import create_app
 from tests.api.conftest import bearer, login
 from tests.platform_support import PASSWORD, Seeded
 

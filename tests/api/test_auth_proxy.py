@@ -92,7 +92,7 @@ def test_serve_believes_only_the_configured_proxies(
 
 
 def test_proxy_options_follow_the_setting(tmp_path: Path) -> None:
-    from critmat.api.server import proxy_options
+    from critmat.server.run import proxy_options
 
     default = proxy_options(Settings(data_dir=tmp_path))
     assert default == {"proxy_headers": False, "forwarded_allow_ips": None}

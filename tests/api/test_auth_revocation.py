@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from critmat.api.app import create_app
+from critmat.server.app import create_app
 from tests.api.auth_support import run_cli
 from tests.api.conftest import bearer, login
 from tests.platform_support import Seeded, terminate_connections

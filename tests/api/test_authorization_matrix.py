@@ -1,6 +1,6 @@
 """The authorization matrix, built from the app's own route table.
 
-Every route must declare an access rule (see ``critmat.api.access``); a route without one fails
+Every route must declare an access rule (see ``critmat.server.access``); a route without one fails
 here. Each route is then called by an anonymous client and by every role, for its own and for
 another organisation, and the answer must match the rule: refused (401/403, or a redirect to the
 login page for web pages, each marked ``X-Critmat-Access: denied``) exactly when the rule does
@@ -26,13 +26,13 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
-from critmat.api.app import create_app
-from critmat.api.deps import ACCESS_HEADER
-from critmat.api.errors import access_rules
-from critmat.api.routes.assessments import COMPANY_ASSESSMENTS
 from critmat.platform import accounts
 from critmat.platform.db import transaction
 from critmat.platform.models import Role
+from critmat.server.access import COMPANY_ASSESSMENTS
+from critmat.server.app import create_app
+from critmat.server.deps import ACCESS_HEADER
+from critmat.server.errors import access_rules
 from tests.assessments.conftest import SAMPLE
 from tests.platform_support import Seeded, seed_platform
 

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from critmat.api.app import create_app
 from critmat.platform.models import Role
+from critmat.server.app import create_app
 from tests.platform_support import PASSWORD, Seeded, seed_platform
 
 

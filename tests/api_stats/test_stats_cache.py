@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from critmat.api.cache import CachedResponse, ReleaseFingerprint, ResponseCache
 from critmat.errors import UnknownNameError
+from critmat.services.cache import CachedResponse, ReleaseFingerprint, ResponseCache
 from tests.api_stats.conftest import Api
 
 

@@ -9,8 +9,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from critmat.api.app import create_app
 from critmat.config import Settings
+from critmat.server.app import create_app
 from tests.platform_support import Seeded, seed_platform
 
 SAMPLE = Path(__file__).parents[1] / "data" / "company_supply_sample.csv"

@@ -22,10 +22,10 @@ from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func, select
 
-from critmat.api.app import create_app
 from critmat.platform import assessments as stored
 from critmat.platform.db import _alembic_config, engine_for, transaction
 from critmat.platform.models import Assessment, AuditEntry
+from critmat.server.app import create_app
 from tests.api.conftest import bearer
 from tests.assessments.synthetic import supply_csv
 from tests.live_server import seeded_server

@@ -18,15 +18,15 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from critmat.api.app import create_app
-from critmat.api.assessment_worker import (
+from critmat.errors import NoDataError
+from critmat.server.app import create_app
+from critmat.services.assessment_worker import (
     AssessmentPool,
     AssessmentRequest,
     AssessmentTimeout,
     AssessmentWorkerFailed,
     pool,
 )
-from critmat.errors import NoDataError
 from critmat.store import open_store
 from tests.api.conftest import bearer
 from tests.assessments.conftest import SAMPLE

@@ -1,6 +1,6 @@
 """Asking the golden questions and comparing the answers: shared by ``record`` and the test.
 
-One in-process app (:func:`critmat.api.app.create_app`) over a data directory with the default
+One in-process app (:func:`critmat.server.app.create_app`) over a data directory with the default
 dataset imported, a private platform database with one analyst and an API token, one
 ``TestClient``; the CLI runs in-process through typer's ``CliRunner`` on ``critmat.cli:app``.
 
@@ -29,13 +29,13 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from critmat import __version__
-from critmat.api.app import create_app
 from critmat.cli import app as cli_app
 from critmat.config import Settings
 from critmat.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 from critmat.platform import accounts
 from critmat.platform.db import transaction, upgrade
 from critmat.platform.models import Role
+from critmat.server.app import create_app
 from tests.golden.cases import ApiRequest, CliExample
 
 HERE = Path(__file__).parent

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from critmat.api.app import create_app
 from critmat.platform import accounts
 from critmat.platform.db import transaction
 from critmat.platform.models import Role
+from critmat.server.app import create_app
 from critmat.store import Store
 from tests.login_support import web_login
 from tests.platform_support import Seeded, seed_platform

@@ -12,12 +12,12 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from critmat.api.access import LOGGED_IN
-from critmat.api.deps import ACCESS_HEADER
-from critmat.api.errors import access_rules
 from critmat.platform.models import Role
 from critmat.risk import eu_criticality as euc
 from critmat.risk import geopolrisk as gpr
+from critmat.server.access import LOGGED_IN
+from critmat.server.deps import ACCESS_HEADER
+from critmat.server.errors import access_rules
 from critmat.store import Store
 from tests.api.test_authorization_matrix import effective_routes
 from tests.risk_web.conftest import RiskEnv

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from critmat.api.app import create_app
+from critmat.server.app import create_app
 from tests.login_support import web_login
 from tests.platform_support import PASSWORD, Seeded, seed_platform
 

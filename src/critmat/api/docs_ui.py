@@ -17,8 +17,8 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import HTMLResponse, Response
 
-from critmat.api.access import PUBLIC
-from critmat.api.deps import require
+from critmat.server.access import PUBLIC
+from critmat.server.deps import require
 
 DOCS_URL = "/api/v1/docs"
 REDOC_URL = "/api/v1/redoc"

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from critmat.api.params import UtcDateTime
+from critmat.server.params import UtcDateTime
 
 
 class ProvenanceOut(BaseModel):

@@ -2,7 +2,7 @@
 
 Each function takes an open :class:`~critmat.store.Store` and plain parameters and returns a
 :class:`Computed` (the response model, and the table a CSV/XLSX download holds). The routes
-cache the encoded result (``critmat.api.cache``); nothing here knows about HTTP.
+cache the encoded result (``critmat.services.cache``); nothing here knows about HTTP.
 """
 
 from __future__ import annotations

@@ -227,10 +227,10 @@ def serve(
     """Start the web UI and the JSON API (one process)."""
     import uvicorn
 
-    from critmat.api.app import create_app
-    from critmat.api.server import proxy_options
     from critmat.platform.bootstrap import ensure_first_admin
     from critmat.platform.db import upgrade
+    from critmat.server.app import create_app
+    from critmat.server.run import proxy_options
 
     settings = get_settings()
     with user_errors():

@@ -274,8 +274,5 @@ class Tables:
 
 
 def current_release_ids(store: Store) -> tuple[int, ...]:
-    """The ids of the current releases, sorted (one query)."""
-    rows = store.con.execute(
-        "SELECT release_id FROM releases WHERE is_current ORDER BY release_id"
-    ).fetchall()
-    return tuple(int(r[0]) for r in rows)
+    """The ids of the current releases, sorted (:meth:`Store.release_key`)."""
+    return store.release_key()

@@ -127,6 +127,12 @@ class Restriction:
         return self.targets == ("all",)
 
 
+def as_of(day: date | None = None) -> date:
+    """The day a restriction's status is read for: ``day`` when the user sets one, else today
+    (the one rule for every overview, material page, report and assessment)."""
+    return day if day is not None else date.today()
+
+
 def _split(value: str, sep: str = ";") -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(sep) if part.strip())
 

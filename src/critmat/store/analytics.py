@@ -187,6 +187,14 @@ class Store:
         ).fetchall()
         return [_release_from_row(r) for r in rows]
 
+    def release_key(self) -> tuple[int, ...]:
+        """The ids of the current releases, sorted: the one key every cached answer is filed
+        under (a new release of any dataset gives new keys)."""
+        rows = self.con.execute(
+            "SELECT release_id FROM releases WHERE is_current ORDER BY release_id"
+        ).fetchall()
+        return tuple(int(r[0]) for r in rows)
+
     def current_release(self, dataset: Dataset) -> Release | None:
         rows = self.con.execute(
             "SELECT * FROM releases WHERE dataset = ? AND is_current", [dataset]

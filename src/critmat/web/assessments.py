@@ -24,16 +24,16 @@ from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from critmat import __version__
-from critmat.api.assessment_worker import AssessmentTimeout, AssessmentWorkerFailed
-from critmat.api.deps import DbDep, StoreDep
-from critmat.api.params import NO_NUL, DbId
-from critmat.api.routes.assessments import CompanyCaller, read_upload, run_assessment
+from critmat.api.routes.assessments import run_assessment
 from critmat.exports import XLSX_MEDIA_TYPE, Sheet, safe_filename, to_xlsx
 from critmat.platform import accounts
 from critmat.platform import assessments as stored
 from critmat.platform.models import Assessment
 from critmat.reference.countries import country_name
 from critmat.risk.company import CompanyAssessment, SupplyFileError
+from critmat.server.deps import CompanyCaller, DbDep, StoreDep, read_upload
+from critmat.server.params import NO_NUL, DbId
+from critmat.services.assessment_worker import AssessmentTimeout, AssessmentWorkerFailed
 
 # ids bounded to the database's range (a larger one is a 422, not PostgreSQL's overflow)
 OrgId = DbId

@@ -1,6 +1,6 @@
 """Web pages: server-rendered HTML (Jinja2), HTMX fragment swaps, plotly charts, downloads.
 
-Every route takes a caller type from :mod:`critmat.api.deps` (the authorization-matrix test
+Every route takes a caller type from :mod:`critmat.server.deps` (the authorization-matrix test
 reads the rule from the route table). Pages are for logged-in users; a visitor without a
 session is redirected to ``/login?next=...``. Requests sent by HTMX (header ``HX-Request``) get
 only the fragment that changes; the same URL without HTMX gives the whole page, so every
@@ -29,9 +29,15 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from critmat import __version__
-from critmat.api import deps as api_deps
-from critmat.api.access import PUBLIC
-from critmat.api.deps import (
+from critmat.config import Settings
+from critmat.errors import CritmatError, NoDataError, StoreError, UnknownNameError
+from critmat.indicators.imports import CRMA_SINGLE_COUNTRY_LIMIT
+from critmat.platform import accounts, audit, security
+from critmat.platform.db import UNAVAILABLE_ERRORS, unavailable_from
+from critmat.platform.models import Session
+from critmat.server import deps as api_deps
+from critmat.server.access import PUBLIC, hidden_audit_actions
+from critmat.server.deps import (
     SESSION_COOKIE,
     DbDep,
     OwnOrgCaller,
@@ -42,16 +48,9 @@ from critmat.api.deps import (
     UserCaller,
     client_ip,
     require,
+    set_session_cookie,
 )
-from critmat.api.errors import RETRY_AFTER_S, wants_html
-from critmat.api.routes.admin import hidden_audit_actions
-from critmat.api.routes.auth import set_session_cookie
-from critmat.config import Settings
-from critmat.errors import CritmatError, NoDataError, StoreError, UnknownNameError
-from critmat.indicators.imports import CRMA_SINGLE_COUNTRY_LIMIT
-from critmat.platform import accounts, audit, security
-from critmat.platform.db import UNAVAILABLE_ERRORS, unavailable_from
-from critmat.platform.models import Session
+from critmat.server.errors import RETRY_AFTER_S, wants_html
 from critmat.store import Store
 from critmat.web import data as wd
 from critmat.web import render
@@ -529,7 +528,9 @@ def _other_routes(app: FastAPI) -> None:
     ) -> Response:
         org = accounts.get_org(db, org_id)
         members = accounts.list_users(db, organisation_id=org.id)
-        hidden = hidden_audit_actions(principal, org.id)  # the same rule as the API's
+        hidden = hidden_audit_actions(
+            principal.role, principal.organisation_id == org.id
+        )  # the same rule as the API's
         entries = audit.entries(db, limit=25, organisation_id=org.id, hide_actions=hidden)
         return page(request, "org.html", principal, org=org, members=members, entries=entries)
 
@@ -537,7 +538,7 @@ def _other_routes(app: FastAPI) -> None:
 # ------------------------------------------------------------------------------ error pages
 def _install_error_pages(app: FastAPI) -> None:
     """HTML error pages for the web UI; the API keeps its JSON errors (the previous handlers)."""
-    from critmat.api.deps import DENIED, LoginRequired
+    from critmat.server.deps import DENIED, LoginRequired
 
     previous = dict(app.exception_handlers)
 

@@ -25,7 +25,6 @@ from fastapi import FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from critmat.api.deps import SESSION_COOKIE, Principal, StoreDep, UserCaller
 from critmat.api.routes import risk as rk
 from critmat.errors import NoDataError, UnknownNameError
 from critmat.indicators.panel import country_name
@@ -33,6 +32,7 @@ from critmat.indicators.refresh import default_importers
 from critmat.reports import charts
 from critmat.risk import eu_criticality as euc
 from critmat.risk import geopolrisk as gpr
+from critmat.server.deps import SESSION_COOKIE, Principal, StoreDep, UserCaller
 from critmat.store import Store
 from critmat.web import pages
 from critmat.web.tables import Column, Table

@@ -28,7 +28,6 @@ from fastapi import FastAPI, Form, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
 
-from critmat.api.deps import Principal, StoreDep, UserCaller
 from critmat.api.routes import stress as st
 from critmat.errors import CritmatError, InputFileError
 from critmat.indicators.panel import country_name
@@ -37,6 +36,7 @@ from critmat.reports import charts
 from critmat.scenarios.engine import Result, run, sector_exposure
 from critmat.scenarios.montecarlo import MonteCarloResult
 from critmat.scenarios.spec import library_names
+from critmat.server.deps import Principal, StoreDep, UserCaller
 from critmat.store import Store
 from critmat.web import pages
 from critmat.web.tables import Column, Table

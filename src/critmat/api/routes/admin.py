@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
-from critmat.api.access import AccessRule
-from critmat.api.deps import AdminCaller, DbDep, OwnOrgCaller, Principal, client_ip, forget_user
-from critmat.api.errors import responses
-from critmat.api.params import NO_NUL, DbId, DbIdField, Limit, UtcDateTime
-from critmat.api.routes.assessments import COMPANY_ASSESSMENTS
 from critmat.api.routes.auth import UserOut, user_out
 from critmat.platform import accounts, audit
 from critmat.platform.models import AuditEntry, Organisation, Role
+from critmat.server.access import hidden_audit_actions
+from critmat.server.deps import AdminCaller, DbDep, OwnOrgCaller, client_ip, forget_user
+from critmat.server.errors import responses
+from critmat.server.params import NO_NUL, DbId, DbIdField, Limit, UtcDateTime
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
 
@@ -157,22 +155,6 @@ def organisation_audit(
     """The audit entries of your organisation; entries about data your role may not see
     (company assessments: company users and admins only) are left out."""
     accounts.get_org(db, org_id)
-    hidden = hidden_audit_actions(principal, org_id)
+    hidden = hidden_audit_actions(principal.role, principal.organisation_id == org_id)
     entries = audit.entries(db, limit, organisation_id=org_id, hide_actions=hidden)
     return [audit_out(e) for e in entries]
-
-
-#: Audit entries about data with a narrower rule than the organisation's: action prefix -> the
-#: rule of that data (the same object its routes enforce).
-RESTRICTED_AUDIT: Mapping[str, AccessRule] = {audit.ASSESSMENT_ACTIONS: COMPANY_ASSESSMENTS}
-
-
-def hidden_audit_actions(principal: Principal, org_id: int) -> tuple[str, ...]:
-    """The audit action prefixes ``principal`` may not see in organisation ``org_id``'s log:
-    those whose data's access rule does not admit the caller's role for that organisation."""
-    own = principal.organisation_id == org_id
-    return tuple(
-        prefix
-        for prefix, rule in RESTRICTED_AUDIT.items()
-        if not rule.admits(principal.role, own_org=own)
-    )

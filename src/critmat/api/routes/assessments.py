@@ -11,36 +11,25 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, TypeAdapter
 from sqlalchemy.orm import Session as DbSession
 from starlette.concurrency import run_in_threadpool
 
-from critmat.api import assessment_worker as worker
-from critmat.api.access import AccessRule
-from critmat.api.deps import DbDep, Principal, StoreDep, allow, client_ip
-from critmat.api.errors import ErrorOut
-from critmat.api.params import NO_NUL, DbId, Limit, UtcDateTime
 from critmat.config import Settings
 from critmat.platform import accounts
 from critmat.platform import assessments as stored
-from critmat.platform.models import Assessment, Role
+from critmat.platform.models import Assessment
 from critmat.risk.company import (
-    MAX_BYTES,
     CompanyAssessment,
-    RowError,
     SupplyFileError,
 )
+from critmat.server.deps import CompanyCaller, DbDep, Principal, StoreDep, client_ip, read_upload
+from critmat.server.errors import ErrorOut
+from critmat.server.params import NO_NUL, DbId, Limit, UtcDateTime
+from critmat.services import assessment_worker as worker
 from critmat.store import Store
-
-#: Company assessments: the organisation's company users, and admins.
-COMPANY_ASSESSMENTS = AccessRule(
-    "company-assessments",
-    roles=frozenset({Role.company, Role.admin}),
-    own_org_param="org_id",
-)
-CompanyCaller = Annotated[Principal, Depends(allow(COMPANY_ASSESSMENTS))]
 
 router = APIRouter(prefix="/api/v1", tags=["assessments"])
 ReportFormat = Literal["json", "html", "xlsx"]
@@ -80,17 +69,6 @@ def file_errors(exc: SupplyFileError) -> JSONResponse:
         },
         status_code=422,
     )
-
-
-def read_upload(upload: UploadFile) -> tuple[str, bytes]:
-    """The upload's name and bytes; more than :data:`MAX_BYTES` is refused before reading on."""
-    name = upload.filename or "upload.csv"
-    data = upload.file.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise SupplyFileError(
-            [RowError(name, None, None, f"the file is larger than {MAX_BYTES // 2**20} MB")]
-        )
-    return name, data
 
 
 def run_assessment(

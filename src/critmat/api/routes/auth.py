@@ -5,8 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from critmat.api.access import PUBLIC
-from critmat.api.deps import (
+from critmat.platform import accounts
+from critmat.platform.models import ApiToken, Session, User
+from critmat.server.access import PUBLIC
+from critmat.server.deps import (
     SESSION_COOKIE,
     DbDep,
     SettingsDep,
@@ -14,10 +16,9 @@ from critmat.api.deps import (
     client_ip,
     forget_user,
     require,
+    set_session_cookie,
 )
-from critmat.api.params import NO_NUL, DbId, UtcDateTime
-from critmat.platform import accounts
-from critmat.platform.models import ApiToken, Session, User
+from critmat.server.params import NO_NUL, DbId, UtcDateTime
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -81,18 +82,6 @@ def token_out(row: ApiToken) -> TokenOut:
         expires_at=row.expires_at,
         last_used_at=row.last_used_at,
         revoked=row.revoked,
-    )
-
-
-def set_session_cookie(response: Response, settings: SettingsDep, token: str) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=settings.session_max_seconds,
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-        path="/",
     )
 
 

@@ -8,7 +8,7 @@
 
 The library computes; this module only caches and presents. Results depend only on the
 parameters and the current releases, so they are kept twice: the finished responses in the
-statistics response cache (:mod:`critmat.api.cache`, via :func:`stats_state`) and the library
+statistics response cache (:mod:`critmat.services.cache`, via :func:`stats_state`) and the library
 results themselves in :class:`RiskResults`, which the web pages
 (:mod:`critmat.web.risk_pages`) share. :func:`geopolrisk_breakdown` takes one GeoPolRisk score
 apart by origin (for the web breakdown page) and checks that the parts add up to the library's
@@ -33,9 +33,6 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
-from critmat.api.cache import CachedResponse
-from critmat.api.deps import UserCaller
-from critmat.api.errors import responses
 from critmat.api.routes.stats import (
     CACHE_HEADER,
     Basis,
@@ -55,6 +52,9 @@ from critmat.reference.materials import load_catalogue
 from critmat.risk import eu_criticality as euc
 from critmat.risk import geopolrisk as gpr
 from critmat.risk._peer import WGI_CENTRE, WGI_MISSING, WGI_SPAN
+from critmat.server.deps import UserCaller
+from critmat.server.errors import responses
+from critmat.services.cache import CachedResponse
 from critmat.store import Store
 
 router = APIRouter(prefix="/api/v1/risk", tags=["risk"])
@@ -809,7 +809,7 @@ async def _serve(
     if releases is None:
         releases = await run_in_threadpool(state.fingerprint.refresh)
     key = cache_key(endpoint, params, fmt, releases)
-    entry = state.cache.get(key)
+    entry = state.cache.response(key)
     status = "hit"
     if entry is None:
         status = "miss"

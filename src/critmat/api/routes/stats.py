@@ -1,7 +1,7 @@
 """Public statistics (every logged-in user): materials, production, dependency, trends.
 
-Every route is ``async``: it checks the response cache first (``critmat.api.cache``) and only on
-a miss opens a store cursor and computes in the thread pool. Responses are cached as encoded
+Every route is ``async``: it checks the response cache first (``critmat.services.cache``) and only
+on a miss opens a store cursor and computes in the thread pool. Responses are cached as encoded
 bytes under ``(endpoint, normalised parameters, format, current release ids)``; a new data
 release gives new keys. Table-shaped endpoints also answer ``format=csv`` or ``format=xlsx``.
 """
@@ -22,12 +22,13 @@ from starlette.concurrency import run_in_threadpool
 
 from critmat.api import stats_models as m
 from critmat.api import stats_service as svc
-from critmat.api.cache import CachedResponse, ReleaseFingerprint, ResponseCache
-from critmat.api.deps import UserCaller
-from critmat.api.errors import responses
 from critmat.api.stats_export import MEDIA_TYPES, table_download
-from critmat.api.storehub import StoreHub
 from critmat.indicators.precomputed import Tables
+from critmat.server.deps import UserCaller
+from critmat.server.errors import responses
+from critmat.server.storehub import StoreHub
+from critmat.services.cache import CachedResponse
+from critmat.services.context import ServiceContext
 from critmat.store import Store
 
 router = APIRouter(prefix="/api/v1", tags=["statistics"])
@@ -104,26 +105,17 @@ _TABLE = {**_ERRORS, **_TABLE_RESPONSES}
 
 # -- cache plumbing ----------------------------------------------------------------------------
 class _StatsState:
-    """The per-app response cache and release fingerprint."""
+    """The statistics routes' view of the app's :class:`ServiceContext`: its one cache and
+    release fingerprint, and a small compute pool."""
 
-    def __init__(self, hub: StoreHub) -> None:
+    def __init__(self, hub: StoreHub, services: ServiceContext) -> None:
         self.hub = hub
-        self.cache = ResponseCache()
-        self.fingerprint = ReleaseFingerprint(self._read_releases)
+        self.cache = services.cache
+        self.fingerprint = services.fingerprint
         # Cache misses compute in their own small pool: on two cores more parallel work only
         # adds contention, and the default pool stays free for the authentication
         # dependencies of the (cheap) cache hits.
         self.compute_limiter = anyio.CapacityLimiter(COMPUTE_THREADS)
-
-    def _read_releases(self) -> tuple[int, ...]:
-        store = self.hub.store()
-        try:
-            rows = store.con.execute(
-                "SELECT release_id FROM releases WHERE is_current ORDER BY release_id"
-            ).fetchall()
-        finally:
-            store.close()
-        return tuple(int(r[0]) for r in rows)
 
 
 _STATE_LOCK = threading.Lock()
@@ -136,7 +128,7 @@ def stats_state(request: Request) -> _StatsState:
         with _STATE_LOCK:
             state = getattr(request.app.state, "stats", None)
             if state is None:
-                state = _StatsState(request.app.state.store_hub)
+                state = _StatsState(request.app.state.store_hub, request.app.state.services)
                 request.app.state.stats = state
     assert isinstance(state, _StatsState)
     return state
@@ -183,7 +175,7 @@ async def _serve(
     if releases is None:
         releases = await run_in_threadpool(state.fingerprint.refresh)
     key = cache_key(endpoint, params, fmt, releases)
-    entry = state.cache.get(key)
+    entry = state.cache.response(key)
     status = "hit"
     if entry is None:
         status = "miss"

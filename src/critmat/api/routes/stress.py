@@ -18,8 +18,8 @@ scenarios are looked up by name among the library's files only.
 Answers from memory: the library is read and validated once per process (again only when a
 file's modification time or size changes, :func:`library`), and the two GETs serve its JSON
 bytes. A run or Monte Carlo answer is kept as its finished JSON bytes in the statistics response
-cache (:mod:`critmat.api.cache`), keyed by the current release ids, the library's file stamps and
-a SHA-256 of the validated request body, so a repeated request neither recomputes nor
+cache (:mod:`critmat.services.cache`), keyed by the current release ids, the library's file
+stamps and a SHA-256 of the validated request body, so a repeated request neither recomputes nor
 re-validates the ~170 KB response model (``X-Critmat-Cache: hit`` or ``miss``).
 
 Bounds: a request body of at most :data:`MAX_BODY_BYTES`, at most :data:`MAX_RUNS` Monte Carlo
@@ -50,9 +50,6 @@ from pydantic import BaseModel, Field, TypeAdapter, model_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from critmat.api.cache import CachedResponse
-from critmat.api.deps import UserCaller
-from critmat.api.errors import responses
 from critmat.api.routes import risk as rk
 from critmat.api.routes.stats import CACHE_HEADER, cache_key, stats_state
 from critmat.errors import CritmatError, InputFileError
@@ -73,6 +70,9 @@ from critmat.scenarios.spec import (
     parse_scenario,
     split_uncertainty,
 )
+from critmat.server.deps import UserCaller
+from critmat.server.errors import responses
+from critmat.services.cache import CachedResponse
 from critmat.store import Store
 
 __all__ = [
@@ -491,7 +491,7 @@ async def _cached(
         releases = await run_in_threadpool(state.fingerprint.refresh)
     digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     key = cache_key(endpoint, {"body": digest, "library": library().stamp}, "json", releases)
-    entry = state.cache.get(key)
+    entry = state.cache.response(key)
     if entry is not None:
         return _json(entry.body, "hit")
 

@@ -17,8 +17,19 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar, cast
 
 from critmat.errors import CritmatError, StoreError
+
+
+class Sized(Protocol):
+    """A cache entry: anything that states the bytes it is charged against the budget."""
+
+    @property
+    def size(self) -> int: ...
+
+
+S = TypeVar("S", bound=Sized)
 
 
 @dataclass(frozen=True)
@@ -55,7 +66,7 @@ class CacheStats:
 @dataclass
 class _Flight:
     done: threading.Event = field(default_factory=threading.Event)
-    value: CachedResponse | _Failure | None = None
+    value: Sized | None = None
     error: BaseException | None = None
 
 
@@ -67,7 +78,7 @@ class ResponseCache:
     def __init__(self, max_entries: int = 32_768, max_bytes: int = 128 * 1024 * 1024) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self._data: OrderedDict[Hashable, CachedResponse | _Failure] = OrderedDict()
+        self._data: OrderedDict[Hashable, Sized] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
         self._flights: dict[Hashable, _Flight] = {}
@@ -76,7 +87,7 @@ class ResponseCache:
     def __len__(self) -> int:
         return len(self._data)
 
-    def get(self, key: Hashable) -> CachedResponse | None:
+    def get(self, key: Hashable) -> Sized | None:
         """The cached response for ``key`` (re-raising a cached user error), or None."""
         with self._lock:
             value = self._data.get(key)
@@ -86,16 +97,20 @@ class ResponseCache:
             self.stats.hits += 1
         return _unwrap(value)
 
-    def get_or_compute(
-        self, key: Hashable, compute: Callable[[], CachedResponse]
-    ) -> CachedResponse:
+    def response(self, key: Hashable) -> CachedResponse | None:
+        """:meth:`get` for a key that holds a finished response."""
+        value = self.get(key)
+        assert value is None or isinstance(value, CachedResponse)
+        return value
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], S]) -> S:
         """Return the cached value or compute it once, even when many threads ask at once."""
         with self._lock:
             value = self._data.get(key)
             if value is not None:
                 self._data.move_to_end(key)
                 self.stats.hits += 1
-                return _unwrap(value)
+                return cast(S, _unwrap(value))
             existing = self._flights.get(key)
             flight = existing or _Flight()
             leader = existing is None
@@ -107,10 +122,10 @@ class ResponseCache:
             if flight.error is not None:
                 raise flight.error
             assert flight.value is not None
-            return _unwrap(flight.value)
+            return cast(S, _unwrap(flight.value))
         try:
             try:
-                outcome: CachedResponse | _Failure = compute()
+                outcome: Sized = compute()
             except StoreError:
                 raise  # the store may come back: do not remember
             except CritmatError as exc:
@@ -124,9 +139,9 @@ class ResponseCache:
             with self._lock:
                 self._flights.pop(key, None)
             flight.done.set()
-        return _unwrap(outcome)
+        return cast(S, _unwrap(outcome))
 
-    def _put(self, key: Hashable, value: CachedResponse | _Failure) -> None:
+    def _put(self, key: Hashable, value: Sized) -> None:
         if value.size > self.max_bytes:
             return
         with self._lock:
@@ -150,7 +165,7 @@ class ResponseCache:
             self.stats.bytes = 0
 
 
-def _unwrap(value: CachedResponse | _Failure) -> CachedResponse:
+def _unwrap(value: Sized) -> Sized:
     if isinstance(value, _Failure):
         # Drop the traceback of the earlier raise so that it does not grow with every hit.
         raise value.error.with_traceback(None)

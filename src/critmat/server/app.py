@@ -12,17 +12,19 @@ from pydantic import BaseModel
 from starlette.types import Scope
 
 from critmat import __version__
-from critmat.api import docs_ui, errors
-from critmat.api.access import PUBLIC
-from critmat.api.assessment_worker import close_pools
-from critmat.api.deps import PrincipalCache, current_principal, require
-from critmat.api.middleware import BodyLimit, Options, SecurityHeaders
-from critmat.api.storehub import StoreHub
+from critmat.api import docs_ui
 from critmat.config import Settings, get_settings
 from critmat.errors import CritmatError
 from critmat.indicators.flows_cache import FlowsCache
 from critmat.indicators.refresh import default_importers
 from critmat.platform.db import close_platform, ensure_current
+from critmat.server import errors
+from critmat.server.access import PUBLIC
+from critmat.server.deps import PrincipalCache, current_principal, require
+from critmat.server.middleware import BodyLimit, Options, SecurityHeaders
+from critmat.server.storehub import StoreHub
+from critmat.services.assessment_worker import close_pools
+from critmat.services.context import ServiceContext
 
 log = logging.getLogger("critmat.api")
 
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store_hub = hub
     app.state.principals = PrincipalCache()
     app.state.flows_cache = flows
+    app.state.services = ServiceContext(hub.store, flows)
     errors.install(app)
     docs_ui.install(app)
 

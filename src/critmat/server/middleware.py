@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from critmat.api.deps import ACCESS_HEADER
+from critmat.server.deps import ACCESS_HEADER
 
 #: Whether the request of a scope carries valid credentials (an API token or a session).
 Authenticated = Callable[[Scope], Awaitable[bool]]

@@ -7,8 +7,10 @@ authorization-matrix test.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from critmat.platform import audit
 from critmat.platform.models import Role
 
 ALL_ROLES: frozenset[Role] = frozenset(Role)
@@ -40,3 +42,22 @@ LOGGED_IN = AccessRule("logged-in")
 ADMIN = AccessRule("admin", roles=frozenset({Role.admin}))
 #: Data an organisation owns: its own members and admins.
 OWN_ORG = AccessRule("own-organisation", own_org_param="org_id")
+
+#: Company assessments: the organisation's company users, and admins.
+COMPANY_ASSESSMENTS = AccessRule(
+    "company-assessments",
+    roles=frozenset({Role.company, Role.admin}),
+    own_org_param="org_id",
+)
+
+#: Audit entries about data with a narrower rule than the organisation's: action prefix -> the
+#: rule of that data (the same object its routes enforce).
+RESTRICTED_AUDIT: Mapping[str, AccessRule] = {audit.ASSESSMENT_ACTIONS: COMPANY_ASSESSMENTS}
+
+
+def hidden_audit_actions(role: Role, own_org: bool) -> tuple[str, ...]:
+    """The audit action prefixes a user with ``role`` may not see in an organisation's log
+    (``own_org``: the user's own): those whose data's access rule does not admit the role."""
+    return tuple(
+        prefix for prefix, rule in RESTRICTED_AUDIT.items() if not rule.admits(role, own_org)
+    )

@@ -16,11 +16,11 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from critmat.api.access import ALL_ROLES, AccessRule
-from critmat.api.deps import DENIED, SAFE_METHODS, LoginRequired
 from critmat.errors import CritmatError, NoDataError, StoreError, UnknownNameError
 from critmat.platform.accounts import AuthError, RateLimited
 from critmat.platform.db import UNAVAILABLE_ERRORS, unavailable_from
+from critmat.server.access import ALL_ROLES, AccessRule
+from critmat.server.deps import DENIED, SAFE_METHODS, LoginRequired
 
 log = logging.getLogger("critmat.api")
 #: Seconds a client is asked to wait when the platform database is not available.

@@ -224,7 +224,7 @@ class AssessmentPool:
         self._busy: list[_Worker] = []
         self._generation = 0  # raised by close(): busy workers of before are stopped on return
         self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(["critmat.api.assessment_worker"])
+        self._context.set_forkserver_preload(["critmat.services.assessment_worker"])
 
     def pids(self) -> list[int]:
         """Process ids of the live worker processes (idle and busy)."""

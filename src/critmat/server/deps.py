@@ -10,16 +10,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, Response, UploadFile, status
 from sqlalchemy.orm import Session as DbSession
 from starlette.concurrency import run_in_threadpool
 
-from critmat.api.access import ADMIN, LOGGED_IN, OWN_ORG, PUBLIC, AccessRule
 from critmat.config import Settings
 from critmat.platform import accounts, security
 from critmat.platform.audit import utcnow
 from critmat.platform.db import session_factory, transaction
 from critmat.platform.models import Role, User
+from critmat.risk.company import MAX_BYTES, RowError, SupplyFileError
+from critmat.server.access import ADMIN, COMPANY_ASSESSMENTS, LOGGED_IN, OWN_ORG, PUBLIC, AccessRule
 from critmat.store import Store
 
 SESSION_COOKIE = "critmat_session"
@@ -309,3 +310,30 @@ PublicCaller = Annotated[Principal | None, Depends(allow(PUBLIC))]
 UserCaller = Annotated[Principal, Depends(allow(LOGGED_IN))]
 AdminCaller = Annotated[Principal, Depends(allow(ADMIN))]
 OwnOrgCaller = Annotated[Principal, Depends(allow(OWN_ORG))]
+
+
+def set_session_cookie(response: Response, settings: SettingsDep, token: str) -> None:
+    """Set the HTTP-only session cookie of a web login (lifetime: the session's, in s)."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_max_seconds,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
+    )
+
+
+CompanyCaller = Annotated[Principal, Depends(allow(COMPANY_ASSESSMENTS))]
+
+
+def read_upload(upload: UploadFile) -> tuple[str, bytes]:
+    """The upload's name and bytes; more than :data:`MAX_BYTES` is refused before reading on."""
+    name = upload.filename or "upload.csv"
+    data = upload.file.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise SupplyFileError(
+            [RowError(name, None, None, f"the file is larger than {MAX_BYTES // 2**20} MB")]
+        )
+    return name, data
