@@ -7,10 +7,11 @@ Every function takes an open SQLAlchemy session and leaves committing to the cal
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     Connection,
@@ -44,6 +45,8 @@ from critmat.platform.models import (
     User,
 )
 
+_Row = TypeVar("_Row", Organisation, User)
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -75,6 +78,27 @@ ADDRESS_FACTOR = 4
 def _rowcount(result: Result[Any]) -> int:
     """Rows matched by an UPDATE or DELETE."""
     return int(cast("CursorResult[Any]", result).rowcount or 0)
+
+
+def _record_own(
+    db: DbSession,
+    user: User,
+    action: str,
+    target: str,
+    ip: str | None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Audit what ``user`` did for themself (log in or out, make or revoke a token)."""
+    record(
+        db,
+        actor=user.email,
+        action=action,
+        target=target,
+        ip=ip,
+        user_id=user.id,
+        organisation_id=user.organisation_id,
+        details=details,
+    )
 
 
 def parse_role(text: str) -> Role:
@@ -114,13 +138,21 @@ def create_org(
     return org
 
 
+def _by_id_or(
+    db: DbSession, model: type[_Row], ref: str | int, by_name: Callable[[str], Any]
+) -> _Row | None:
+    """The row of ``model`` whose id is ``ref`` (an int or a text of digits), else the one
+    ``by_name(ref)`` (a WHERE condition) selects; ``None`` when there is none."""
+    if isinstance(ref, int) or str(ref).isdigit():
+        return db.get(model, int(ref))
+    return db.scalar(select(model).where(by_name(ref)))
+
+
 def get_org(db: DbSession, ref: str | int) -> Organisation:
     """An organisation by id or (case-insensitive) name."""
-    org: Organisation | None
-    if isinstance(ref, int) or str(ref).isdigit():
-        org = db.get(Organisation, int(ref))
-    else:
-        org = db.scalar(select(Organisation).where(func.lower(Organisation.name) == ref.lower()))
+    org = _by_id_or(
+        db, Organisation, ref, lambda name: func.lower(Organisation.name) == name.lower()
+    )
     if org is None:
         raise unknown_organisation(db.connection(), ref)
     return org
@@ -178,11 +210,8 @@ def create_user(
 
 
 def get_user(db: DbSession, ref: str | int) -> User:
-    user: User | None
-    if isinstance(ref, int) or str(ref).isdigit():
-        user = db.get(User, int(ref))
-    else:
-        user = db.scalar(select(User).where(User.email == ref.strip().lower()))
+    """A user by id or (case-insensitive) e-mail address."""
+    user = _by_id_or(db, User, ref, lambda email: User.email == email.strip().lower())
     if user is None:
         raise UnknownNameError("user", str(ref))
     return user
@@ -416,15 +445,7 @@ def login(
         )
     )
     user.last_login_at = now
-    record(
-        db,
-        actor=user.email,
-        action="auth.login",
-        target=f"user:{user.id}",
-        ip=ip,
-        user_id=user.id,
-        organisation_id=user.organisation_id,
-    )
+    _record_own(db, user, "auth.login", f"user:{user.id}", ip)
     return NewSession(token, csrf, user, expires)
 
 
@@ -467,15 +488,7 @@ def logout(db: DbSession, session: Session, ip: str | None) -> None:
     user = session.user
     db.delete(session)
     revoke_credentials(db, user.id)
-    record(
-        db,
-        actor=user.email,
-        action="auth.logout",
-        target=f"user:{user.id}",
-        ip=ip,
-        user_id=user.id,
-        organisation_id=user.organisation_id,
-    )
+    _record_own(db, user, "auth.logout", f"user:{user.id}", ip)
 
 
 # -- API tokens ------------------------------------------------------------------------------
@@ -498,16 +511,7 @@ def create_api_token(
     )
     db.add(row)
     db.flush()
-    record(
-        db,
-        actor=user.email,
-        action="token.create",
-        target=f"token:{row.id}",
-        ip=ip,
-        user_id=user.id,
-        organisation_id=user.organisation_id,
-        details={"name": row.name},
-    )
+    _record_own(db, user, "token.create", f"token:{row.id}", ip, details={"name": row.name})
     return row, token
 
 
@@ -605,15 +609,7 @@ def revoke_api_token(db: DbSession, user: User, token_id: int, ip: str | None = 
         raise UnknownNameError("API token", str(token_id))
     row.revoked = True
     revoke_credentials(db, user.id)
-    record(
-        db,
-        actor=user.email,
-        action="token.revoke",
-        target=f"token:{row.id}",
-        ip=ip,
-        user_id=user.id,
-        organisation_id=user.organisation_id,
-    )
+    _record_own(db, user, "token.revoke", f"token:{row.id}", ip)
 
 
 def list_api_tokens(db: DbSession, user: User) -> list[ApiToken]:

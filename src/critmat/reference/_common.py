@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import difflib
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from critmat.errors import InputFileError
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 HS6 = re.compile(r"^[0-9]{6}$")
@@ -67,3 +70,29 @@ def load_yaml(text: str) -> Any:
     same plain objects and raise :class:`yaml.YAMLError` on bad input."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     return yaml.load(text, Loader=loader)  # a safe loader, C or Python
+
+
+def read_csv_rows(path: Path, columns: Sequence[str]) -> list[tuple[int, dict[str, str]]]:
+    """The rows of a UTF-8 CSV file with a header, each with its row number as a spreadsheet
+    shows it (header = row 1, first data row = 2).
+
+    :class:`InputFileError` when the file cannot be read or its header lacks one of ``columns``.
+    """
+    try:
+        handle = path.open(encoding="utf-8", newline="")
+    except OSError as exc:
+        raise InputFileError(path, f"cannot read file: {exc.strerror}") from exc
+    with handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InputFileError(path, f"missing columns: {', '.join(missing)}", row=1)
+        return list(enumerate(reader, start=2))
+
+
+def required_cell(path: Path, row_no: int, row: dict[str, str], column: str) -> str:
+    """The stripped text of a cell that must not be empty, else :class:`InputFileError`."""
+    value = (row.get(column) or "").strip()
+    if not value:
+        raise InputFileError(path, "value required", row=row_no, field=column)
+    return value

@@ -27,7 +27,6 @@ Sources are cited per row; the starting list came from trackers citing MOFCOM/GA
 
 from __future__ import annotations
 
-import csv
 import functools
 from dataclasses import dataclass
 from datetime import date
@@ -35,7 +34,7 @@ from pathlib import Path
 from typing import Literal, cast, get_args
 
 from critmat.errors import InputFileError, UnknownNameError
-from critmat.reference._common import HS6, data_path
+from critmat.reference._common import HS6, data_path, read_csv_rows, required_cell
 from critmat.reference.countries import resolve_country
 from critmat.reference.materials import Catalogue, load_catalogue, load_hs92_codes
 
@@ -157,12 +156,7 @@ def _choice(path: Path, row: int, column: str, value: str, allowed: tuple[str, .
 
 
 def _parse_row(path: Path, row_no: int, row: dict[str, str], catalogue: Catalogue) -> Restriction:
-    def need(column: str) -> str:
-        value = (row.get(column) or "").strip()
-        if not value:
-            raise InputFileError(path, "value required", row=row_no, field=column)
-        return value
-
+    need = functools.partial(required_cell, path, row_no, row)
     ident = need("id")
     try:
         country = resolve_country(need("country"))
@@ -258,25 +252,14 @@ def _parse_row(path: Path, row_no: int, row: dict[str, str], catalogue: Catalogu
 
 
 def _load(path: Path, catalogue: Catalogue) -> tuple[Restriction, ...]:
-    try:
-        handle = path.open(encoding="utf-8", newline="")
-    except OSError as exc:
-        raise InputFileError(path, f"cannot read file: {exc.strerror}") from exc
-    with handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InputFileError(path, f"missing columns: {', '.join(missing)}", row=1)
-        out: list[Restriction] = []
-        seen: set[str] = set()
-        for row_no, row in enumerate(reader, start=2):
-            restriction = _parse_row(path, row_no, row, catalogue)
-            if restriction.id in seen:
-                raise InputFileError(
-                    path, f"duplicate id '{restriction.id}'", row=row_no, field="id"
-                )
-            seen.add(restriction.id)
-            out.append(restriction)
+    out: list[Restriction] = []
+    seen: set[str] = set()
+    for row_no, row in read_csv_rows(path, COLUMNS):
+        restriction = _parse_row(path, row_no, row, catalogue)
+        if restriction.id in seen:
+            raise InputFileError(path, f"duplicate id '{restriction.id}'", row=row_no, field="id")
+        seen.add(restriction.id)
+        out.append(restriction)
     return tuple(out)
 
 

@@ -10,13 +10,12 @@ share is derived, rounded or recalled rather than read from a table of the cited
 
 from __future__ import annotations
 
-import csv
 import functools
 from dataclasses import dataclass
 from pathlib import Path
 
 from critmat.errors import InputFileError, UnknownNameError
-from critmat.reference._common import data_path
+from critmat.reference._common import data_path, read_csv_rows, required_cell
 from critmat.reference.materials import load_catalogue
 
 __all__ = ["SectorSplit", "load_sector_splits"]
@@ -38,12 +37,7 @@ class SectorSplit:
 
 
 def _parse(path: Path, row_no: int, row: dict[str, str]) -> SectorSplit:
-    def need(column: str) -> str:
-        value = (row.get(column) or "").strip()
-        if not value:
-            raise InputFileError(path, "value required", row=row_no, field=column)
-        return value
-
+    need = functools.partial(required_cell, path, row_no, row)
     try:
         material = load_catalogue().resolve(need("material")).material.id
     except UnknownNameError as exc:
@@ -69,16 +63,7 @@ def _parse(path: Path, row_no: int, row: dict[str, str]) -> SectorSplit:
 
 
 def _load(path: Path) -> tuple[SectorSplit, ...]:
-    try:
-        handle = path.open(encoding="utf-8", newline="")
-    except OSError as exc:
-        raise InputFileError(path, f"cannot read file: {exc.strerror}") from exc
-    with handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InputFileError(path, f"missing columns: {', '.join(missing)}", row=1)
-        rows = [_parse(path, row_no, row) for row_no, row in enumerate(reader, start=2)]
+    rows = [_parse(path, row_no, row) for row_no, row in read_csv_rows(path, COLUMNS)]
     totals: dict[str, float] = {}
     for split in rows:
         totals[split.material] = totals.get(split.material, 0.0) + split.share

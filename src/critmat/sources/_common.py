@@ -77,17 +77,15 @@ def parse_number(value: object) -> float | None:
     return None
 
 
-def to_float_column(
-    values: Iterable[object], rows: Iterable[int], path: Path | str, field: str
-) -> list[float]:
-    """Parse a column of cells to floats, failing on the first non-numeric cell."""
-    out: list[float] = []
-    for value, row in zip(values, rows, strict=True):
-        number = parse_number(value)
-        if number is None:
-            raise InputFileError(path, f"not a number: {value!r}", row=row, field=field)
-        out.append(number)
-    return out
+def number_cell(
+    value: object, path: Path | str, *, row: int | None, field: str, where: str = ""
+) -> float:
+    """A numeric cell as float (NaN for the "no value" tokens), else :class:`InputFileError`
+    naming the cell (``where`` prefixes the message, e.g. ``"rowid 12: "``)."""
+    number = parse_number(value)
+    if number is None:
+        raise InputFileError(path, f"{where}not a number: {value!r}", row=row, field=field)
+    return number
 
 
 def parse_year(value: object, path: Path | str, *, row: int | None, field: str) -> int:

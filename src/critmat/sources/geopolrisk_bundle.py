@@ -32,6 +32,7 @@ import sqlite3
 import tempfile
 import zipfile
 from collections import defaultdict
+from collections.abc import Iterable
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -43,8 +44,8 @@ import pyarrow.csv as pacsv
 
 from critmat.errors import InputFileError
 from critmat.sources import baci as baci_mod
-from critmat.sources._common import KNOWN_ALPHA3, finalize, parse_number, parse_year
-from critmat.sources.base import CanonicalBatch, file_sha256
+from critmat.sources._common import KNOWN_ALPHA3, finalize, number_cell, parse_year
+from critmat.sources.base import CanonicalBatch, Dataset, file_sha256
 from critmat.sources.wgi import build_governance
 from critmat.sources.wmd import wmd_country_iso3
 
@@ -70,6 +71,13 @@ WGI_LICENCE = (
     "CC BY 4.0 (World Bank, Worldwide Governance Indicators), as stated in the "
     f"{BUNDLE_PACKAGE} {BUNDLE_VERSION} METADATA"
 )
+
+#: Source of each .db file -> (canonical table, licence).
+_BUNDLE_PUBLICATIONS: dict[str, tuple[Dataset, str]] = {
+    "wmd": ("production", WMD_LICENCE),
+    "baci": ("trade", BACI_LICENCE),
+    "wgi": ("governance", WGI_LICENCE),
+}
 
 #: Tables in world_mining_data.db that are not commodities.
 WMD_NON_COMMODITY = frozenset({"HS Code Map", "Country_ISO", "logging"})
@@ -147,8 +155,36 @@ def _tables(con: sqlite3.Connection) -> list[str]:
     ]
 
 
-def _columns(con: sqlite3.Connection, table: str) -> list[str]:
-    return [r[1] for r in con.execute(f'PRAGMA table_info("{table}")')]
+def _required_columns(
+    con: sqlite3.Connection, table: str, required: Iterable[str], shown: str
+) -> list[str]:
+    """The columns of ``table``, in order; :class:`InputFileError` naming the first of
+    ``required`` that it lacks."""
+    columns = [r[1] for r in con.execute(f'PRAGMA table_info("{table}")')]
+    for name in required:
+        if name not in columns:
+            raise InputFileError(
+                shown, f"table {table!r} has no column {name!r}", field=f"{table}.{name}"
+            )
+    return columns
+
+
+def _bundle_batch(
+    source: str, version: str, shown: str, sha256: str, table: pd.DataFrame, notes: list[str]
+) -> CanonicalBatch:
+    """The batch of one of the bundle's .db files: ``source`` (``wmd``, ``baci``, ``wgi``)
+    decides the canonical table and the licence; the version says it came through the bundle."""
+    dataset, licence = _BUNDLE_PUBLICATIONS[source]
+    return CanonicalBatch(
+        dataset=dataset,
+        source=source,
+        version=f"{version} ({VIA})",
+        licence=licence,
+        origin=shown,
+        sha256=sha256,
+        table=table,
+        notes=notes,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -167,14 +203,7 @@ def _read_wmd(db: Path, shown: str, sha256: str) -> CanonicalBatch:
         if not tables:
             raise InputFileError(shown, "no commodity tables")
         for table in tables:
-            columns = _columns(con, table)
-            for required in WMD_COLUMNS:
-                if required not in columns:
-                    raise InputFileError(
-                        shown,
-                        f"table {table!r} has no column {required!r}",
-                        field=f"{table}.{required}",
-                    )
+            columns = _required_columns(con, table, WMD_COLUMNS, shown)
             year_cols = [c for c in columns if c not in WMD_COLUMNS]
             years = [parse_year(c, shown, row=None, field=f"{table}.{c}") for c in year_cols]
             all_years |= set(years)
@@ -213,14 +242,12 @@ def _read_wmd(db: Path, shown: str, sha256: str) -> CanonicalBatch:
                         f"rowid {rowid}: unknown data_source {flag!r}",
                         field=f"{table}.data_source",
                     )
-                numbers: list[float] = []
-                for value, col in zip(values, year_cols, strict=True):
-                    number = parse_number(value)
-                    if number is None:
-                        raise InputFileError(
-                            shown, f"rowid {rowid}: not a number: {value!r}", field=f"{table}.{col}"
-                        )
-                    numbers.append(number)
+                numbers = [
+                    number_cell(
+                        value, shown, row=None, field=f"{table}.{col}", where=f"rowid {rowid}: "
+                    )
+                    for value, col in zip(values, year_cols, strict=True)
+                ]
                 kept.append((rowid, code, iso3, unit.strip(), flag_text, numbers))
             # rows that shared one code and carry the same number: not attributable -> NaN
             by_code: dict[str, list[int]] = defaultdict(list)
@@ -283,17 +310,8 @@ def _read_wmd(db: Path, shown: str, sha256: str) -> CanonicalBatch:
     ]
     if log:
         notes.append("bundle build log: " + "; ".join(log))
-    years_text = f"{min(all_years)}-{max(all_years)}"
-    return CanonicalBatch(
-        dataset="production",
-        source="wmd",
-        version=f"World Mining Data 6.4, data {years_text} ({VIA})",
-        licence=WMD_LICENCE,
-        origin=shown,
-        sha256=sha256,
-        table=table_frame,
-        notes=notes,
-    )
+    version = f"World Mining Data 6.4, data {min(all_years)}-{max(all_years)}"
+    return _bundle_batch("wmd", version, shown, sha256, table_frame, notes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -305,12 +323,7 @@ def _read_baci(db: Path, shown: str, sha256: str) -> CanonicalBatch:
         tables = _tables(con)
         if "baci_trade" not in tables:
             raise InputFileError(shown, "no table 'baci_trade'", field="baci_trade")
-        columns = _columns(con, "baci_trade")
-        for required in baci_mod.COLUMNS:
-            if required not in columns:
-                raise InputFileError(
-                    shown, f"baci_trade has no column {required!r}", field=f"baci_trade.{required}"
-                )
+        _required_columns(con, "baci_trade", baci_mod.COLUMNS, shown)
         code_tables = [t for t in tables if t.startswith("country_codes_")]
         if not code_tables:
             raise InputFileError(shown, "no country_codes_<version> table", field="country_codes")
@@ -365,16 +378,7 @@ def _read_baci(db: Path, shown: str, sha256: str) -> CanonicalBatch:
         f"{table['year'].max()}; table 'Normalized' (a WGI transform) is not trade and "
         "is ignored",
     ]
-    return CanonicalBatch(
-        dataset="trade",
-        source="baci",
-        version=f"{version} ({VIA})",
-        licence=BACI_LICENCE,
-        origin=shown,
-        sha256=sha256,
-        table=table,
-        notes=notes,
-    )
+    return _bundle_batch("baci", version, shown, sha256, table, notes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -389,14 +393,7 @@ def _read_wgi(db: Path, shown: str, sha256: str) -> CanonicalBatch:
         for table in WGI_TABLES:
             if table not in tables:
                 raise InputFileError(shown, f"no table {table!r}", field=table)
-            columns = _columns(con, table)
-            for required in ("Country/Territory", "Code"):
-                if required not in columns:
-                    raise InputFileError(
-                        shown,
-                        f"table {table!r} has no column {required!r}",
-                        field=f"{table}.{required}",
-                    )
+            columns = _required_columns(con, table, ("Country/Territory", "Code"), shown)
             cols = [c for c in columns if c not in ("Country/Territory", "Code", "country_code")]
             if year_cols and cols != year_cols:
                 raise InputFileError(
@@ -472,15 +469,13 @@ def _read_wgi(db: Path, shown: str, sha256: str) -> CanonicalBatch:
                 "_row": -1,
             }
             for table, column in WGI_TABLES.items():
-                value = data[table][index][position + 2]
-                number = parse_number(value)
-                if number is None:
-                    raise InputFileError(
-                        shown,
-                        f"{codes[index]} {year}: not a number: {value!r}",
-                        field=f"{table}.{year_cols[position]}",
-                    )
-                record[column] = number
+                record[column] = number_cell(
+                    data[table][index][position + 2],
+                    shown,
+                    row=None,
+                    field=f"{table}.{year_cols[position]}",
+                    where=f"{codes[index]} {year}: ",
+                )
             records.append(record)
     table_frame, dropped = build_governance(records, shown)
     missing_estimate = int(table_frame["estimate"].isna().sum())
@@ -499,16 +494,8 @@ def _read_wgi(db: Path, shown: str, sha256: str) -> CanonicalBatch:
         f"{table_frame['country'].nunique()} economies, years {min(years)}-{max(years)} "
         "(1997, 1999, 2001 were not surveyed)",
     ]
-    return CanonicalBatch(
-        dataset="governance",
-        source="wgi",
-        version=f"WGI PV {min(years)}-{max(years)} ({VIA})",
-        licence=WGI_LICENCE,
-        origin=shown,
-        sha256=sha256,
-        table=table_frame,
-        notes=notes,
-    )
+    version = f"WGI PV {min(years)}-{max(years)}"
+    return _bundle_batch("wgi", version, shown, sha256, table_frame, notes)
 
 
 def read_bundle(path: Path) -> list[CanonicalBatch]:

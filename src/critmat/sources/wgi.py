@@ -22,14 +22,14 @@ from __future__ import annotations
 import csv
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from critmat.errors import InputFileError
-from critmat.sources._common import KNOWN_ALPHA3, finalize, parse_number, parse_year
+from critmat.sources._common import KNOWN_ALPHA3, finalize, number_cell, parse_year
 from critmat.sources.base import CanonicalBatch, file_sha256
 
 SOURCE = "wgi"
@@ -105,16 +105,6 @@ def _load_xlsx(path: Path) -> list[tuple[str, list[tuple[Any, ...]]]]:
         workbook.close()
 
 
-def _values(cells: Iterable[object], path: Path, row: int, fields: Iterable[str]) -> list[float]:
-    out = []
-    for value, name in zip(cells, fields, strict=True):
-        number = parse_number(value)
-        if number is None:
-            raise InputFileError(path, f"not a number: {value!r}", row=row, field=name)
-        out.append(number)
-    return out
-
-
 def _parse_long(path: Path, rows: list[tuple[Any, ...]], sheet: str | None) -> list[dict[str, Any]]:
     header_index = next(
         (i for i, r in enumerate(rows[:30]) if {"code", "indicator"} <= {_norm(c) for c in r}),
@@ -141,16 +131,7 @@ def _parse_long(path: Path, rows: list[tuple[Any, ...]], sheet: str | None) -> l
     value_names = list(_LONG_FIELDS)
     records: list[dict[str, Any]] = []
     unknown: dict[str, int] = {}
-    for offset, raw in enumerate(rows[header_index + 1 :]):
-        row = header_index + 2 + offset
-        cells = list(raw) + [None] * (len(names) - len(raw))
-        if all(c is None or not str(c).strip() for c in cells):
-            continue
-        code = str(cells[idx["code"]] or "").strip()
-        iso3 = wgi_code_to_iso3(code)
-        if iso3 is None:
-            unknown.setdefault(code or "(blank)", row)
-            continue
+    for row, cells, iso3 in _country_rows(rows, header_index, len(names), idx["code"], unknown):
         indicator = str(cells[idx["indicator"]] or "").strip().upper()
         if indicator not in INDICATORS:
             raise InputFileError(
@@ -160,7 +141,7 @@ def _parse_long(path: Path, rows: list[tuple[Any, ...]], sheet: str | None) -> l
                 field="indicator",
             )
         year = parse_year(cells[idx["year"]], path, row=row, field="year")
-        values = _values((cells[idx[n]] for n in value_names), path, row, value_names)
+        values = [number_cell(cells[idx[n]], path, row=row, field=n) for n in value_names]
         records.append(
             {
                 "country": iso3,
@@ -172,6 +153,32 @@ def _parse_long(path: Path, rows: list[tuple[Any, ...]], sheet: str | None) -> l
         )
     _raise_unknown(path, unknown, "code")
     return records
+
+
+def _country_rows(
+    rows: list[tuple[Any, ...]],
+    header_index: int,
+    width: int,
+    code_column: int,
+    unknown: dict[str, int],
+) -> Iterator[tuple[int, list[Any], str]]:
+    """The data rows below the header row ``header_index``: (1-based row, cells padded to
+    ``width``, ISO3 of the row's WGI code).
+
+    Blank rows are skipped; a row whose code maps to no country is noted in ``unknown`` (code
+    -> first row) and skipped, so that :func:`_raise_unknown` can list every such code at once.
+    """
+    for offset, raw in enumerate(rows[header_index + 1 :]):
+        row = header_index + 2 + offset
+        cells = list(raw) + [None] * (width - len(raw))
+        if all(c is None or not str(c).strip() for c in cells):
+            continue
+        code = str(cells[code_column] or "").strip()
+        iso3 = wgi_code_to_iso3(code)
+        if iso3 is None:
+            unknown.setdefault(code or "(blank)", row)
+            continue
+        yield row, cells, iso3
 
 
 def _raise_unknown(path: Path, unknown: dict[str, int], field: str) -> None:
@@ -217,16 +224,7 @@ def _parse_legacy_sheet(
         by_year.setdefault(yr, []).append((col, name))
     records: list[dict[str, Any]] = []
     unknown: dict[str, int] = {}
-    for offset, raw in enumerate(rows[header_index + 1 :]):
-        row = header_index + 2 + offset
-        cells = list(raw) + [None] * (len(fields) - len(raw))
-        if all(c is None or not str(c).strip() for c in cells):
-            continue
-        code = str(cells[code_col] or "").strip()
-        iso3 = wgi_code_to_iso3(code)
-        if iso3 is None:
-            unknown.setdefault(code or "(blank)", row)
-            continue
+    for row, cells, iso3 in _country_rows(rows, header_index, len(fields), code_col, unknown):
         for yr, cols in by_year.items():
             record: dict[str, Any] = {
                 "country": iso3,
@@ -236,12 +234,7 @@ def _parse_legacy_sheet(
             }
             record.update(dict.fromkeys(VALUE_COLUMNS, float("nan")))
             for col, name in cols:
-                number = parse_number(cells[col])
-                if number is None:
-                    raise InputFileError(
-                        path, f"not a number: {cells[col]!r}", row=row, field=f"{sheet}/{yr} {name}"
-                    )
-                record[name] = number
+                record[name] = number_cell(cells[col], path, row=row, field=f"{sheet}/{yr} {name}")
             records.append(record)
     _raise_unknown(path, unknown, f"{sheet}/Code")
     return records

@@ -26,7 +26,7 @@ import pandas as pd
 
 from critmat.errors import InputFileError, UnknownNameError
 from critmat.reference.countries import resolve_country
-from critmat.sources._common import finalize, parse_number, parse_year
+from critmat.sources._common import finalize, number_cell, parse_year
 from critmat.sources.base import CanonicalBatch, file_sha256
 
 SOURCE = "wmd"
@@ -191,12 +191,7 @@ def _parse_sheet(
             unmapped.setdefault(name, (excel_row, sheet))
             continue
         for col, year in year_cols:
-            value = cells[col]
-            number = parse_number(value)
-            if number is None:
-                raise InputFileError(
-                    path, f"not a number: {value!r}", row=excel_row, field=f"{sheet}/{year}"
-                )
+            number = number_cell(cells[col], path, row=excel_row, field=f"{sheet}/{year}")
             records.append(
                 {
                     "commodity": sheet.strip(),
