@@ -8,7 +8,6 @@ the helpers that need them, when a command runs.
 from __future__ import annotations
 
 import json
-import math
 import shutil
 import sys
 from collections.abc import Iterator, Sequence
@@ -52,25 +51,28 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format
 
 
 # -- presentation helpers -------------------------------------------------------------------------
-def plain(value: Any) -> Any:
-    """Make numpy/pandas scalars JSON-friendly; NaN becomes null."""
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    # pd.NA and pd.NaT exist only once pandas is imported; no need to import it to compare.
-    pandas = sys.modules.get("pandas")
-    if pandas is not None and (value is pandas.NA or value is pandas.NaT):
-        return None
-    return value
+def json_tree(value: Any) -> Any:
+    """``value`` (mappings and lists of anything) with every leaf as JSON holds it, by the one
+    rule :func:`critmat.exports.json_value` (NaN, infinity and pandas' missing values: null)."""
+    from critmat.exports import json_value
+
+    if isinstance(value, dict):
+        return {str(k): json_tree(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_tree(v) for v in value]
+    return json_value(value)
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{str(k): plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    """A frame's rows as mappings of JSON values (:func:`json_tree`)."""
+    rows: list[dict[str, Any]] = json_tree(frame.to_dict(orient="records"))
+    return rows
 
 
 def print_json(payload: Any) -> None:
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=plain) + "\n")
+    """``payload`` as indented JSON on stdout (leaves by :func:`json_tree`)."""
+    text = json.dumps(json_tree(payload), ensure_ascii=False, indent=2, allow_nan=False)
+    sys.stdout.write(text + "\n")
 
 
 def print_csv(rows: Sequence[dict[str, Any]]) -> None:
@@ -84,7 +86,7 @@ def print_csv(rows: Sequence[dict[str, Any]]) -> None:
 
 
 def fmt_number(value: Any, kind: str = "") -> str:
-    value = plain(value)
+    value = json_tree(value)
     if value is None:
         return "–"
     if isinstance(value, bool):

@@ -42,6 +42,7 @@ import json
 import math
 import numbers
 import re
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -188,10 +189,21 @@ def write_csv(path: Path, table: Table) -> None:
 
 
 def json_value(value: Any) -> Any:
-    """``value`` as JSON holds it: text unchanged, numpy and Decimal numbers as numbers,
-    non-finite numbers as None, dates as ISO 8601 text, lists element by element."""
+    """``value`` as JSON holds it: text unchanged, numpy and Decimal numbers as numbers, numpy
+    booleans as booleans, missing values (NaN, pandas' ``NA`` and ``NaT``) and infinities as
+    None, dates as ISO 8601 text, lists element by element.
+
+    The one rule for NaN and infinity in critmat's JSON (API answers, ``--format json``, JSON
+    exports): they are ``null``, never the non-standard ``NaN``/``Infinity``.
+    """
     if value is None or isinstance(value, bool | str):
         return value
+    # pandas' missing values exist only once pandas is loaded: no need to import it to compare.
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and (value is pandas.NA or value is pandas.NaT):
+        return None
+    if getattr(getattr(value, "dtype", None), "kind", None) == "b":  # numpy.bool_
+        return bool(value)
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Real):

@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from critmat.api import stats_service as svc
 from critmat.errors import CritmatError
 from critmat.indicators import lookup
 from critmat.indicators.flows_cache import FlowsCache
@@ -20,6 +19,7 @@ from critmat.indicators.imports import group_flows, import_concentration, import
 from critmat.indicators.precomputed import CONCENTRATION_FIELDS, Tables, concentration
 from critmat.indicators.refresh import default_importers, stage_code_groups
 from critmat.reference.materials import load_catalogue
+from critmat.services import statistics as svc
 from critmat.store import Store, open_store
 from tests.api_stats.conftest import Api
 

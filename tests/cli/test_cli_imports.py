@@ -53,6 +53,7 @@ HEAVY_MODULES = (
     "critmat.api",
     "critmat.web",
     "critmat.reports",
+    "critmat.services",
 )
 
 #: Every command path, in the order of ``critmat --help`` and of each group's ``--help``.

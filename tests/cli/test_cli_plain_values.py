@@ -1,8 +1,9 @@
-"""``critmat.cli_output.plain``: what the commands print for numpy and pandas scalars.
+"""What the commands print for numpy and pandas values: JSON by the one rule,
+:func:`critmat.exports.json_value` (through ``cli_output.json_tree``).
 
-``cli_output`` no longer imports pandas (the CLI starts without it); ``pd.NA`` and ``pd.NaT``
-are recognised through the pandas the command has loaded. These values come from real frames,
-as the commands get them.
+``cli_output`` does not import pandas (the CLI starts without it); ``pd.NA`` and ``pd.NaT`` are
+recognised through the pandas the command has loaded. These values come from real frames, as
+the commands get them.
 """
 
 from __future__ import annotations
@@ -13,24 +14,27 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from critmat.cli_output import plain, print_json, records
+from critmat.cli_output import json_tree, print_json, records
 
 
-def test_missing_values_of_pandas_and_numpy_become_null() -> None:
-    assert plain(pd.NA) is None
-    assert plain(pd.NaT) is None
-    assert plain(np.float64("nan")) is None
-    assert plain(float("nan")) is None
+def test_missing_and_non_finite_values_become_null() -> None:
+    assert json_tree(pd.NA) is None
+    assert json_tree(pd.NaT) is None
+    assert json_tree(np.float64("nan")) is None
+    assert json_tree(float("nan")) is None
+    assert json_tree(float("inf")) is None
+    assert json_tree(np.float64("-inf")) is None
 
 
 def test_numpy_scalars_become_python_numbers_and_text_stays() -> None:
-    value = plain(np.int64(3))
+    value = json_tree(np.int64(3))
     assert value == 3 and type(value) is int
-    share = plain(np.float64(0.25))
+    share = json_tree(np.float64(0.25))
     assert share == 0.25 and type(share) is float
-    assert plain("cobalt") == "cobalt"
-    assert plain(b"raw") == b"raw"
-    assert plain(True) is True
+    flag = json_tree(np.bool_(True))
+    assert flag is True
+    assert json_tree("cobalt") == "cobalt"
+    assert json_tree(True) is True
 
 
 def test_records_of_a_frame_with_missing_cells(capsys: pytest.CaptureFixture[str]) -> None:
@@ -39,12 +43,21 @@ def test_records_of_a_frame_with_missing_cells(capsys: pytest.CaptureFixture[str
             "country": pd.array(["COD", None], dtype="string"),
             "tonnes": pd.array([170_000, None], dtype="Int64"),
             "year": [2022, 2022],
+            "outlier": [True, False],
         }
     )
     rows = records(frame)
     assert rows == [
-        {"country": "COD", "tonnes": 170_000, "year": 2022},
-        {"country": None, "tonnes": None, "year": 2022},
+        {"country": "COD", "tonnes": 170_000, "year": 2022, "outlier": True},
+        {"country": None, "tonnes": None, "year": 2022, "outlier": False},
     ]
+    assert type(rows[0]["outlier"]) is bool
     print_json(rows)
     assert json.loads(capsys.readouterr().out) == rows
+
+
+def test_printed_json_is_standard_json(capsys: pytest.CaptureFixture[str]) -> None:
+    print_json({"share": float("nan"), "ratio": float("inf"), "nested": [np.float64("nan"), 1.5]})
+    text = capsys.readouterr().out
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text) == {"share": None, "ratio": None, "nested": [None, 1.5]}

@@ -196,3 +196,20 @@ def test_data_status_reports_releases_and_coverage(real_data_dir):
     trade = next(c for c in status["coverage"] if c["dataset"] == "trade")
     assert (trade["year_min"], trade["year_max"], trade["codes"]) == (1995, 2024, 74)
     assert 0.04 < trade["missing_quantity_share"] < 0.06
+
+
+def test_a_year_not_given_is_the_latest_year_with_data(real_data_dir, raw_bundle):
+    """The default-year rule (lookup.year_or_latest), as in the API: trade figures answer for
+    the trade release's last year, production for the series' last year."""
+    code, out, _ = run(real_data_dir, "dependency", "cobalt", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["year"] == 2024  # BACI 1995-2024
+    code, out, _ = run(real_data_dir, "unit-values", "lithium", "--format", "json")
+    assert code == 0
+    assert {y for p in json.loads(out)["provenance"] for y in p["years"]} == {2024}
+    code, out, _ = run(real_data_dir, "production", "cobalt", "--format", "json")
+    assert code == 0
+    rows = json.loads(out)
+    expected = raw_production(raw_bundle, "Cobalt", 2024)  # World Mining Data 2018-2024
+    assert {r["country"]: r["quantity"] for r in rows} == pytest.approx(expected)
+    assert all("years used: 2024" in r["source"] for r in rows)

@@ -2,14 +2,16 @@
 
 The material catalogue and the export-restriction registry ship with critmat
 (:mod:`critmat.reference`); ``restrictions --exposure`` also reads the trade data in the store.
-Registered on the main app by :mod:`critmat.cli`.
+The answers are :mod:`critmat.services.catalogue`'s and :mod:`critmat.services.statistics`'
+(imported when a command runs); these commands only present them. Registered on the main app
+by :mod:`critmat.cli`.
 """
 
 # Annotations are evaluated when the functions are defined (no ``from __future__ import
 # annotations``): Typer reads every command's annotations on every start, and string
 # annotations would be compiled and evaluated anew each time (critmat.commands).
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
@@ -23,11 +25,13 @@ from critmat.cli_output import (
     out,
     print_csv,
     print_json,
-    records,
     store_readonly,
     table,
     user_errors,
 )
+
+if TYPE_CHECKING:  # annotations only: the services load when a command runs
+    from critmat.services.statistics_models import MaterialOut, RestrictionsOut
 
 
 def materials(
@@ -36,26 +40,12 @@ def materials(
     strategic: Annotated[bool, typer.Option("--strategic", help="Only CRMA strategic.")] = False,
 ) -> None:
     """List the material catalogue (CRMA critical and strategic, and the other materials)."""
-    from critmat.reference.materials import load_catalogue
+    from critmat.services import catalogue
 
-    catalogue = load_catalogue()
-    chosen = [
-        m
-        for m in catalogue.materials
-        if (not critical or m.critical) and (not strategic or m.strategic)
-    ]
+    answer = catalogue.materials(critical or None, strategic or None).model
     rows = [
-        {
-            "id": m.id,
-            "name": m.name,
-            "critical": m.critical,
-            "strategic": m.strategic,
-            "group": m.group,
-            "wmd_commodity": m.wmd_commodity,
-            "stages": ";".join(s.name for s in m.stages),
-            "hs_codes": ";".join(m.hs_codes),
-        }
-        for m in chosen
+        item.model_dump() | {"stages": ";".join(item.stages), "hs_codes": ";".join(item.hs_codes)}
+        for item in answer.root  # type: ignore[attr-defined]
     ]
     emit_rows(
         rows,
@@ -79,64 +69,56 @@ def material(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Show one material: CRMA status, stages and their HS codes, sources."""
-    from critmat.reference.materials import load_catalogue
+    from critmat.services import catalogue
 
     with user_errors():
-        resolved = load_catalogue().resolve(name)
-    m = resolved.material
-    payload: dict[str, Any] = {
-        "id": m.id,
-        "name": m.name,
-        "critical": m.critical,
-        "strategic": m.strategic,
-        "crma_critical_entry": m.crma_critical_entry,
-        "crma_strategic_entry": m.crma_strategic_entry,
-        "group": m.group,
-        "members": list(m.members),
-        "wmd_commodity": m.wmd_commodity,
-        "production_basis": m.production_basis,
-        "eol_rir": m.eol_rir,
-        "matched_stage": resolved.stage.name if resolved.stage else None,
-        "stages": [
-            {
-                "name": s.name,
-                "label": s.label,
-                "hs_codes": list(s.hs_codes),
-                "notes": s.notes,
-                "sources": list(s.sources),
-            }
-            for s in m.stages
-        ],
-        "aliases": list(m.aliases),
-        "sources": list(m.sources),
-    }
+        answer = cast("MaterialOut", catalogue.material_detail(None, name).model)
+    payload: dict[str, Any] = answer.model_dump(
+        include={
+            *("id", "name", "critical", "strategic", "crma_critical_entry"),
+            *("crma_strategic_entry", "group", "members", "wmd_commodity", "production_basis"),
+            *("eol_rir", "matched_stage", "aliases", "sources"),
+        }
+    )
+    payload["stages"] = [
+        {
+            "name": s.name,
+            "label": s.label,
+            "hs_codes": [c.code for c in s.hs_codes],
+            "notes": s.notes,
+            "sources": s.sources,
+        }
+        for s in answer.stages
+    ]
     if fmt is Format.json:
         print_json(payload)
         return
     if fmt is Format.csv:
         print_csv(
             [
-                {"material": m.id, "stage": s["name"], "hs6": code}
+                {"material": answer.id, "stage": s["name"], "hs6": code}
                 for s in payload["stages"]
                 for code in s["hs_codes"]
             ]
         )
         return
     flags = [
-        label for flag, label in ((m.critical, "critical"), (m.strategic, "strategic")) if flag
+        label
+        for flag, label in ((answer.critical, "critical"), (answer.strategic, "strategic"))
+        if flag
     ]
-    out.print(f"[bold]{m.name}[/] ({m.id}) — CRMA: {', '.join(flags) or 'not listed'}")
-    if m.crma_strategic_entry:
-        out.print(f"  Annex I entry: {m.crma_strategic_entry}")
-    if m.crma_critical_entry:
-        out.print(f"  Annex II entry: {m.crma_critical_entry}")
-    if m.members:
-        out.print(f"  members: {', '.join(m.members)}")
+    out.print(f"[bold]{answer.name}[/] ({answer.id}) — CRMA: {', '.join(flags) or 'not listed'}")
+    if answer.crma_strategic_entry:
+        out.print(f"  Annex I entry: {answer.crma_strategic_entry}")
+    if answer.crma_critical_entry:
+        out.print(f"  Annex II entry: {answer.crma_critical_entry}")
+    if answer.members:
+        out.print(f"  members: {', '.join(answer.members)}")
     out.print(
-        f"  World Mining Data: {m.wmd_commodity or '—'}"
-        + (f" ({m.production_basis})" if m.production_basis else "")
+        f"  World Mining Data: {answer.wmd_commodity or '—'}"
+        + (f" ({answer.production_basis})" if answer.production_basis else "")
     )
-    out.print(f"  EoL-RIR: {fmt_number(m.eol_rir, 'share')}")
+    out.print(f"  EoL-RIR: {fmt_number(answer.eol_rir, 'share')}")
     out.print(
         table(
             "Value-chain stages",
@@ -147,14 +129,15 @@ def material(
                 ("notes", "notes", "text"),
             ],
             [
-                {"name": s.name, "label": s.label, "hs": ", ".join(s.hs_codes), "notes": s.notes}
-                for s in m.stages
+                {"name": s["name"], "label": s["label"], "hs": ", ".join(s["hs_codes"])}
+                | {"notes": s["notes"]}
+                for s in payload["stages"]
             ],
         )
     )
-    if m.aliases:
-        out.print("  aliases: " + ", ".join(m.aliases))
-    for source in m.sources:
+    if answer.aliases:
+        out.print("  aliases: " + ", ".join(answer.aliases))
+    for source in answer.sources:
         out.print(f"  source: {source}")
 
 
@@ -173,55 +156,49 @@ def restrictions(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """The export-restriction registry, optionally with an importer's exposure to each measure."""
-    from critmat.indicators import lookup
-    from critmat.indicators.imports import import_flows
-    from critmat.indicators.restrictions import exposure_series, exposure_summary
-    from critmat.reference.countries import resolve_country
-    from critmat.reference.materials import load_catalogue
-    from critmat.reference.restrictions import restrictions_for
+    from critmat.services import statistics
 
     with user_errors():
-        material_id = load_catalogue().resolve(material_name).material.id if material_name else None
-        iso3 = resolve_country(country) if country else None
-        chosen = restrictions_for(material_id, iso3)
-        rows: list[dict[str, Any]] = [
-            {
-                "id": r.id,
-                "country": r.country,
-                "materials": ";".join(r.materials),
-                "measure": r.measure,
-                "announced": iso(r.announced),
-                "effective": iso(r.effective),
-                "suspended_until": iso(r.suspended_until),
-                "status": r.status,
-                "hs_codes": ";".join(r.hs_codes),
-                "title": r.title,
-                "sources": " | ".join(r.sources),
-            }
-            for r in chosen
-        ]
         if exposure:
-            importer = lookup.resolve_importer(exposure)
-            codes = {code for r in chosen for code in r.hs_codes}
             with store_readonly() as store:
-                flows = import_flows(store.con, [importer], codes)
-            series = exposure_series(flows, [importer], chosen, basis.value, lookup.eu_members())
-            summary = {
-                str(r["restriction_id"]): r for r in records(exposure_summary(series, chosen))
-            }
-            for row in rows:
-                found = summary.get(row["id"], {})
-                row.update(
-                    {
-                        "importer": importer.name,
-                        "basis": basis.value,
-                        "targeted": found.get("targeted"),
-                        "share_before": found.get("share_before"),
-                        "year_before": found.get("year_before"),
-                        "share_after": found.get("share_after"),
-                        "year_after": found.get("year_after"),
-                    }
+                computed = statistics.restrictions(
+                    store,
+                    material=material_name,
+                    country=country,
+                    exposure=exposure,
+                    basis=basis.value,
                 )
+        else:
+            computed = statistics.restrictions(
+                None, material=material_name, country=country, exposure=None, basis=basis.value
+            )
+    answer = cast("RestrictionsOut", computed.model)
+    rows: list[dict[str, Any]] = []
+    for r in answer.restrictions:
+        row: dict[str, Any] = {
+            "id": r.id,
+            "country": r.country,
+            "materials": ";".join(r.materials),
+            "measure": r.measure,
+            "announced": iso(r.announced),
+            "effective": iso(r.effective),
+            "suspended_until": iso(r.suspended_until),
+            "status": r.status,
+            "hs_codes": ";".join(r.hs_codes),
+            "title": r.title,
+            "sources": " | ".join(r.sources),
+        }
+        if exposure:
+            row |= {
+                "importer": r.importer,
+                "basis": r.basis,
+                "targeted": r.targeted,
+                "share_before": r.share_before,
+                "year_before": r.year_before,
+                "share_after": r.share_after,
+                "year_after": r.year_after,
+            }
+        rows.append(row)
     columns = [
         ("id", "id", "text"),
         ("country", "country", "text"),

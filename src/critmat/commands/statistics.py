@@ -1,7 +1,9 @@
 """Statistics commands: ``production``, ``dependency``, ``trend``, ``reliance``, ``unit-values``.
 
-Each parses its options, asks :mod:`critmat.indicators.lookup` (imported when the command runs,
-with pandas and the store) and presents through :mod:`critmat.cli_output`. Registered on the
+Each parses its options, asks :mod:`critmat.services.statistics` (imported when the command runs,
+with pandas and the store) and presents its answer through :mod:`critmat.cli_output`. A year not
+given is the latest year with data (:func:`critmat.indicators.lookup.year_or_latest`), as in the
+API and the web. Registered on the
 main app by :mod:`critmat.cli`. GeoPolRisk has its own module, :mod:`critmat.commands.geopolrisk`.
 """
 
@@ -10,7 +12,7 @@ main app by :mod:`critmat.cli`. GeoPolRisk has its own module, :mod:`critmat.com
 # annotations would be compiled and evaluated anew each time (critmat.commands).
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
@@ -21,14 +23,20 @@ from critmat.cli_output import (
     emit_rows,
     fmt_number,
     out,
-    plain,
     print_csv,
     print_json,
-    records,
     store_readonly,
     table,
     user_errors,
 )
+
+if TYPE_CHECKING:  # annotations only: the service loads when a command runs
+    from critmat.services.statistics_models import (
+        DependencyOut,
+        ProductionOut,
+        ProvenanceOut,
+        SeriesOut,
+    )
 
 ImporterOpt = Annotated[
     str,
@@ -43,46 +51,66 @@ FromOpt = Annotated[int | None, typer.Option("--from", help="First year (default
 ToOpt = Annotated[int | None, typer.Option("--to", help="Last year (default: last).")]
 
 
+def _citation(provenance: Sequence["ProvenanceOut"]) -> str:
+    return "; ".join(p.citation() for p in provenance)
+
+
+def _subject(material_id: str | None, stage_name: str | None, hs_codes: Sequence[str]) -> str:
+    """``Material · stage label``, the material name, or ``HS code, ...``."""
+    from critmat.reference.materials import load_catalogue
+
+    if material_id is None:
+        return "HS " + ", ".join(hs_codes)
+    material = load_catalogue().get(material_id)
+    if stage_name is None:
+        return material.name
+    return f"{material.name} · {material.stage(stage_name).label}"
+
+
 def production(
     material_name: Annotated[
         str, typer.Argument(metavar="MATERIAL", help="Material name or alias.")
     ],
-    year: Annotated[int, typer.Option("--year", "-y", help="Year (World Mining Data: 2018–2024).")],
+    year: Annotated[
+        int | None,
+        typer.Option("--year", "-y", help="Year (default: the latest with data for the series)."),
+    ] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """World production by country, largest first, with shares and concentration."""
-    from critmat.indicators import lookup
+    from critmat.reference.materials import load_catalogue
+    from critmat.services import statistics
 
     with user_errors(), store_readonly() as store:
-        result = lookup.production(store, material_name, year)
-    citation = "; ".join(p.citation() for p in result.provenance)
+        answer = cast("ProductionOut", statistics.production(store, material_name, year).model)
+    citation = _citation(answer.provenance)
     rows = [
         {
-            "country": r["country"],
-            "quantity": r["quantity"],
-            "unit": r["unit"],
-            "share": r["share"],
-            "estimated": bool(r["estimated"]),
+            "country": r.country,
+            "quantity": r.quantity,
+            "unit": r.unit,
+            "share": r.share,
+            "estimated": r.estimated,
             "source": citation,
         }
-        for r in records(result.rows)
+        for r in answer.rows
     ]
     if fmt is not Format.table:
         emit_rows(rows, fmt, "", [])
         return
-    s = result.summary
     caption = (
-        f"total {fmt_number(s.get('total'))} {result.unit}"
-        f" · HHI {fmt_number(s.get('hhi'), 'hhi')}"
-        f" · top-3 {fmt_number(s.get('top3_share'), 'share')} · estimated "
-        f"{fmt_number(s.get('estimated_share'), 'share')} of the total\nsource: {citation}"
+        f"total {fmt_number(answer.total)} {answer.unit}"
+        f" · HHI {fmt_number(answer.hhi, 'hhi')}"
+        f" · top-3 {fmt_number(answer.top3_share, 'share')} · estimated "
+        f"{fmt_number(answer.estimated_share, 'share')} of the total\nsource: {citation}"
     )
+    name = load_catalogue().get(answer.material).name
     out.print(
         table(
-            f"World production of {result.material.name} ({result.commodity}), {year}",
+            f"World production of {name} ({answer.commodity}), {answer.year}",
             [
                 ("country", "country", "text"),
-                ("quantity", f"quantity ({result.unit})", ""),
+                ("quantity", f"quantity ({answer.unit})", ""),
                 ("share", "share", "share"),
                 ("estimated", "estimated", "text"),
             ],
@@ -96,7 +124,10 @@ def dependency(
     material_name: Annotated[
         str | None, typer.Argument(metavar="[MATERIAL]", help="Material name or alias.")
     ] = None,
-    year: Annotated[int, typer.Option("--year", "-y", help="Year (BACI: 1995–2024).")] = 2023,
+    year: Annotated[
+        int | None,
+        typer.Option("--year", "-y", help="Year (default: the latest with trade data)."),
+    ] = None,
     importer: Annotated[
         str, typer.Option(help="EU27, a group, or a country (ISO3 or name).")
     ] = "EU27",
@@ -110,10 +141,10 @@ def dependency(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Where an importer gets a material from: shares by origin, HHI and the CRMA 65% flag."""
-    from critmat.indicators import lookup
+    from critmat.services import statistics
 
     with user_errors(), store_readonly() as store:
-        result = lookup.dependency(
+        computed = statistics.dependency(
             store,
             importer=importer,
             year=year,
@@ -122,38 +153,19 @@ def dependency(
             stage=stage,
             hs=hs,
         )
-    amount_key = "quantity" if result.basis == "mass" else "value"
-    summary = result.summary or {}
-    payload: dict[str, Any] = {
-        "importer": result.importer.name,
-        "importer_members": sorted(result.importer.members),
-        "year": result.year,
-        "basis": result.basis,
-        "unit": "t" if result.basis == "mass" else "thousand USD",
-        "material": result.material.id if result.material else None,
-        "stage": result.stage.name if result.stage else None,
-        "hs_codes": list(result.hs_codes),
-        "total": plain(summary.get("total", 0.0)),
-        "suppliers": plain(summary.get("suppliers", 0)),
-        "top_supplier": plain(summary.get("top_supplier")),
-        "top_share": plain(summary.get("top_share")),
-        "hhi": plain(summary.get("hhi")),
-        "top_third_country": plain(summary.get("top_third_country")),
-        "top_third_share": plain(summary.get("top_third_share")),
-        "exceeds_65": bool(summary.get("exceeds_65", False)),
-        "missing_quantity_value_share": plain(summary.get("missing_quantity_value_share")),
-        "sources": [
-            {
-                "country": r["origin"],
-                amount_key: r["amount"],
-                "share": r["share"],
-                "third_country": r["third_country"],
-            }
-            for r in records(result.sources)
-        ],
-        "provenance": [p.as_dict() for p in result.provenance],
-        "notes": result.notes,
-    }
+    answer = cast("DependencyOut", computed.model)
+    amount_key = "quantity" if answer.basis == "mass" else "value"
+    payload: dict[str, Any] = answer.model_dump(mode="json")
+    # The CLI lists each origin's amount under the basis' key only (the API has both keys).
+    payload["sources"] = [
+        {
+            "country": s.country,
+            amount_key: getattr(s, amount_key),
+            "share": s.share,
+            "third_country": s.third_country,
+        }
+        for s in answer.sources
+    ]
     if fmt is Format.json:
         print_json(payload)
         return
@@ -161,36 +173,32 @@ def dependency(
         print_csv(
             [
                 {
-                    "importer": payload["importer"],
-                    "year": year,
-                    "basis": result.basis,
-                    "hs_codes": ";".join(result.hs_codes),
+                    "importer": answer.importer,
+                    "year": answer.year,
+                    "basis": answer.basis,
+                    "hs_codes": ";".join(answer.hs_codes),
                     **row,
                 }
                 for row in payload["sources"]
             ]
         )
         return
-    subject = (
-        f"{result.material.name} · {result.stage.label}"
-        if result.material and result.stage
-        else f"HS {', '.join(result.hs_codes)}"
-    )
-    flag = "EXCEEDS 65%" if payload["exceeds_65"] else "below 65%"
+    subject = _subject(answer.material, answer.stage, answer.hs_codes)
+    flag = "EXCEEDS 65%" if answer.exceeds_65 else "below 65%"
     caption = (
-        f"HS {', '.join(result.hs_codes)} · total {fmt_number(payload['total'])} {payload['unit']}"
-        f" · HHI {fmt_number(payload['hhi'], 'hhi')} · largest third country "
-        f"{payload['top_third_country'] or '–'} {fmt_number(payload['top_third_share'], 'share')}"
+        f"HS {', '.join(answer.hs_codes)} · total {fmt_number(answer.total)} {answer.unit}"
+        f" · HHI {fmt_number(answer.hhi, 'hhi')} · largest third country "
+        f"{answer.top_third_country or '–'} {fmt_number(answer.top_third_share, 'share')}"
         f" ({flag})\nsource: "
-        + "; ".join(p.citation() for p in result.provenance)
-        + "".join(f"\nnote: {n}" for n in result.notes)
+        + _citation(answer.provenance)
+        + "".join(f"\nnote: {n}" for n in answer.notes)
     )
     out.print(
         table(
-            f"Imports of {subject} into {result.importer.name}, {year}, by {result.basis}",
+            f"Imports of {subject} into {answer.importer}, {answer.year}, by {answer.basis}",
             [
                 ("country", "origin", "text"),
-                (amount_key, f"{amount_key} ({payload['unit']})", ""),
+                (amount_key, f"{amount_key} ({answer.unit})", ""),
                 ("share", "share", "share"),
             ],
             payload["sources"],
@@ -200,29 +208,23 @@ def dependency(
 
 
 def _emit_series(
-    result: Any, fmt: Format, title: str, columns: Sequence[tuple[str, str, str]]
+    answer: "SeriesOut",
+    fmt: Format,
+    title: str,
+    columns: Sequence[tuple[str, str, str]],
+    drop: Sequence[str] = (),
 ) -> None:
-    """Print a :class:`~critmat.indicators.lookup.SeriesResult` with its provenance."""
-    rows = records(result.rows)
+    """Print a series answer with its provenance (``drop``: row keys the CLI does not show)."""
+    rows = [{k: v for k, v in row.items() if k not in drop} for row in answer.rows]
     if fmt is Format.json:
-        print_json(
-            {
-                "importer": result.importer.name,
-                "importer_members": sorted(result.importer.members),
-                "material": result.selection.material.id if result.selection.material else None,
-                "stage": result.selection.stage.name if result.selection.stage else None,
-                "hs_codes": list(result.selection.hs_codes),
-                "rows": rows,
-                "provenance": [p.as_dict() for p in result.provenance],
-                "notes": result.notes,
-            }
-        )
+        payload = answer.model_dump(mode="json", exclude={"basis"})
+        print_json(payload | {"rows": rows})
         return
     if fmt is Format.csv:
-        print_csv([{"importer": result.importer.name, **row} for row in rows])
+        print_csv([{"importer": answer.importer, **row} for row in rows])
         return
-    caption = "source: " + "; ".join(p.citation() for p in result.provenance)
-    caption += "".join(f"\nnote: {n}" for n in result.notes)
+    caption = "source: " + _citation(answer.provenance)
+    caption += "".join(f"\nnote: {n}" for n in answer.notes)
     out.print(table(title, columns, rows, caption))
 
 
@@ -237,10 +239,10 @@ def trend(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Import concentration year by year: top supplier, HHI and the CRMA 65% flag."""
-    from critmat.indicators import lookup
+    from critmat.services import statistics
 
     with user_errors(), store_readonly() as store:
-        result = lookup.dependency_series(
+        computed = statistics.dependency_series(
             store,
             importer=importer,
             basis=basis.value,
@@ -250,12 +252,13 @@ def trend(
             first=first,
             last=last,
         )
+    answer = cast("SeriesOut", computed.model)
     unit = "t" if basis is BasisOption.mass else "kUSD"
     _emit_series(
-        result,
+        answer,
         fmt,
-        f"Imports of {result.selection.label()} into "
-        f"{result.importer.name} by {basis.value}, year by year",
+        f"Imports of {_subject(answer.material, answer.stage, answer.hs_codes)} into "
+        f"{answer.importer} by {basis.value}, year by year",
         [
             ("year", "year", "text"),
             ("total", f"total ({unit})", ""),
@@ -277,17 +280,18 @@ def reliance(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Apparent consumption and import reliance (estimated), year by year."""
-    from critmat.indicators import lookup
+    from critmat.services import statistics
 
     with user_errors(), store_readonly() as store:
-        result = lookup.reliance(
+        computed = statistics.reliance(
             store, importer=importer, material=material_name, first=first, last=last
         )
+    answer = cast("SeriesOut", computed.model)
     _emit_series(
-        result,
+        answer,
         fmt,
-        f"Apparent consumption of {result.selection.label()} in "
-        f"{result.importer.name} (tonnes, estimated)",
+        f"Apparent consumption of {_subject(answer.material, None, answer.hs_codes)} in "
+        f"{answer.importer} (tonnes, estimated)",
         [
             ("commodity", "WMD series", "text"),
             ("stage", "trade stage", "text"),
@@ -304,23 +308,29 @@ def reliance(
 
 def unit_values(
     material_name: MaterialArg = None,
-    year: Annotated[int, typer.Option("--year", "-y", help="Year.")] = 2023,
+    year: Annotated[
+        int | None,
+        typer.Option("--year", "-y", help="Year (default: the latest with trade data)."),
+    ] = None,
     importer: ImporterOpt = "EU27",
     stage: StageOpt = None,
     hs: HsOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Unit values (USD/t) of imports by origin, with outliers flagged (modified z > 3.5)."""
-    from critmat.indicators import lookup
+    from critmat.services import statistics
 
     with user_errors(), store_readonly() as store:
-        result = lookup.unit_value_table(
+        computed = statistics.unit_values(
             store, importer=importer, year=year, material=material_name, stage=stage, hs=hs
         )
+    answer = cast("SeriesOut", computed.model)
+    years = sorted({y for p in answer.provenance for y in p.years})
     _emit_series(
-        result,
+        answer,
         fmt,
-        f"Unit values of {result.selection.label()} imported by {result.importer.name}, {year}",
+        f"Unit values of {_subject(answer.material, answer.stage, answer.hs_codes)} imported "
+        f"by {answer.importer}, {', '.join(map(str, years))}",
         [
             ("hs6", "HS6", "text"),
             ("origin", "origin", "text"),
@@ -330,4 +340,5 @@ def unit_values(
             ("robust_z", "robust z", "hhi"),
             ("outlier", "outlier", "text"),
         ],
+        drop=("year",),  # one year for all rows: it is in the title
     )

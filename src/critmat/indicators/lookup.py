@@ -1,6 +1,11 @@
 """Catalogue-aware lookups: resolve a material, stage, importer and year, check them against the
-store, and compute the indicator with its provenance. The CLI, the report and (later) the API
-call these; they only present the results.
+store, and compute the indicator with its provenance (domain computation only).
+
+:mod:`critmat.services.statistics` asks these for the CLI and the API (and adds the answers the
+precomputed tables give faster); nothing here formats or serialises. Two rules of critmat live
+here and nowhere else: the default year (:func:`year_or_latest`) and, through
+:meth:`critmat.reference.materials.Catalogue.choose_stage`, the stage of a material query
+(:func:`select_codes`).
 """
 
 from __future__ import annotations
@@ -71,6 +76,20 @@ def check_year(year: int, first: int, last: int, what: str) -> None:
         )
 
 
+def year_or_latest(year: int | None, first: int, last: int, what: str) -> int:
+    """The year a question answers for: the one default-year rule of critmat (the CLI, the API
+    and the web follow it).
+
+    The year asked, checked against the data (``first..last``, raising a clear error outside);
+    when none is asked, the latest year with data for that dataset: ``last``, the current trade
+    release's last year for trade figures, the last year with rows of the World Mining Data
+    series for production figures.
+    """
+    chosen = last if year is None else year
+    check_year(chosen, first, last, what)
+    return chosen
+
+
 @dataclass(frozen=True)
 class ProductionResult:
     """World production of one material in one year, by country, largest first.
@@ -88,8 +107,9 @@ class ProductionResult:
     provenance: list[Provenance]
 
 
-def production(store: Store, material_name: str, year: int) -> ProductionResult:
-    """World production by country for ``material_name`` in ``year`` (World Mining Data).
+def production(store: Store, material_name: str, year: int | None) -> ProductionResult:
+    """World production by country for ``material_name`` in ``year`` (World Mining Data;
+    default: the series' latest year, :func:`year_or_latest`).
 
     An alias that names a stage with its own WMD series ("primary aluminium") uses that series;
     otherwise the material's main series (usually mine production).
@@ -112,7 +132,7 @@ def production(store: Store, material_name: str, year: int) -> ProductionResult:
         raise NoDataError(
             f"the production release {release.citation()} has no rows for {commodity}"
         )
-    check_year(year, int(years[0]), int(years[1]), f"{commodity} production")
+    year = year_or_latest(year, int(years[0]), int(years[1]), f"{commodity} production")
     rows = production_shares(store.con, [commodity], [year])
     summary = production_concentration(store.con, [commodity], [year])
     unit = str(rows["unit"].iloc[0]) if len(rows) else ""
@@ -171,21 +191,8 @@ def _flows(
     return cached if cached is not None else import_flows(store.con, [importer], codes, years)
 
 
-def _pick_stage(
-    store: Store, material: Material, stage_name: str | None, present: frozenset[str] | None
-) -> Stage:
-    """The named stage, else the first with trade data whose codes no unrelated material shares
-    (else the first with data at all)."""
-    if stage_name is not None:
-        return material.stage(stage_name)
-    catalogue = load_catalogue()
-    with_data = [
-        s for s in material.stages if s.hs_codes and _codes_in_release(store, s.hs_codes, present)
-    ]
-    own = [s for s in with_data if not catalogue.shared_with(material.id, s)]
-    if own or with_data:
-        return (own or with_data)[0]
-    raise NoDataError(
+def _no_trade_rows(material: Material) -> NoDataError:
+    return NoDataError(
         f"the current trade release has no rows for any HS code of {material.name} "
         f"({', '.join(material.hs_codes) or 'none catalogued'})",
         hint="import the full BACI with `critmat data import baci FILE`",
@@ -220,9 +227,9 @@ def select_codes(
 ) -> CodeSelection:
     """Resolve a material (and stage) or one HS6 code to the codes to query.
 
-    Exactly one of ``material`` and ``hs`` must be given. For a material without ``stage``,
-    the alias's stage (e.g. "lithium carbonate") or else the first stage with trade data whose
-    codes no unrelated material shares is used. Raises :class:`NoDataError` when none of the
+    Exactly one of ``material`` and ``hs`` must be given. The stage of a material is chosen by
+    :meth:`~critmat.reference.materials.Catalogue.choose_stage` ("has data": one of its HS codes
+    has rows in the current trade release). Raises :class:`NoDataError` when none of the
     codes has rows in the current trade release. ``known`` (the current trade release and its
     HS6 codes, when the caller holds them already) saves the store queries.
     """
@@ -232,12 +239,16 @@ def select_codes(
     chosen_material: Material | None = None
     chosen_stage: Stage | None = None
     if material is not None:
-        resolved = load_catalogue().resolve(material)
+        catalogue = load_catalogue()
+        resolved = catalogue.resolve(material)
         chosen_material = resolved.material
-        if stage is None and resolved.stage is not None:
-            chosen_stage = resolved.stage
-        else:
-            chosen_stage = _pick_stage(store, chosen_material, stage, present)
+        chosen_stage = catalogue.choose_stage(
+            resolved,
+            lambda s: bool(s.hs_codes and _codes_in_release(store, s.hs_codes, present)),
+            named=stage,
+        )
+        if chosen_stage is None:
+            raise _no_trade_rows(chosen_material)
         codes = chosen_stage.hs_codes
     else:
         assert hs is not None
@@ -267,7 +278,8 @@ def _check_basis(basis: str) -> Basis:
     return basis  # type: ignore[return-value]
 
 
-def _missing_quantity_note(share: float) -> list[str]:
+def missing_quantity_note(share: float) -> list[str]:
+    """A note when part of the import value has no quantity (left out of mass figures)."""
     if share < 5e-4:  # below 0.05 % it would read as 0.0 %
         return []
     return [
@@ -280,21 +292,21 @@ def dependency(
     store: Store,
     *,
     importer: str,
-    year: int,
+    year: int | None,
     basis: str = "mass",
     material: str | None = None,
     stage: str | None = None,
     hs: str | None = None,
     flows_cache: FlowsCache | None = None,
 ) -> DependencyResult:
-    """Where ``importer`` gets a material stage (or one HS6 code) from in ``year``.
+    """Where ``importer`` gets a material stage (or one HS6 code) from in ``year`` (default:
+    the trade release's last year, :func:`year_or_latest`).
 
     Code selection as in :func:`select_codes`; the result says which stage was used.
     """
     checked_basis = _check_basis(basis)
     importer_set = resolve_importer(importer)
-    first, last = trade_years(store)
-    check_year(year, first, last, "trade")
+    year = year_or_latest(year, *trade_years(store), "trade")
     selection = select_codes(store, material=material, stage=stage, hs=hs)
     flows = _flows(store, importer_set, selection.hs_codes, [year], flows_cache)
     summary, shares = dependency_summary(
@@ -303,7 +315,7 @@ def dependency(
     sources = shares[["origin", "amount", "share", "third_country", "value_kusd", "quantity_t"]]
     notes = list(selection.notes)
     if checked_basis == "mass" and summary is not None:
-        notes += _missing_quantity_note(float(summary["missing_quantity_value_share"] or 0.0))
+        notes += missing_quantity_note(float(summary["missing_quantity_value_share"] or 0.0))
     return DependencyResult(
         importer=importer_set,
         year=year,
@@ -426,20 +438,20 @@ def unit_value_table(
     store: Store,
     *,
     importer: str,
-    year: int,
+    year: int | None,
     material: str | None = None,
     stage: str | None = None,
     hs: str | None = None,
     flows_cache: FlowsCache | None = None,
 ) -> SeriesResult:
-    """Unit values (USD/t) of ``importer``'s imports by origin in ``year``, outliers flagged.
+    """Unit values (USD/t) of ``importer``'s imports by origin in ``year`` (default: the trade
+    release's last year, :func:`year_or_latest`), outliers flagged.
 
     ``rows`` columns: ``hs6, origin, value_kusd, quantity_t, usd_per_t, robust_z, outlier``,
     by code, then by unit value.
     """
     importer_set = resolve_importer(importer)
-    first, last = trade_years(store)
-    check_year(year, first, last, "trade")
+    year = year_or_latest(year, *trade_years(store), "trade")
     selection = select_codes(store, material=material, stage=stage, hs=hs)
     flows = _flows(store, importer_set, selection.hs_codes, [year], flows_cache)
     table = unit_values(flows)

@@ -29,7 +29,7 @@ import csv
 import difflib
 import functools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -261,6 +261,36 @@ class Catalogue:
                 if other.id not in related and other.name not in names:
                     names.append(other.name)
         return tuple(names)
+
+    def choose_stage(
+        self,
+        resolved: Resolved,
+        has_data: Callable[[Stage], bool],
+        named: str | None = None,
+    ) -> Stage | None:
+        """The value-chain stage a question about ``resolved.material`` answers for: the one
+        stage rule of critmat (the statistics of the CLI and the API, the web pages and the
+        reports all choose through here).
+
+        1. the stage the user named (``named``; :class:`UnknownNameError` if the material has
+           no stage of that name), data or not;
+        2. else the stage the material's name itself named (``resolved.stage``: "lithium
+           carbonate" is lithium's processing stage);
+        3. else the first stage, in catalogue order, that has data (``has_data(stage)``, e.g.
+           "one of its HS codes has rows in the trade release") and whose HS codes no unrelated
+           material shares (:meth:`shared_with`: shared codes mix other materials into the
+           figures);
+        4. else the first stage that has data; ``None`` when no stage has data.
+        """
+        if named is not None:
+            return resolved.material.stage(named)
+        if resolved.stage is not None:
+            return resolved.stage
+        material = resolved.material
+        with_data = [s for s in material.stages if has_data(s)]
+        own = [s for s in with_data if not self.shared_with(material.id, s)]
+        candidates = own or with_data
+        return candidates[0] if candidates else None
 
     def is_critical(self, material_id: str) -> bool:
         """True if the entry or its group carries a CRMA Annex II item (platinum → via ``pgm``)."""

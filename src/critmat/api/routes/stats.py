@@ -1,48 +1,45 @@
 """Public statistics (every logged-in user): materials, production, dependency, trends.
 
-Every route is ``async``: it checks the response cache first (``critmat.services.cache``) and only
-on a miss opens a store cursor and computes in the thread pool. Responses are cached as encoded
-bytes under ``(endpoint, normalised parameters, format, current release ids)``; a new data
-release gives new keys. Table-shaped endpoints also answer ``format=csv`` or ``format=xlsx``.
+The answers are :mod:`critmat.services.statistics`' and :mod:`critmat.services.catalogue`'s;
+these routes validate the parameters and hand the question to
+:func:`critmat.api.stats_serving.serve`, which answers from the response cache or computes,
+encodes and caches. Table-shaped endpoints also answer ``format=csv`` or ``format=xlsx``.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Hashable, Mapping
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-import anyio
-import anyio.to_thread
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
-from critmat.api import stats_models as m
-from critmat.api import stats_service as svc
-from critmat.api.stats_export import MEDIA_TYPES, table_download
-from critmat.indicators.precomputed import Tables
+from critmat.api.stats_serving import (
+    CACHE_HEADER,
+    Format,
+    cache_key,
+    release_ids,
+    serve,
+    stats_state,
+)
+from critmat.exports import MEDIA_TYPES
 from critmat.server.deps import UserCaller
 from critmat.server.errors import responses
-from critmat.server.storehub import StoreHub
-from critmat.services.cache import CachedResponse
-from critmat.services.context import ServiceContext
-from critmat.store import Store
+from critmat.services import catalogue
+from critmat.services import statistics as svc
+from critmat.services import statistics_models as m
+
+# The risk and stress routes share the statistics response cache through these.
+__all__ = ["CACHE_HEADER", "cache_key", "router", "stats_state"]
 
 router = APIRouter(prefix="/api/v1", tags=["statistics"])
-
-CACHE_HEADER = "X-Critmat-Cache"
-COMPUTE_THREADS = 4
 
 
 class Basis(StrEnum):
     mass = "mass"
     value = "value"
 
-
-Format = Literal["json", "csv", "xlsx"]
 
 MaterialPath = Annotated[
     str,
@@ -103,157 +100,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 _TABLE = {**_ERRORS, **_TABLE_RESPONSES}
 
 
-# -- cache plumbing ----------------------------------------------------------------------------
-class _StatsState:
-    """The statistics routes' view of the app's :class:`ServiceContext`: its one cache and
-    release fingerprint, and a small compute pool."""
-
-    def __init__(self, hub: StoreHub, services: ServiceContext) -> None:
-        self.hub = hub
-        self.cache = services.cache
-        self.fingerprint = services.fingerprint
-        # Cache misses compute in their own small pool: on two cores more parallel work only
-        # adds contention, and the default pool stays free for the authentication
-        # dependencies of the (cheap) cache hits.
-        self.compute_limiter = anyio.CapacityLimiter(COMPUTE_THREADS)
-
-
-_STATE_LOCK = threading.Lock()
-
-
-def stats_state(request: Request) -> _StatsState:
-    """The app's statistics cache (created on first use)."""
-    state = getattr(request.app.state, "stats", None)
-    if state is None:
-        with _STATE_LOCK:
-            state = getattr(request.app.state, "stats", None)
-            if state is None:
-                state = _StatsState(request.app.state.store_hub, request.app.state.services)
-                request.app.state.stats = state
-    assert isinstance(state, _StatsState)
-    return state
-
-
-def _normalise(value: object) -> object:
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, str):
-        return " ".join(value.split()).casefold()
-    if isinstance(value, list | tuple):
-        return tuple(_normalise(v) for v in value)
-    return value
-
-
-def cache_key(
-    endpoint: str, params: Mapping[str, object], fmt: str, releases: tuple[int, ...]
-) -> tuple[object, ...]:
-    """The response-cache key: endpoint, normalised parameters, format and current releases."""
-    return (endpoint, tuple(sorted((k, _normalise(v)) for k, v in params.items())), fmt, releases)
-
-
-Compute = Callable[[Store], svc.Computed]
-Fast = Callable[[Store, Tables], svc.Computed | None]
-
-
-class _NotPrecomputed(Exception):
-    """The precomputed tables do not hold the answer: compute it in a worker thread."""
-
-
-async def _serve(
-    request: Request,
-    endpoint: str,
-    params: Mapping[str, object],
-    compute: Compute | Callable[[], svc.Computed],
-    *,
-    fmt: Format = "json",
-    stem: str = "critmat",
-    needs_store: bool = True,
-    fast: Fast | None = None,
-) -> Response:
-    state = stats_state(request)
-    releases = state.fingerprint.current()
-    if releases is None:
-        releases = await run_in_threadpool(state.fingerprint.refresh)
-    key = cache_key(endpoint, params, fmt, releases)
-    entry = state.cache.response(key)
-    status = "hit"
-    if entry is None:
-        status = "miss"
-        tables = svc.ready_tables(request.app.state.flows_cache, releases)
-        if fast is not None and tables is not None and fmt == "json":
-            entry = _serve_precomputed(state, key, fast, tables)
-    if entry is None:
-
-        def work() -> CachedResponse:
-            return _render(state.hub, compute, fmt, stem, needs_store)
-
-        entry = await anyio.to_thread.run_sync(
-            _compute_once, state, key, work, limiter=state.compute_limiter
-        )
-    headers = dict(entry.headers)
-    headers[CACHE_HEADER] = status
-    return Response(content=entry.body, media_type=entry.media_type, headers=headers)
-
-
-def _compute_once(
-    state: _StatsState, key: Hashable, work: Callable[[], CachedResponse]
-) -> CachedResponse:
-    try:
-        return state.cache.get_or_compute(key, work)
-    except _NotPrecomputed:  # waited on a precomputed attempt that did not answer
-        return state.cache.get_or_compute(key, work)
-
-
-def _serve_precomputed(
-    state: _StatsState, key: Hashable, fast: Fast, tables: Tables
-) -> CachedResponse | None:
-    """Answer a miss from the precomputed tables on the event loop (well under a millisecond
-    or two: cheaper than a hop to a worker thread); ``None`` when they do not hold it."""
-
-    def work() -> CachedResponse:
-        store = state.hub.store()
-        try:
-            computed = fast(store, tables)
-        finally:
-            store.close()
-        if computed is None:
-            raise _NotPrecomputed
-        return CachedResponse(computed.model.model_dump_json().encode(), "application/json")
-
-    try:
-        return state.cache.get_or_compute(key, work)
-    except _NotPrecomputed:
-        return None
-
-
-def _render(
-    hub: StoreHub,
-    compute: Compute | Callable[[], svc.Computed],
-    fmt: Format,
-    stem: str,
-    needs_store: bool,
-) -> CachedResponse:
-    if needs_store:
-        store = hub.store()
-        try:
-            computed = compute(store)  # type: ignore[call-arg]
-        finally:
-            store.close()
-    else:
-        computed = compute()  # type: ignore[call-arg]
-    if fmt == "json":
-        return CachedResponse(computed.model.model_dump_json().encode(), "application/json")
-    assert computed.table is not None, "a download of an endpoint without a table"
-    body, media_type, disposition = table_download(computed.table, fmt, stem)
-    return CachedResponse(body, media_type, (("Content-Disposition", disposition),))
-
-
-def _release_ids(request: Request) -> tuple[int, ...] | None:
-    """The current release ids the response cache keys on, if fresh (saves a store query when
-    the precomputed tables answer)."""
-    return stats_state(request).fingerprint.current()
-
-
 def _one_of_material_or_hs(material: str | None, hs: str | None) -> None:
     if (material is None) == (hs is None):
         raise RequestValidationError(
@@ -282,11 +128,11 @@ async def list_materials(
 ) -> Response:
     """The material catalogue: CRMA critical and strategic raw materials and the others, with
     their value-chain stages and HS92 codes."""
-    return await _serve(
+    return await serve(
         request,
         "materials",
         {"critical": critical, "strategic": strategic},
-        lambda: svc.materials(critical, strategic),
+        lambda: catalogue.materials(critical, strategic),
         fmt=fmt,
         stem="critmat-materials",
         needs_store=False,
@@ -297,11 +143,11 @@ async def list_materials(
 async def get_material(request: Request, material: MaterialPath, _p: UserCaller) -> Response:
     """One material: CRMA entries (verbatim), stages with HS codes (and which have trade data),
     World Mining Data series, end-of-life recycling input rate, aliases and sources."""
-    return await _serve(
+    return await serve(
         request,
         "material",
         {"material": material},
-        lambda store: svc.material_detail(store, material),
+        lambda store: catalogue.material_detail(store, material),
     )
 
 
@@ -315,7 +161,7 @@ async def get_production(
 ) -> Response:
     """World production by country (World Mining Data), largest first, with shares, HHI,
     top-3 share and the share resting on estimates."""
-    return await _serve(
+    return await serve(
         request,
         "production",
         {"material": material, "year": year},
@@ -324,7 +170,7 @@ async def get_production(
             material,
             year,
             flows_cache=request.app.state.flows_cache,
-            release_ids=_release_ids(request),
+            release_ids=release_ids(request),
         ),
         fmt=fmt,
         stem=_stem("critmat-production", material, year),
@@ -347,7 +193,7 @@ async def get_member_states(
     """Each Member State's imports of a material stage in a year: total, top supplier, largest
     third-country supplier and its share, HHI and the CRMA 65 % flag. A Member State counts all
     its partners, including other Member States."""
-    return await _serve(
+    return await serve(
         request,
         "member-states",
         {"material": material, "year": year, "stage": stage, "basis": basis},
@@ -358,7 +204,7 @@ async def get_member_states(
             stage=stage,
             basis=basis.value,
             flows_cache=request.app.state.flows_cache,
-            release_ids=_release_ids(request),
+            release_ids=release_ids(request),
         ),
         fmt=fmt,
         stem=_stem("critmat-member-states", material, stage, year, basis.value),
@@ -380,7 +226,7 @@ async def get_reliance(
 ) -> Response:
     """Apparent consumption and import reliance by year (estimated: WMD counts metal content,
     BACI the gross weight of the traded product)."""
-    return await _serve(
+    return await serve(
         request,
         "reliance",
         {"material": material, "importer": importer, "from": first, "to": last},
@@ -409,7 +255,7 @@ async def get_dependency(
     origin, HHI and the CRMA 65 % single-third-country flag. Same fields as
     `critmat dependency --format json`. Give `material` or `hs`."""
     _one_of_material_or_hs(material, hs)
-    return await _serve(
+    return await serve(
         request,
         "dependency",
         {
@@ -423,7 +269,7 @@ async def get_dependency(
         lambda store: svc.dependency(
             store,
             flows_cache=request.app.state.flows_cache,
-            release_ids=_release_ids(request),
+            release_ids=release_ids(request),
             importer=importer,
             year=year,
             basis=basis.value,
@@ -462,7 +308,7 @@ async def get_dependency_series(
     """Import concentration year by year: total, top supplier, HHI, largest third country and
     the CRMA 65 % flag (as `critmat trend --format json`)."""
     _one_of_material_or_hs(material, hs)
-    return await _serve(
+    return await serve(
         request,
         "dependency-series",
         {
@@ -477,7 +323,7 @@ async def get_dependency_series(
         lambda store: svc.dependency_series(
             store,
             flows_cache=request.app.state.flows_cache,
-            release_ids=_release_ids(request),
+            release_ids=release_ids(request),
             importer=importer,
             basis=basis.value,
             material=material,
@@ -516,7 +362,7 @@ async def get_unit_values(
     """Unit values (USD per tonne) of an importer's imports by origin and code in a year, with
     outliers flagged (modified z-score above 3.5)."""
     _one_of_material_or_hs(material, hs)
-    return await _serve(
+    return await serve(
         request,
         "unit-values",
         {"material": material, "hs": hs, "stage": stage, "year": year, "importer": importer},
@@ -557,7 +403,7 @@ async def get_restrictions(
 ) -> Response:
     """The export-restriction registry, optionally with an importer's exposure to each measure
     (share of its imports of the affected codes from the restricting country)."""
-    return await _serve(
+    return await serve(
         request,
         "restrictions",
         {"material": material, "country": country, "exposure": exposure, "basis": basis},
@@ -573,7 +419,7 @@ async def get_restrictions(
 @router.get("/countries", response_model=list[m.CountrySummaryOut], responses=_TABLE_RESPONSES)
 async def list_countries(request: Request, _p: UserCaller, fmt: FormatQ = "json") -> Response:
     """Countries (ISO 3166-1 alpha-3, plus XKX for Kosovo) with their group memberships."""
-    return await _serve(
+    return await serve(
         request,
         "countries",
         {},
@@ -597,7 +443,7 @@ async def get_country(
     """One country: names, ISO codes, group memberships (EU, EEA, strategic partner, candidate,
     OCT...), what the EU27 imports from it by material stage in a year with its shares of
     extra-EU supply, and the Worldwide Governance Indicators series."""
-    return await _serve(
+    return await serve(
         request,
         "country",
         {"country": country, "year": year},
@@ -616,19 +462,32 @@ async def search(
 ) -> Response:
     """Materials (by id, name, alias, symbol or WMD series) and countries (by name or code),
     best match first."""
-    return await _serve(
+    return await serve(
         request,
         "search",
         {"q": ("exact", q), "limit": limit},  # a tuple is not case-folded: q is echoed
-        lambda: svc.search(q, limit),
+        lambda: _search(q, limit),
         needs_store=False,
     )
+
+
+def _search(q: str, limit: int) -> svc.Computed:
+    hits = [
+        m.SearchHitOut(
+            kind=h.kind,
+            id=h.id,
+            name=h.name,
+            matched=h.matched,
+            score=h.score,
+            url=f"/api/v1/{'materials' if h.kind == 'material' else 'countries'}/{h.id}",
+        )
+        for h in catalogue.search(q, limit)
+    ]
+    return svc.Computed(m.SearchOut(query=q, results=hits))
 
 
 @router.get("/data/releases", response_model=m.DataReleasesOut, responses=_TABLE)
 async def data_releases(request: Request, _p: UserCaller, fmt: FormatQ = "json") -> Response:
     """Every imported release (current and earlier) with source, version, licence and sha256,
     and the coverage of the current ones (as `critmat data status`)."""
-    return await _serve(
-        request, "releases", {}, svc.data_releases, fmt=fmt, stem="critmat-releases"
-    )
+    return await serve(request, "releases", {}, svc.data_releases, fmt=fmt, stem="critmat-releases")

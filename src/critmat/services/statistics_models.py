@@ -1,16 +1,47 @@
-"""Response models of the statistics API (they become the OpenAPI schema).
+"""The typed answers of :mod:`critmat.services.statistics` and :mod:`critmat.services.catalogue`.
 
-Field names follow ``critmat ... --format json`` where the CLI has the same data.
+The API serves them as they are (they are its response models and its OpenAPI schema); the CLI
+presents them as ``critmat ... --format json`` and its tables, whose field names they follow.
 """
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
-from critmat.server.params import UtcDateTime
+from critmat import exports
+
+if TYPE_CHECKING:  # the catalogue's answers are read without the store's libraries
+    from critmat.indicators.provenance import Provenance
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A typed answer (one of the models below) and, for table-shaped answers, the table a
+    CSV/XLSX/JSON download of it holds."""
+
+    model: BaseModel
+    table: exports.Table | None = None
+
+
+def table(columns: Sequence[str], rows: Sequence[Mapping[str, Any]], title: str) -> exports.Table:
+    """The download table of an answer: ``rows`` (mappings) in ``columns``' order, on a sheet
+    named ``title`` with ``title`` as its ``about`` line."""
+    provenance = exports.Provenance(title)
+    return exports.Table.from_records(rows, list(columns), provenance, sheet=title)
+
+
+def _utc(value: datetime) -> datetime:
+    """Store timestamps are UTC: naive ones get the zone, aware ones are converted."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+#: A timestamp in an answer: RFC 3339 with the zone, e.g. ``2026-12-01T20:00:00Z``.
+UtcTimestamp = Annotated[datetime, AfterValidator(_utc)]
 
 
 class ProvenanceOut(BaseModel):
@@ -23,6 +54,25 @@ class ProvenanceOut(BaseModel):
     sha256: str
     release_years: list[int | None] = Field(description="first and last year of the release")
     years: list[int] = Field(description="the years of the release this figure uses")
+
+    @classmethod
+    def of(cls, item: Provenance) -> ProvenanceOut:
+        return cls.model_validate(item.as_dict())
+
+    def citation(self) -> str:
+        """The one-line citation (:meth:`critmat.indicators.provenance.Provenance.citation`)."""
+        from critmat.indicators.provenance import Provenance
+
+        first, last = [*self.release_years, None, None][:2]
+        return Provenance(
+            self.dataset,
+            self.source,
+            self.version,
+            self.licence,
+            self.sha256,
+            (first, last),
+            tuple(self.years),
+        ).citation()
 
 
 # -- materials -------------------------------------------------------------------------------
@@ -303,8 +353,8 @@ class ReleaseOut(BaseModel):
     year_min: int | None
     year_max: int | None
     rows: int
-    retrieved_at: UtcDateTime | None
-    imported_at: UtcDateTime
+    retrieved_at: UtcTimestamp | None
+    imported_at: UtcTimestamp
     notes: list[str]
 
 

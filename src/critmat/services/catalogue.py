@@ -1,0 +1,245 @@
+"""The catalogue service: the material list, one material's entry, and search over materials and
+countries. The CLI (``critmat materials|material``), the API (``/materials``, ``/search``) and the
+web pages (their search box) ask these and only present the answers.
+
+:func:`search` is the one search ranking of critmat (see its docstring).
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pydantic import RootModel
+
+from critmat.reference._common import name_key
+from critmat.reference.materials import load_catalogue
+from critmat.services import statistics_models as m
+from critmat.services.statistics_models import Computed, table
+
+if TYPE_CHECKING:
+    from critmat.store import Store
+
+MATERIAL_COLUMNS = ("id", "name", "critical", "strategic", "group", "wmd_commodity", "stages")
+
+
+# -- materials ---------------------------------------------------------------------------------
+def materials(critical: bool | None = None, strategic: bool | None = None) -> Computed:
+    """The catalogue's materials in catalogue order; ``critical``/``strategic`` keep only those
+    whose CRMA flag equals the value given (``None``: either)."""
+    chosen = [
+        mat
+        for mat in load_catalogue().materials
+        if (critical is None or mat.critical == critical)
+        and (strategic is None or mat.strategic == strategic)
+    ]
+    items = [
+        m.MaterialSummaryOut(
+            id=mat.id,
+            name=mat.name,
+            critical=mat.critical,
+            strategic=mat.strategic,
+            group=mat.group,
+            wmd_commodity=mat.wmd_commodity,
+            stages=[s.name for s in mat.stages],
+            hs_codes=list(mat.hs_codes),
+        )
+        for mat in chosen
+    ]
+    rows = [i.model_dump() for i in items]
+    download = table([*MATERIAL_COLUMNS, "hs_codes"], rows, "materials")
+    return Computed(RootModel[list[m.MaterialSummaryOut]](items), download)
+
+
+def material_detail(store: Store | None, name: str) -> Computed:
+    """One material by id, name, alias or symbol (:class:`~critmat.errors.UnknownNameError` with
+    suggestions otherwise): its CRMA entries, stages and HS codes, World Mining Data series,
+    recycling input rate, aliases and sources.
+
+    With the ``store``, also which HS codes have rows in the trade release, the years of each
+    production series and the provenance of both; without it (the catalogue alone, e.g.
+    before any data is imported) those are empty.
+    """
+    from critmat.reference.materials import hs92_description
+
+    catalogue = load_catalogue()
+    resolved = catalogue.resolve(name)
+    mat = resolved.material
+    present: set[str] = set()
+    series_rows: dict[str, tuple[str | None, int | None, int | None]] = {}
+    if store is not None:
+        present, series_rows = _data_of(store, mat.wmd_commodities)
+    wmd_series = []
+    for commodity in mat.wmd_commodities:
+        stage = next((s.name for s in mat.stages if s.wmd_commodity == commodity), None)
+        unit, y0, y1 = series_rows.get(commodity, (mat.production_unit, None, None))
+        wmd_series.append(
+            m.WmdSeriesOut(commodity=commodity, stage=stage, unit=unit, year_min=y0, year_max=y1)
+        )
+    stages = [
+        m.StageOut(
+            name=s.name,
+            label=s.label,
+            hs_codes=[m.HsCodeOut(code=c, description=hs92_description(c)) for c in s.hs_codes],
+            hs_codes_with_data=[c for c in s.hs_codes if c in present],
+            wmd_commodity=s.wmd_commodity,
+            shared_with=list(catalogue.shared_with(mat.id, s)),
+            notes=s.notes,
+            sources=list(s.sources),
+        )
+        for s in mat.stages
+    ]
+    used = ["production"] if series_rows else []
+    used += ["trade"] if any(c in present for c in mat.hs_codes) else []
+    model = m.MaterialOut(
+        id=mat.id,
+        name=mat.name,
+        critical=mat.critical,
+        strategic=mat.strategic,
+        crma_critical_entry=mat.crma_critical_entry,
+        crma_strategic_entry=mat.crma_strategic_entry,
+        group=mat.group,
+        members=list(mat.members),
+        matched_stage=resolved.stage.name if resolved.stage else None,
+        wmd_commodity=mat.wmd_commodity,
+        production_basis=mat.production_basis,
+        wmd_series=wmd_series,
+        eol_rir=mat.eol_rir,
+        eol_rir_source=mat.eol_rir_source,
+        stages=stages,
+        aliases=list(mat.aliases),
+        sources=list(mat.sources),
+        notes=mat.notes,
+        provenance=_provenance(store, used),
+    )
+    return Computed(model)
+
+
+def _data_of(
+    store: Store, commodities: tuple[str, ...]
+) -> tuple[set[str], dict[str, tuple[str | None, int | None, int | None]]]:
+    """The HS codes with trade rows, and each production series' unit and first/last year."""
+    from critmat.indicators.flows_cache import trade_codes
+    from critmat.services.statistics_base import as_int
+
+    series_rows = {
+        str(c): (str(u) if u is not None else None, as_int(y0), as_int(y1))
+        for c, u, y0, y1 in store.con.execute(
+            "SELECT commodity, any_value(unit), min(year), max(year) FROM production "
+            "WHERE quantity IS NOT NULL AND list_contains(?, commodity) GROUP BY commodity",
+            [list(commodities)],
+        ).fetchall()
+    }
+    return set(trade_codes(store)), series_rows
+
+
+def _provenance(store: Store | None, datasets: list[str]) -> list[m.ProvenanceOut]:
+    if store is None or not datasets:
+        return []
+    from critmat.indicators.provenance import provenance_for
+
+    return [m.ProvenanceOut.of(p) for p in provenance_for(store.con, datasets)]
+
+
+# -- countries (the names search and the country list share) ----------------------------------
+@functools.cache
+def all_countries() -> tuple[tuple[str, str], ...]:
+    """``(ISO3, display name)`` of every country: ISO 3166-1 and the non-ISO codes (XKX)."""
+    import pycountry
+
+    from critmat.reference.countries import NON_ISO_CODES, country_name
+
+    codes = {c.alpha_3 for c in pycountry.countries} | set(NON_ISO_CODES)
+    return tuple(sorted((code, country_name(code)) for code in codes))
+
+
+# -- search ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SearchHit:
+    """One search result: a material (``id`` its catalogue id) or a country (``id`` its ISO3),
+    its display ``name``, the text that ``matched`` (a name, alias, symbol, WMD series or code)
+    and its ``score`` (0–1, rounded to 4 places; higher is better)."""
+
+    kind: str  # "material" or "country"
+    id: str
+    name: str
+    matched: str
+    score: float
+
+
+@dataclass(frozen=True)
+class _Entry:
+    kind: str
+    id: str
+    name: str
+    text: str
+    key: str
+    weight: float  # ids and names rank above aliases
+
+
+@functools.cache
+def _search_index() -> tuple[_Entry, ...]:
+    import pycountry
+
+    entries: list[_Entry] = []
+    for mat in load_catalogue():
+        texts = [(mat.id, 1.0), (mat.name, 1.0)]
+        texts += [(a, 0.95) for a in mat.aliases]
+        texts += [(c, 0.9) for c in mat.wmd_commodities]
+        for text, weight in texts:
+            entries.append(_Entry("material", mat.id, mat.name, text, name_key(text), weight))
+    for iso3, name in all_countries():
+        record = pycountry.countries.get(alpha_3=iso3)
+        texts = [(iso3, 0.97), (name, 0.97)]
+        if record is not None:
+            texts += [(str(record.name), 0.9), (str(record.alpha_2), 0.85)]
+            official = getattr(record, "official_name", None)
+            if official:
+                texts.append((str(official), 0.85))
+        for text, weight in texts:
+            entries.append(_Entry("country", iso3, name, text, name_key(text), weight))
+    return tuple(e for e in entries if e.key)
+
+
+def _score(query: str, entry: _Entry) -> float:
+    if entry.key == query:
+        return 1.0
+    if entry.key.startswith(query):
+        return 0.85 + 0.1 * len(query) / len(entry.key)
+    if len(query) >= 3 and query in entry.key:
+        return 0.7 + 0.1 * len(query) / len(entry.key)
+    if len(query) < 3:
+        return 0.0
+    matcher = difflib.SequenceMatcher(None, query, entry.key)
+    if matcher.real_quick_ratio() < 0.6 or matcher.quick_ratio() < 0.6:
+        return 0.0
+    ratio = matcher.ratio()
+    return 0.6 * ratio if ratio >= 0.6 else 0.0
+
+
+def search(query: str, limit: int) -> list[SearchHit]:
+    """Materials and countries matching ``query``, best first, at most ``limit``: the one search
+    ranking of critmat (API ``/search``, the web's search box).
+
+    Names are compared by their lookup key (case, accents and punctuation ignored). A text scores
+    1 when equal to the query, 0.85–0.95 when it starts with it, 0.7–0.8 when it contains it
+    (queries of 3 characters or more), else 0.6 × its similarity when that is at least 0.6;
+    times the text's weight: 1 for a material's id and name, 0.97 a country's ISO3 and name,
+    0.95 a material alias, 0.9 a WMD series or a country's ISO name, 0.85 its ISO2 code or
+    official name. Each material or country counts once, by its best text; ties: materials
+    first, then by name.
+    """
+    key = name_key(query)
+    best: dict[tuple[str, str], tuple[float, _Entry]] = {}
+    if key:
+        for entry in _search_index():
+            score = _score(key, entry) * entry.weight
+            if score <= 0:
+                continue
+            found = (entry.kind, entry.id)
+            if found not in best or score > best[found][0]:
+                best[found] = (score, entry)
+    ranked = sorted(best.values(), key=lambda se: (-se[0], se[1].kind != "material", se[1].name))
+    return [SearchHit(e.kind, e.id, e.name, e.text, round(s, 4)) for s, e in ranked[:limit]]

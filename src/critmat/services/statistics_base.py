@@ -1,0 +1,116 @@
+"""What the statistics services share: value conversion, provenance and the precomputed tables
+of the current releases (see :mod:`critmat.services.statistics`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from critmat.exports import json_value
+from critmat.indicators import lookup
+from critmat.indicators.flows_cache import FlowsCache
+from critmat.indicators.precomputed import Tables
+from critmat.indicators.provenance import Provenance
+from critmat.reference.countries import country_name
+from critmat.services import statistics_models as m
+from critmat.services.statistics_models import Computed, table
+from critmat.store import Store
+
+__all__ = [
+    "Computed",
+    "as_float",
+    "as_int",
+    "as_str",
+    "cached_selection",
+    "provenance",
+    "ready_tables",
+    "records",
+    "safe_country_name",
+    "table",
+    "tables_of",
+    "trade_span",
+]
+
+_MEMO_LIMIT = 20_000  # code selections remembered per release (see cached_selection)
+
+
+# -- values (the JSON rule of NaN and infinity is critmat.exports.json_value) -------------------
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame's rows as mappings of JSON values (:func:`critmat.exports.json_value`)."""
+    return [
+        {str(k): json_value(v) for k, v in row.items()} for row in frame.to_dict(orient="records")
+    ]
+
+
+def as_float(value: Any) -> float | None:
+    value = json_value(value)
+    return None if value is None else float(value)
+
+
+def as_int(value: Any) -> int | None:
+    value = json_value(value)
+    return None if value is None else int(value)
+
+
+def as_str(value: Any) -> str | None:
+    value = json_value(value)
+    return None if value is None else str(value)
+
+
+def provenance(items: Iterable[Provenance]) -> list[m.ProvenanceOut]:
+    return [m.ProvenanceOut.of(p) for p in items]
+
+
+def safe_country_name(iso3: str) -> str | None:
+    try:
+        return country_name(iso3)
+    except Exception:  # a display name is optional
+        return None
+
+
+# -- the precomputed tables ------------------------------------------------------------------
+def tables_of(
+    store: Store, flows_cache: FlowsCache | None, release_ids: tuple[int, ...] | None
+) -> Tables | None:
+    """The precomputed tables of the current releases, if the cache can give them."""
+    return None if flows_cache is None else flows_cache.tables(store, release_ids)
+
+
+def ready_tables(
+    flows_cache: FlowsCache | None, release_ids: tuple[int, ...] | None
+) -> Tables | None:
+    """The precomputed tables if already built for ``release_ids`` (never builds, no query):
+    what the API uses to answer a cache miss at once, without a worker thread."""
+    if flows_cache is None or release_ids is None:
+        return None
+    return flows_cache.ready(release_ids)
+
+
+def cached_selection(
+    store: Store, tables: Tables, material: str | None, stage: str | None, hs: str | None
+) -> lookup.CodeSelection:
+    """:func:`lookup.select_codes` from the tables' release and codes (remembered per release)."""
+    key = ("select", material, stage, hs)
+    found = tables.memo.get(key)
+    if found is None:
+        found = lookup.select_codes(
+            store,
+            material=material,
+            stage=stage,
+            hs=hs,
+            known=(tables.trade_release, tables.trade_codes),
+        )
+        if len(tables.memo) >= _MEMO_LIMIT:  # spelling variants of names are unbounded
+            tables.memo.clear()
+        tables.memo[key] = found
+    assert isinstance(found, lookup.CodeSelection)
+    return found
+
+
+def trade_span(tables: Tables) -> tuple[int, int]:
+    """First and last year of the trade release the precomputed tables were built from."""
+    release = tables.trade_release
+    assert release.year_min is not None and release.year_max is not None
+    return release.year_min, release.year_max

@@ -1,0 +1,501 @@
+"""Trade statistics: where an importer's supply comes from (dependency), year by year
+(series), apparent consumption and import reliance, unit values and the Member States' imports.
+
+Each answer comes from the precomputed tables of the current releases when they hold it (the
+``fast_*`` functions, which answer ``None`` otherwise) and else from the general path
+(:mod:`critmat.indicators.lookup`, flows and SQL). Both give the same figures (to about 1e-12:
+tests/api_stats/test_stats_precomputed.py). Use them through :mod:`critmat.services.statistics`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from critmat.indicators import lookup
+from critmat.indicators.flows_cache import FlowsCache
+from critmat.indicators.imports import (
+    BASES,
+    Basis,
+    ImporterSet,
+    group_flows,
+    import_concentration,
+    import_flows,
+)
+from critmat.indicators.precomputed import CONCENTRATION_FIELDS, Tables
+from critmat.indicators.provenance import Provenance, provenance_for
+from critmat.reference.countries import country_name
+from critmat.reference.materials import Material, Stage
+from critmat.services import statistics_models as m
+from critmat.services.statistics_base import (
+    Computed,
+    as_float,
+    as_int,
+    as_str,
+    cached_selection,
+    provenance,
+    records,
+    table,
+    tables_of,
+    trade_span,
+)
+from critmat.store import Store
+
+
+def fast_dependency(
+    store: Store,
+    tables: Tables,
+    *,
+    importer: str,
+    year: int | None,
+    basis: str,
+    material: str | None,
+    stage: str | None,
+    hs: str | None,
+) -> Computed | None:
+    """:func:`dependency` from the precomputed tables; ``None`` when they do not hold it."""
+    if basis not in BASES:
+        return None
+    checked: Basis = "value" if basis == "value" else "mass"
+    importer_set = lookup.resolve_importer(importer)
+    chosen_year = lookup.year_or_latest(year, *trade_span(tables), "trade")
+    selection = cached_selection(store, tables, material, stage, hs)
+    if not tables.covers(importer_set, selection.hs_codes):
+        return None
+    got = tables.origins(selection.hs_codes, importer_set.name, chosen_year).shares(
+        checked, importer_set, lookup.eu_members()
+    )
+    rows = [
+        {"origin": o, "amount": a, "share": sh, "third_country": t}
+        for o, a, sh, t in zip(got.origins, got.amounts, got.shares, got.third, strict=True)
+    ]
+    notes = list(selection.notes)
+    if checked == "mass" and got.summary is not None:
+        notes += lookup.missing_quantity_note(
+            float(got.summary["missing_quantity_value_share"] or 0.0)
+        )
+    return _dependency_computed(
+        importer_set,
+        chosen_year,
+        checked,
+        selection.material,
+        selection.stage,
+        selection.hs_codes,
+        got.summary,
+        rows,
+        tables.provenance(["trade"], [chosen_year]),
+        notes,
+    )
+
+
+def dependency(
+    store: Store,
+    *,
+    importer: str,
+    year: int | None,
+    basis: str,
+    material: str | None,
+    stage: str | None,
+    hs: str | None,
+    flows_cache: FlowsCache | None = None,
+    release_ids: tuple[int, ...] | None = None,
+) -> Computed:
+    tables = tables_of(store, flows_cache, release_ids)
+    if tables is not None:
+        fast = fast_dependency(
+            store,
+            tables,
+            importer=importer,
+            year=year,
+            basis=basis,
+            material=material,
+            stage=stage,
+            hs=hs,
+        )
+        if fast is not None:
+            return fast
+    result = lookup.dependency(
+        store,
+        importer=importer,
+        year=year,
+        basis=basis,
+        material=material,
+        stage=stage,
+        hs=hs,
+        flows_cache=flows_cache,
+    )
+    return _dependency_computed(
+        result.importer,
+        result.year,
+        result.basis,
+        result.material,
+        result.stage,
+        result.hs_codes,
+        result.summary,
+        records(result.sources),
+        result.provenance,
+        result.notes,
+    )
+
+
+def _dependency_computed(
+    importer: ImporterSet,
+    year: int,
+    basis: Basis,
+    material: Material | None,
+    stage: Stage | None,
+    hs_codes: Sequence[str],
+    summary: dict[str, Any] | dict[str, object] | None,
+    source_rows: list[dict[str, Any]],
+    prov: Iterable[Provenance],
+    notes: list[str],
+) -> Computed:
+    amount_key = "quantity" if basis == "mass" else "value"
+    found = summary or {}
+    sources = [
+        m.SourceOut.model_validate(
+            {
+                "country": r["origin"],
+                amount_key: r["amount"],
+                "share": r["share"],
+                "third_country": bool(r["third_country"]),
+            }
+        )
+        for r in source_rows
+    ]
+    model = m.DependencyOut(
+        importer=importer.name,
+        importer_members=sorted(importer.members),
+        year=year,
+        basis=basis,
+        unit="t" if basis == "mass" else "thousand USD",
+        material=material.id if material else None,
+        stage=stage.name if stage else None,
+        hs_codes=list(hs_codes),
+        total=as_float(found.get("total", 0.0)),
+        suppliers=as_int(found.get("suppliers", 0)),
+        top_supplier=as_str(found.get("top_supplier")),
+        top_share=as_float(found.get("top_share")),
+        hhi=as_float(found.get("hhi")),
+        top_third_country=as_str(found.get("top_third_country")),
+        top_third_share=as_float(found.get("top_third_share")),
+        exceeds_65=bool(found.get("exceeds_65", False)),
+        missing_quantity_value_share=as_float(found.get("missing_quantity_value_share")),
+        sources=sources,
+        provenance=provenance(prov),
+        notes=notes,
+    )
+    table_rows = [
+        {
+            "importer": model.importer,
+            "year": model.year,
+            "basis": model.basis,
+            "material": model.material,
+            "stage": model.stage,
+            "hs_codes": model.hs_codes,
+            "country": s.country,
+            amount_key: getattr(s, amount_key),
+            "share": s.share,
+            "third_country": s.third_country,
+        }
+        for s in sources
+    ]
+    columns = ["importer", "year", "basis", "material", "stage", "hs_codes", "country"]
+    columns += [amount_key, "share", "third_country"]
+    return Computed(model, table(columns, table_rows, "dependency"))
+
+
+def _series_model(
+    result: lookup.SeriesResult, basis: str | None, extra_notes: Sequence[str] = ()
+) -> m.SeriesOut:
+    return m.SeriesOut(
+        importer=result.importer.name,
+        importer_members=sorted(result.importer.members),
+        material=result.selection.material.id if result.selection.material else None,
+        stage=result.selection.stage.name if result.selection.stage else None,
+        hs_codes=list(result.selection.hs_codes),
+        basis=basis,
+        rows=records(result.rows),
+        provenance=provenance(result.provenance),
+        notes=[*result.notes, *extra_notes],
+    )
+
+
+def _series_computed(model: m.SeriesOut, columns: Sequence[str], title: str) -> Computed:
+    rows = [{"importer": model.importer, **row} for row in model.rows]
+    return Computed(model, table(["importer", *columns], rows, title))
+
+
+def fast_series(
+    store: Store,
+    tables: Tables,
+    *,
+    importer: str,
+    basis: str,
+    material: str | None,
+    stage: str | None,
+    hs: str | None,
+    first: int | None,
+    last: int | None,
+) -> Computed | None:
+    """:func:`dependency_series` from the precomputed tables; ``None`` when they do not hold
+    it or the years need the general path's error."""
+    if basis not in BASES:
+        return None
+    checked: Basis = "value" if basis == "value" else "mass"
+    importer_set = lookup.resolve_importer(importer)
+    year_min, year_max = trade_span(tables)
+    start = year_min if first is None else first
+    end = year_max if last is None else last
+    if not year_min <= start <= end <= year_max:
+        return None
+    selection = cached_selection(store, tables, material, stage, hs)
+    if not tables.covers(importer_set, selection.hs_codes):
+        return None
+    eu = lookup.eu_members()
+    rows: list[dict[str, Any]] = []
+    for year in range(start, end + 1):
+        summary = (
+            tables.origins(selection.hs_codes, importer_set.name, year)
+            .shares(checked, importer_set, eu)
+            .summary
+        )
+        if summary is not None:
+            rows.append({"year": year, **summary})
+    model = m.SeriesOut(
+        importer=importer_set.name,
+        importer_members=sorted(importer_set.members),
+        material=selection.material.id if selection.material else None,
+        stage=selection.stage.name if selection.stage else None,
+        hs_codes=list(selection.hs_codes),
+        basis=basis,
+        rows=rows,
+        provenance=provenance(tables.provenance(["trade"], [r["year"] for r in rows])),
+        notes=list(selection.notes),
+    )
+    return _series_computed(model, ["year", *CONCENTRATION_FIELDS], "dependency series")
+
+
+def dependency_series(
+    store: Store,
+    *,
+    importer: str,
+    basis: str,
+    material: str | None,
+    stage: str | None,
+    hs: str | None,
+    first: int | None,
+    last: int | None,
+    flows_cache: FlowsCache | None = None,
+    release_ids: tuple[int, ...] | None = None,
+) -> Computed:
+    tables = tables_of(store, flows_cache, release_ids)
+    if tables is not None:
+        fast = fast_series(
+            store,
+            tables,
+            importer=importer,
+            basis=basis,
+            material=material,
+            stage=stage,
+            hs=hs,
+            first=first,
+            last=last,
+        )
+        if fast is not None:
+            return fast
+    result = lookup.dependency_series(
+        store,
+        importer=importer,
+        basis=basis,
+        material=material,
+        stage=stage,
+        hs=hs,
+        first=first,
+        last=last,
+        flows_cache=flows_cache,
+    )
+    model = _series_model(result, basis)
+    return _series_computed(model, list(result.rows.columns), "dependency series")
+
+
+def reliance(
+    store: Store, *, material: str, importer: str, first: int | None, last: int | None
+) -> Computed:
+    result = lookup.reliance(store, importer=importer, material=material, first=first, last=last)
+    extra = []
+    if result.rows.empty:
+        extra.append(
+            "no year has both production and trade figures for this material's matching "
+            "trade codes in the current releases"
+        )
+    model = _series_model(result, "mass", extra)
+    return _series_computed(model, list(result.rows.columns), "reliance")
+
+
+def unit_values(
+    store: Store,
+    *,
+    importer: str,
+    year: int | None,
+    material: str | None,
+    stage: str | None,
+    hs: str | None,
+    flows_cache: FlowsCache | None = None,
+) -> Computed:
+    chosen_year = lookup.year_or_latest(year, *lookup.trade_years(store), "trade")
+    result = lookup.unit_value_table(
+        store,
+        importer=importer,
+        year=chosen_year,
+        material=material,
+        stage=stage,
+        hs=hs,
+        flows_cache=flows_cache,
+    )
+    model = _series_model(result, None)
+    model.rows = [{"year": chosen_year, **row} for row in model.rows]
+    return _series_computed(model, ["year", *result.rows.columns], "unit values")
+
+
+def _member_state_rows(
+    store: Store,
+    flows_cache: FlowsCache | None,
+    importers: list[ImporterSet],
+    hs_codes: Sequence[str],
+    year: int,
+    basis: Basis,
+) -> dict[str, dict[str, Any]]:
+    """Concentration rows of each Member State by ISO3, the general way (flows and SQL)."""
+    eu = lookup.eu_members()
+    cached = [
+        flows_cache.flows(store, i, hs_codes, [year]) for i in importers if flows_cache is not None
+    ]
+    flows = (
+        pd.concat([f for f in cached if f is not None], ignore_index=True)
+        if cached and all(f is not None for f in cached)
+        else import_flows(store.con, importers, hs_codes, [year])
+    )
+    sources = group_flows(flows, {"selection": hs_codes})
+    frame = import_concentration(sources, basis, eu, {i.name: True for i in importers})
+    return {str(r["importer"]): r for r in records(frame)}
+
+
+def member_states(
+    store: Store,
+    *,
+    material: str,
+    year: int | None,
+    stage: str | None,
+    basis: str,
+    flows_cache: FlowsCache | None = None,
+    release_ids: tuple[int, ...] | None = None,
+) -> Computed:
+    found = _member_states(
+        store,
+        tables_of(store, flows_cache, release_ids),
+        material=material,
+        year=year,
+        stage=stage,
+        basis=basis,
+        flows_cache=flows_cache,
+    )
+    assert found is not None
+    return found
+
+
+def fast_member_states(
+    store: Store, tables: Tables, *, material: str, year: int | None, stage: str | None, basis: str
+) -> Computed | None:
+    """:func:`member_states` from the precomputed tables; ``None`` when they do not hold it."""
+    return _member_states(
+        store,
+        tables,
+        material=material,
+        year=year,
+        stage=stage,
+        basis=basis,
+        flows_cache=None,
+        fast_only=True,
+    )
+
+
+def _member_states(
+    store: Store,
+    tables: Tables | None,
+    *,
+    material: str,
+    year: int | None,
+    stage: str | None,
+    basis: str,
+    flows_cache: FlowsCache | None,
+    fast_only: bool = False,
+) -> Computed | None:
+    eu = lookup.eu_members()
+    importers = [ImporterSet.country(iso3, eu) for iso3 in sorted(eu)]
+    checked: Basis = "value" if basis == "value" else "mass"
+    by_country: dict[str, dict[str, Any]] = {}
+    if tables is not None:
+        chosen_year = lookup.year_or_latest(year, *trade_span(tables), "trade")
+        selection = cached_selection(store, tables, material, stage, None)
+        prov = tables.provenance(["trade"], [chosen_year])
+    else:
+        chosen_year = lookup.year_or_latest(year, *lookup.trade_years(store), "trade")
+        selection = lookup.select_codes(store, material=material, stage=stage)
+        prov = provenance_for(store.con, ["trade"], [chosen_year])
+    assert selection.material is not None and selection.stage is not None
+    if tables is not None and all(tables.covers(i, selection.hs_codes) for i in importers):
+        for i in importers:
+            got = tables.origins(selection.hs_codes, i.name, chosen_year).shares(checked, i, eu)
+            if got.summary is not None:
+                by_country[i.name] = got.summary
+    elif fast_only:
+        return None
+    else:
+        by_country = _member_state_rows(
+            store, flows_cache, importers, selection.hs_codes, chosen_year, checked
+        )
+    rows = []
+    for iso3 in sorted(eu):
+        r = by_country.get(iso3)
+        if r is None:
+            continue
+        rows.append(
+            m.MemberStateOut(
+                country=iso3,
+                name=country_name(iso3),
+                total=as_float(r["total"]),
+                suppliers=int(r["suppliers"]),
+                top_supplier=as_str(r["top_supplier"]),
+                top_share=as_float(r["top_share"]),
+                hhi=as_float(r["hhi"]),
+                top_third_country=as_str(r["top_third_country"]),
+                top_third_share=as_float(r["top_third_share"]),
+                exceeds_65=bool(r["exceeds_65"]),
+                missing_quantity_value_share=as_float(r["missing_quantity_value_share"]),
+            )
+        )
+    notes = list(selection.notes)
+    missing = sorted(eu - {r.country for r in rows})
+    if missing:
+        notes.append(f"no imports on the {checked} basis in {chosen_year}: {', '.join(missing)}")
+    model = m.MemberStatesOut(
+        material=selection.material.id,
+        stage=selection.stage.name,
+        hs_codes=list(selection.hs_codes),
+        year=chosen_year,
+        basis=checked,
+        unit="t" if checked == "mass" else "thousand USD",
+        member_states=rows,
+        provenance=provenance(prov),
+        notes=notes,
+    )
+    table_rows = [
+        {"material": model.material, "stage": model.stage, "year": model.year, "basis": checked}
+        | r.model_dump()
+        for r in rows
+    ]
+    columns = ["material", "stage", "year", "basis", *m.MemberStateOut.model_fields]
+    return Computed(model, table(columns, table_rows, "member states"))
