@@ -85,11 +85,17 @@ def is_package(module: str, modules: dict[str, Path]) -> bool:
 
 
 def known_module(name: str, modules: dict[str, Path]) -> str:
-    """The longest prefix of ``name`` that is a module of ours (``a.b.attr`` -> ``a.b``)."""
+    """The longest prefix of ``name`` that is a module or a package (a folder of modules, with
+    or without ``__init__.py``) of ours: ``critmat.store.Store`` -> ``critmat.store``,
+    ``critmat.__version__`` -> ``critmat``."""
     parts = name.split(".")
-    while len(parts) > 1 and ".".join(parts) not in modules:
+    while len(parts) > 1 and not _is_ours(".".join(parts), modules):
         parts.pop()
     return ".".join(parts)
+
+
+def _is_ours(name: str, modules: dict[str, Path]) -> bool:
+    return name in modules or any(other.startswith(name + ".") for other in modules)
 
 
 def imported_names(tree: ast.AST, importer: str, package: bool) -> Iterator[tuple[str, int]]:
@@ -224,6 +230,18 @@ def test_the_parser_sees_lazy_relative_and_type_checking_imports() -> None:
         ("critmat.api.routes.risk", 8),
         ("critmat.services.context", 9),
     ]
+
+
+def test_imported_names_resolve_to_our_modules_and_packages() -> None:
+    modules = {
+        "critmat": SRC / "critmat" / "__init__.py",
+        "critmat.store": SRC / "critmat" / "store" / "__init__.py",
+        "critmat.server.app": SRC / "critmat" / "server" / "app.py",
+    }
+    assert known_module("critmat.__version__", modules) == "critmat"
+    assert known_module("critmat.store.Store", modules) == "critmat.store"
+    assert known_module("critmat.server", modules) == "critmat.server"  # folder, no __init__
+    assert known_module("critmat.server.app.create_app", modules) == "critmat.server.app"
 
 
 def test_every_rule_names_what_it_forbids() -> None:
