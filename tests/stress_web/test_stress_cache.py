@@ -14,10 +14,19 @@ import yaml
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from critmat.api.routes import stress as st
+from critmat.api.routes.stress import MonteCarloIn, RunIn
 from critmat.scenarios.baseline import build_baseline
 from critmat.scenarios.engine import run
+from critmat.scenarios.montecarlo import run_montecarlo
 from critmat.scenarios.spec import LIBRARY
+from critmat.services import stress
+from critmat.services.stress_output import (
+    MonteCarloOut,
+    RunOut,
+    ScenarioEntryOut,
+    montecarlo_document,
+    run_document,
+)
 from critmat.store import Store
 from tests.stress_web.conftest import StressEnv
 
@@ -37,26 +46,28 @@ def _reference(real_store: Store) -> TestClient:
     FastAPI from the declared response model."""
     ref = FastAPI()
 
-    @ref.post("/run", response_model=st.RunOut)
-    def reference_run(body: st.RunIn) -> Any:
-        prepared = st.prepare(body.scenario, body.definition)
+    @ref.post("/run", response_model=RunOut)
+    def reference_run(body: RunIn) -> Any:
+        prepared = stress.prepare(body.scenario, body.definition)
         baseline = build_baseline(real_store.con, prepared.scenario)
-        return st.run_payload(run(prepared.scenario, baseline))
+        return run_document(run(prepared.scenario, baseline)).model_dump()
 
-    @ref.post("/montecarlo", response_model=st.MonteCarloOut)
-    def reference_montecarlo(body: st.MonteCarloIn) -> Any:
-        prepared = st.prepare(body.scenario, body.definition)
+    @ref.post("/montecarlo", response_model=MonteCarloOut)
+    def reference_montecarlo(body: MonteCarloIn) -> Any:
+        prepared = stress.prepare(body.scenario, body.definition)
         baseline = build_baseline(real_store.con, prepared.scenario)
-        result = st.run_montecarlo_bounded(prepared, baseline, body.runs, body.seed)
-        return st.montecarlo_payload(result)
+        result = run_montecarlo(
+            prepared.scenario, baseline, prepared.uncertainty, body.runs, body.seed, workers=1
+        )
+        return montecarlo_document(result).model_dump()
 
-    @ref.get("/scenarios", response_model=list[st.ScenarioEntryOut])
+    @ref.get("/scenarios", response_model=list[ScenarioEntryOut])
     def reference_list() -> Any:
-        return st.library_entries()
+        return stress.library_entries()
 
     @ref.get("/scenarios/{name}")
     def reference_file(name: str) -> Any:
-        return st.library_raw(name)
+        return stress.library_raw(name)
 
     return TestClient(ref)
 
@@ -132,7 +143,7 @@ def test_library_is_read_again_when_a_file_changes(
 ) -> None:
     copy = tmp_path / "library"
     shutil.copytree(LIBRARY, copy)
-    monkeypatch.setattr(st, "LIBRARY", copy)
+    monkeypatch.setattr(stress, "LIBRARY", copy)
 
     def listed_title() -> str:
         response = api.get("/api/v1/stress/scenarios", headers=stress_env.headers)
@@ -147,7 +158,7 @@ def test_library_is_read_again_when_a_file_changes(
         return str(response.json()["title"])
 
     before = listed_title()
-    assert st.library() is st.library()  # unchanged files: the same snapshot, not re-read
+    assert stress.library() is stress.library()  # unchanged files: the same snapshot, not re-read
     assert run_title() == before
     file = copy / f"{SCENARIO}.yaml"
     text = file.read_text(encoding="utf-8")

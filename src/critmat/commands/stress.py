@@ -19,7 +19,6 @@ from critmat.cli_output import (
     fmt_number,
     out,
     print_json,
-    records,
     status,
     store_readonly,
     table,
@@ -63,24 +62,57 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     exports.write_csv(path, exports.Table.from_records(rows))
 
 
+#: The fields of ``stress run --format json``, in their order (the service's run document
+#: holds more: horizon, months and importers).
+RUN_JSON_FIELDS = (
+    "scenario",
+    "title",
+    "material",
+    "stage",
+    "hs_codes",
+    "baseline_years",
+    "registry_ids",
+    "params",
+    "shocked_world_output_share",
+    "notes",
+    "summary",
+    "monthly",
+    "sectors",
+)
+#: The fields of ``stress montecarlo --format json`` taken from the service's document (then
+#: the backend and the seconds it took, then ``summary`` and ``bands``).
+MONTECARLO_JSON_FIELDS = (
+    "scenario",
+    "title",
+    "material",
+    "stage",
+    "hs_codes",
+    "baseline_years",
+    "runs",
+    "seed",
+    "quantiles",
+    "parameters",
+)
+
+
 @stress_app.command("list")
-def list_scenarios(fmt: FormatOpt = Format.table) -> None:
+def list_command(fmt: FormatOpt = Format.table) -> None:
     """List the scenario library (derived from the export-restriction registry)."""
-    from critmat.scenarios.spec import library_names, load_scenario
+    from critmat.services import stress
 
     with user_errors():
-        scenarios = [load_scenario(name) for name in library_names()]
+        entries = stress.library_entries()
     rows = [
         {
-            "name": s.name,
-            "material": s.material,
-            "stage": s.stage,
-            "start": s.start,
-            "horizon_months": s.horizon_months,
-            "registry_ids": ";".join(s.registry_ids),
-            "title": s.title,
+            "name": e["name"],
+            "material": e["material"],
+            "stage": e["stage"],
+            "start": e["start"],
+            "horizon_months": e["horizon_months"],
+            "registry_ids": ";".join(e["registry_ids"]),
+            "title": e["title"],
         }
-        for s in scenarios
+        for e in entries
     ]
     emit_rows(
         rows,
@@ -99,7 +131,7 @@ def list_scenarios(fmt: FormatOpt = Format.table) -> None:
 
 
 @stress_app.command("run")
-def run_scenario(
+def run_command(
     scenario: Annotated[str, typer.Argument(help="A scenario YAML file or a library name.")],
     fmt: FormatOpt = Format.table,
     output: Annotated[
@@ -117,42 +149,24 @@ def run_scenario(
     exposure; CSV: the monthly rows. See docs/stress-tests.md.
     """
     from critmat.reference.sectors import load_sector_splits
-    from critmat.scenarios.baseline import build_baseline
-    from critmat.scenarios.engine import run, sector_exposure
-    from critmat.scenarios.montecarlo import load_scenario_file
+    from critmat.services import stress, stress_output
 
     with user_errors():
-        spec, _uncertainty = load_scenario_file(scenario)  # the uncertainty block is for montecarlo
+        prepared = stress.load(scenario)  # the uncertainty block is for montecarlo
         splits = load_sector_splits(sectors)
         with store_readonly() as store:
-            baseline = build_baseline(store.con, spec)
-        result = run(spec, baseline)
-    monthly = records(result.monthly())
-    summary = records(result.summary())
-    exposure = records(sector_exposure(result, splits))
+            baseline = stress.baseline(store, prepared.scenario)
+        result = stress.run(prepared, baseline)
+    spec = prepared.scenario
+    splits_source = str(sectors) if sectors is not None else stress_output.SHIPPED_SPLITS
+    document = stress_output.run_document(result, splits, splits_source).model_dump()
+    monthly, summary, exposure = document["monthly"], document["summary"], document["sectors"]
     if output is not None:
         _write_csv(output, monthly)
         status(f"wrote {len(monthly)} monthly rows to {output}")
-    notes = list(baseline.notes)
-    meta = {
-        "scenario": spec.name,
-        "title": spec.title,
-        "material": baseline.material,
-        "stage": baseline.stage,
-        "hs_codes": list(baseline.hs_codes),
-        "baseline_years": list(baseline.years),
-        "registry_ids": list(spec.registry_ids),
-        "params": {
-            "spare_capacity_fraction": result.params.spare_capacity_fraction,
-            "ramp_up_months": result.params.ramp_up_months,
-            "demand_elasticity": result.params.demand_elasticity,
-            "stockpiles": dict(result.params.stockpiles),
-        },
-        "shocked_world_output_share": result.shocked_output_share,
-        "notes": notes,
-    }
+    notes = document["notes"]
     if fmt is Format.json:
-        print_json({**meta, "summary": summary, "monthly": monthly, "sectors": exposure})
+        print_json({key: document[key] for key in RUN_JSON_FIELDS})
         return
     if fmt is Format.csv:
         emit_rows(monthly, fmt, "", ())
@@ -201,11 +215,12 @@ def run_scenario(
         )
     else:
         out.print(f"no sourced sector split for {baseline.material}; add one with --sectors FILE")
-    worst = max(summary[1:], key=lambda r: r["shortfall_pct"] or 0.0, default=None)
-    if worst is not None:
+    if baseline.members:  # none short: the first Member State, at 0 %
+        worst = stress_output.most_affected_member(result) or baseline.members[0]
+        share = next(r["shortfall_pct"] for r in summary if r["importer"] == worst)
         out.print(
-            f"most affected Member State: {worst['importer']} "
-            f"({fmt_number(worst['shortfall_pct'], 'share')} of demand short over the horizon)"
+            f"most affected Member State: {worst} "
+            f"({fmt_number(share, 'share')} of demand short over the horizon)"
         )
 
 
@@ -217,14 +232,14 @@ def backtest_command(
     ] = 2,
 ) -> None:
     """Predicted vs observed change in EU imports from the restricting country (registry)."""
-    from critmat.scenarios.backtest import backtest
+    from critmat.services import stress
+    from critmat.services.stress_output import backtest_answer
 
     with user_errors(), store_readonly() as store:
-        result = backtest(store.con, licensing_delay)
-    rows = records(result.rows)
-    skipped = records(result.skipped)
+        answer = backtest_answer(stress.backtest(store, licensing_delay))
+    rows, skipped = answer.rows, answer.skipped
     if fmt is Format.json:
-        print_json({"licensing_delay": licensing_delay, "rows": rows, "skipped": skipped})
+        print_json(answer.document())
         return
     caption = (
         "change in EU27 imports (t) from the restricting country, year before vs year after; "
@@ -256,6 +271,10 @@ MC_MONTH_COLUMNS = (
     ("shortfall_p95_pct", "p95", "share"),
 )
 PROGRESS_MIN_RUNS = 500
+NO_UNCERTAINTY_HINT = (
+    "add an `uncertainty:` block to the file or give --param, e.g. "
+    "--param spare_capacity_fraction=uniform:0.05,0.2"
+)
 
 
 @stress_app.command("montecarlo")
@@ -305,69 +324,42 @@ def montecarlo_command(
 
     from critmat.cli_output import err
     from critmat.config import get_settings
-    from critmat.errors import CritmatError
-    from critmat.scenarios.baseline import build_baseline
-    from critmat.scenarios.montecarlo import (
-        Uncertainty,
-        describe,
-        load_scenario_file,
-        parse_cli_parameter,
-        run_montecarlo,
-    )
+    from critmat.services import stress, stress_output
 
     address = dask or get_settings().dask_scheduler
     with user_errors():
-        spec, uncertainty = load_scenario_file(scenario)
-        extra = Uncertainty(tuple(parse_cli_parameter(p, spec) for p in param or []))
-        uncertainty = uncertainty.merged(extra)
-        if not uncertainty.parameters:
-            raise CritmatError(
-                f"scenario '{spec.name}' declares no uncertain parameter",
-                hint="add an `uncertainty:` block to the file or give --param, e.g. "
-                "--param spare_capacity_fraction=uniform:0.05,0.2",
-            )
+        prepared = stress.with_parameters(stress.load(scenario), param or [])
+        stress.require_uncertainty(prepared, NO_UNCERTAINTY_HINT)
         with store_readonly() as store:
-            baseline = build_baseline(store.con, spec)
+            baseline = stress.baseline(store, prepared.scenario)
+        options: dict[str, Any] = {"scheduler": address, "workers": workers, "max_runs": None}
         started = time.perf_counter()
         if runs >= PROGRESS_MIN_RUNS and err.is_terminal:
             columns = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
             with Progress(*columns, console=err, transient=True) as bar:
                 task = bar.add_task("runs", total=runs)
-                result = run_montecarlo(
-                    spec,
+                result = stress.montecarlo(
+                    prepared,
                     baseline,
-                    uncertainty,
                     runs,
                     seed,
-                    scheduler=address,
-                    workers=workers,
                     progress=lambda done: bar.update(task, completed=done),
+                    **options,
                 )
         else:
-            result = run_montecarlo(
-                spec, baseline, uncertainty, runs, seed, scheduler=address, workers=workers
-            )
+            result = stress.montecarlo(prepared, baseline, runs, seed, **options)
         seconds = time.perf_counter() - started
-    bands = records(result.bands())
-    summary = records(result.summary())
+    spec = prepared.scenario
+    document = stress_output.montecarlo_document(result).model_dump()
+    bands, summary, parameters = document["bands"], document["summary"], document["parameters"]
     if output is not None:
         _write_csv(output, bands)
         status(f"wrote {len(bands)} band rows to {output}")
-    parameters = describe(uncertainty)
     meta = {
-        "scenario": spec.name,
-        "title": spec.title,
-        "material": baseline.material,
-        "stage": baseline.stage,
-        "hs_codes": list(baseline.hs_codes),
-        "baseline_years": list(baseline.years),
-        "runs": result.runs,
-        "seed": seed,
-        "quantiles": [5, 50, 95],
-        "parameters": parameters,
+        **{key: document[key] for key in MONTECARLO_JSON_FIELDS},
         "backend": result.backend,
         "seconds": round(seconds, 3),
-        "notes": list(baseline.notes),
+        "notes": document["notes"],
     }
     if fmt is Format.json:
         print_json({**meta, "summary": summary, "bands": bands})

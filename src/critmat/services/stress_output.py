@@ -1,0 +1,308 @@
+"""What a stress test answers, built once for the CLI, the API and the web page: the rows of
+its tables (monthly, summary, sector exposure, Monte Carlo bands and summary, backtest), each
+table with its provenance, and the JSON documents of a run and of a Monte Carlo
+(:class:`RunOut`, :class:`MonteCarloOut`: the API's response models, the CLI's ``--format
+json``). The presentations only choose what to show: columns and labels, figures, terminal
+tables.
+
+Units: tonnes (``_t``) over a month or the horizon as the table says; shares (``_pct``, ``share``)
+as fractions 0-1. Values are plain JSON values: NaN and infinities are None
+(:func:`critmat.exports.json_value`). Sources: the scenario's baseline (BACI trade, WMD output),
+the shipped sector splits (``reference/data/sector_splits.csv``) or the user's file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from critmat import exports
+from critmat.indicators.panel import country_name
+from critmat.reference.sectors import SectorSplit, load_sector_splits
+from critmat.scenarios.backtest import BacktestResult
+from critmat.scenarios.baseline import Baseline
+from critmat.scenarios.engine import Result, sector_exposure
+from critmat.scenarios.montecarlo import MonteCarloResult, describe
+from critmat.scenarios.spec import Scenario
+
+__all__ = [
+    "QUANTILES",
+    "SHIPPED_SPLITS",
+    "BacktestAnswer",
+    "MonteCarloOut",
+    "Row",
+    "RunOut",
+    "ScenarioEntryOut",
+    "StressTable",
+    "backtest_answer",
+    "bands_table",
+    "header",
+    "importer_label",
+    "montecarlo_document",
+    "montecarlo_summary_table",
+    "monthly_table",
+    "most_affected_member",
+    "rows",
+    "run_document",
+    "sectors_table",
+    "source",
+    "summary_table",
+]
+
+Row = dict[str, Any]
+#: The percentiles of the Monte Carlo bands.
+QUANTILES = [5, 50, 95]
+#: Where the shipped sector splits come from (named in the sector table's source).
+SHIPPED_SPLITS = "reference/data/sector_splits.csv"
+
+
+def rows(frame: pd.DataFrame) -> list[Row]:
+    """Records of ``frame`` with plain JSON values (NaN and infinities become None)."""
+    return [
+        {str(k): exports.json_value(v) for k, v in row.items()}
+        for row in frame.to_dict(orient="records")
+    ]
+
+
+def importer_label(importer: str) -> str:
+    """``EU27``, or a Member State's name with its code: ``Germany (DEU)``."""
+    return "EU27" if importer == "EU27" else f"{country_name(importer) or importer} ({importer})"
+
+
+def most_affected_member(result: Result) -> str | None:
+    """The Member State with the largest share of its demand short over the horizon (the first
+    of equals), or None when none is short."""
+    pct = result.summary()["shortfall_pct"].fillna(0.0).to_numpy(dtype=float)[1:]
+    if pct.size == 0 or float(pct.max()) <= 0:
+        return None
+    return str(result.importers[1 + int(pct.argmax())])
+
+
+# ================================================================================ tables
+@dataclass(frozen=True)
+class StressTable:
+    """The rows of one stress-test table with what it is (``title``), where its figures come
+    from (``source``), the period they cover and notes."""
+
+    name: str
+    title: str
+    rows: list[Row]
+    source: str
+    period: str
+    notes: tuple[str, ...] = ()
+
+    def of(self, importers: Sequence[str] | None) -> list[Row]:
+        """The rows of ``importers`` only (all rows for None)."""
+        if importers is None:
+            return list(self.rows)
+        return [r for r in self.rows if r["importer"] in importers]
+
+    def export(self) -> exports.Table:
+        """Every column of the rows, with the provenance, for :mod:`critmat.exports`."""
+        origin = exports.Provenance(self.title, [self.source], self.period, self.notes)
+        return exports.Table.from_records(self.rows, provenance=origin)
+
+
+def source(result: Result | MonteCarloResult) -> str:
+    """The provenance line of a stress test's tables: scenario, material, stage, HS codes and
+    baseline years."""
+    b = result.baseline
+    return (
+        f"critmat stress test '{result.scenario.name}' — {b.material}, {b.stage} (HS "
+        f"{', '.join(b.hs_codes)}); baseline BACI {'/'.join(map(str, b.years))}; model and "
+        "assumptions: docs/stress-tests.md"
+    )
+
+
+def monthly_table(result: Result) -> StressTable:
+    """One row per importer and month: demand, imports, redirected, supply, demand reduction,
+    stock draw, shortfall (t and share), stock at the month's end (t), days of cover."""
+    return StressTable(
+        "stress-monthly",
+        f"{result.scenario.title}: supply and shortfall by month",
+        rows(result.monthly()),
+        source(result),
+        f"{result.scenario.horizon_months} months from {result.months[0]}",
+        result.baseline.notes,
+    )
+
+
+def summary_table(result: Result) -> StressTable:
+    """One row per importer (EU27 first): totals over the horizon and the worst month."""
+    return StressTable(
+        "stress-summary",
+        f"{result.scenario.title}: summary per importer",
+        rows(result.summary()),
+        source(result),
+        f"totals over {result.scenario.horizon_months} months",
+        result.baseline.notes,
+    )
+
+
+def sectors_table(
+    result: Result,
+    splits: Sequence[SectorSplit] | None = None,
+    splits_source: str = SHIPPED_SPLITS,
+) -> StressTable:
+    """The shortfall over the horizon shared pro rata over the material's applications, per
+    importer with a shortfall (``splits``: the shipped ones unless given)."""
+    chosen = load_sector_splits() if splits is None else splits
+    return StressTable(
+        "stress-sectors",
+        f"{result.scenario.title}: exposure of downstream sectors",
+        rows(sector_exposure(result, chosen)),
+        f"{source(result)}; sector splits: {splits_source}",
+        f"totals over {result.scenario.horizon_months} months",
+        ("the shortfall is shared pro rata over the material's applications",),
+    )
+
+
+def _drawn(mc: MonteCarloResult) -> str:
+    return "; ".join(f"{p.key} ~ {p.dist.describe()}" for p in mc.uncertainty.parameters)
+
+
+def bands_table(mc: MonteCarloResult) -> StressTable:
+    """One row per importer and month: demand, p5/p50/p95 shortfall (t and share), the mean."""
+    return StressTable(
+        "stress-bands",
+        f"{mc.scenario.title}: Monte Carlo shortfall bands",
+        rows(mc.bands()),
+        source(mc),
+        f"{mc.runs:,} runs, seed {mc.seed}",
+        (f"drawn: {_drawn(mc)}", "monthly bands are per month, not one path"),
+    )
+
+
+def montecarlo_summary_table(mc: MonteCarloResult) -> StressTable:
+    """One row per importer: bands of the shortfall over the horizon, share of runs short."""
+    return StressTable(
+        "stress-montecarlo-summary",
+        f"{mc.scenario.title}: Monte Carlo summary per importer",
+        rows(mc.summary()),
+        source(mc),
+        f"{mc.runs:,} runs, seed {mc.seed}; totals over {mc.scenario.horizon_months} months",
+        (f"drawn: {_drawn(mc)}",),
+    )
+
+
+# ================================================================================ documents
+class ScenarioEntryOut(BaseModel):
+    name: str
+    title: str
+    material: str = Field(description="catalogue id")
+    stage: str | None
+    start: str | None = Field(description="calendar month of month 0, YYYY-MM")
+    horizon_months: int
+    registry_ids: list[str] = Field(description="export-restriction registry ids")
+
+
+class _MetaOut(BaseModel):
+    scenario: str
+    title: str
+    material: str
+    stage: str
+    hs_codes: list[str]
+    baseline_years: list[int]
+    registry_ids: list[str]
+    horizon_months: int
+    months: list[str]
+    importers: list[str] = Field(description="EU27, then the 27 Member States (ISO3)")
+    notes: list[str]
+
+
+class RunOut(_MetaOut):
+    params: dict[str, Any]
+    shocked_world_output_share: float | None
+    summary: list[Row] = Field(description="one row per importer: horizon totals, worst month")
+    monthly: list[Row] = Field(description="one row per importer and month (tonnes, shares)")
+    sectors: list[Row] = Field(description="shortfall shared pro rata over the applications")
+
+
+class MonteCarloOut(_MetaOut):
+    runs: int
+    seed: int
+    quantiles: list[int]
+    parameters: list[dict[str, str]] = Field(description="the drawn parameters")
+    summary: list[Row] = Field(description="per importer: bands of the horizon total, p_short")
+    bands: list[Row] = Field(description="per importer and month: p5/p50/p95, t and share")
+
+
+def header(scenario: Scenario, baseline: Baseline) -> dict[str, Any]:
+    """What every stress-test document starts with: the scenario, its baseline (material,
+    stage, HS codes, BACI years, importers), registry ids, horizon and months, and notes."""
+    return {
+        "scenario": scenario.name,
+        "title": scenario.title,
+        "material": baseline.material,
+        "stage": baseline.stage,
+        "hs_codes": list(baseline.hs_codes),
+        "baseline_years": list(baseline.years),
+        "registry_ids": list(scenario.registry_ids),
+        "horizon_months": scenario.horizon_months,
+        "months": list(scenario.month_labels()),
+        "importers": list(baseline.importers),
+        "notes": list(baseline.notes),
+    }
+
+
+def run_document(
+    result: Result,
+    splits: Sequence[SectorSplit] | None = None,
+    splits_source: str = SHIPPED_SPLITS,
+) -> RunOut:
+    """A run: the header, the parameters used, the shocked countries' share of world output,
+    and the summary, monthly and sector rows."""
+    p = result.params
+    return RunOut.model_validate(
+        {
+            **header(result.scenario, result.baseline),
+            "params": {
+                "spare_capacity_fraction": p.spare_capacity_fraction,
+                "ramp_up_months": p.ramp_up_months,
+                "demand_elasticity": p.demand_elasticity,
+                "stockpiles": dict(p.stockpiles),
+            },
+            "shocked_world_output_share": result.shocked_output_share,
+            "summary": summary_table(result).rows,
+            "monthly": monthly_table(result).rows,
+            "sectors": sectors_table(result, splits, splits_source).rows,
+        }
+    )
+
+
+def montecarlo_document(mc: MonteCarloResult) -> MonteCarloOut:
+    """A Monte Carlo: the header, runs, seed, quantiles, the drawn parameters, and the summary
+    and band rows."""
+    return MonteCarloOut.model_validate(
+        {
+            **header(mc.scenario, mc.baseline),
+            "runs": mc.runs,
+            "seed": mc.seed,
+            "quantiles": QUANTILES,
+            "parameters": describe(mc.uncertainty),
+            "summary": montecarlo_summary_table(mc).rows,
+            "bands": bands_table(mc).rows,
+        }
+    )
+
+
+@dataclass(frozen=True)
+class BacktestAnswer:
+    """The backtest's rows (one per tested registry measure: predicted and observed change in
+    EU27 imports from the restricting country) and the measures left out (``id, reason``)."""
+
+    licensing_delay: int
+    rows: list[Row]
+    skipped: list[Row]
+
+    def document(self) -> dict[str, Any]:
+        return {"licensing_delay": self.licensing_delay, "rows": self.rows, "skipped": self.skipped}
+
+
+def backtest_answer(result: BacktestResult) -> BacktestAnswer:
+    """The backtest as rows of plain values."""
+    return BacktestAnswer(result.licensing_delay, rows(result.rows), rows(result.skipped))
