@@ -8,20 +8,20 @@ indicator code the report uses.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from critmat.errors import CritmatError
-from critmat.indicators.refresh import Indicators
 from critmat.reference.materials import load_catalogue
-from critmat.reports import html as report_html
-from critmat.reports.html import build_report, write_atomic
+from critmat.reports.html import build_report, report_context, write_atomic
+from critmat.services import overview
+from critmat.services.overview import OverviewBasis
 from critmat.store import Store, open_store
 from tests.support import EU27
 
@@ -31,7 +31,7 @@ class Built:
     path: Path
     text: str
     messages: list[str]
-    indicators: Indicators
+    basis: OverviewBasis
     store_path: Path
     seconds: float
 
@@ -70,24 +70,16 @@ def built(real_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     """One report build per session; keeps the indicator refresh for the failure test."""
     import time
 
-    captured: list[Indicators] = []
-    original = report_html.refresh_all
-
-    def capture(*args: Any, **kwargs: Any) -> Indicators:
-        result = original(*args, **kwargs)
-        captured.append(result)
-        return result
-
     messages: list[str] = []
     target = tmp_path_factory.mktemp("report") / "out" / "critmat-report.html"
     store_path = real_data_dir / "critmat.duckdb"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(report_html, "refresh_all", capture)
-        started = time.perf_counter()
-        with open_store(store_path, read_only=True) as store:
-            path = build_report(store, target, progress=messages.append)
+    started = time.perf_counter()
+    with open_store(store_path, read_only=True) as store:
+        services = report_context(store)
+        path = build_report(store, target, progress=messages.append, services=services)
         seconds = time.perf_counter() - started
-    yield Built(path, path.read_text(encoding="utf-8"), messages, captured[0], store_path, seconds)
+        basis = overview.basis(services, store)
+    yield Built(path, path.read_text(encoding="utf-8"), messages, basis, store_path, seconds)
 
 
 @pytest.fixture(scope="session")
@@ -237,14 +229,16 @@ def test_failed_build_leaves_the_previous_report(
 ) -> None:
     target = tmp_path / "critmat-report.html"
     target.write_text("previous report", encoding="utf-8")
-    monkeypatch.setattr(report_html, "refresh_all", lambda *a, **k: built.indicators)
 
     def disk_full(fd: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(report_html.os, "fsync", disk_full)
+    monkeypatch.setattr(os, "fsync", disk_full)
     with open_store(built.store_path, read_only=True) as store, pytest.raises(OSError):
-        build_report(store, target)
+        # the basis of the first build (same releases): the failing build skips the refresh
+        services = report_context(store)
+        services.remember("overview.basis", None, lambda: built.basis)
+        build_report(store, target, services=services)
     assert target.read_text(encoding="utf-8") == "previous report"
     assert [p.name for p in tmp_path.iterdir()] == [target.name]
 

@@ -1,8 +1,9 @@
 """The offline HTML report on every critical raw material.
 
-:func:`build_report` refreshes every indicator (:func:`critmat.indicators.refresh.refresh_all`),
-assembles what the page shows (:mod:`critmat.reports.model`) and renders it with the Jinja2
-templates in ``critmat/reports/templates``. The output is one self-contained file: plotly.js
+:func:`build_report` asks the overview service for the report
+(:func:`critmat.services.overview.report`: every indicator refreshed once, a section per
+material), pairs it with its figures (:mod:`critmat.reports.model`) and renders it with the
+Jinja2 templates in ``critmat/reports/templates``. The output is one self-contained file: plotly.js
 from the installed plotly package is inlined once, the figures are embedded as JSON, and the CSS
 and scripts are inline — nothing is fetched when the file is opened. The file is written to a
 temporary file beside the target and renamed over it, so a failed build never leaves a partial
@@ -18,7 +19,6 @@ import re
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,15 +28,15 @@ from markupsafe import Markup, escape
 
 from critmat import __version__
 from critmat.indicators.imports import CRMA_SINGLE_COUNTRY_LIMIT
-from critmat.indicators.refresh import refresh_all
 from critmat.reports.model import (
     PARTIAL_VALUE_SHARE,
     THIN_TONNES,
-    ReportBuilder,
     ReportModel,
     country_name,
-    focus_year,
+    report_model,
 )
+from critmat.services import overview
+from critmat.services.context import ServiceContext
 from critmat.store import Store
 
 Progress = Callable[[str], None]
@@ -48,44 +48,32 @@ def build_report(
     *,
     year: int | None = None,
     progress: Progress | None = None,
+    services: ServiceContext | None = None,
 ) -> Path:
     """Write the HTML report for ``store`` to ``target`` and return ``target``.
 
     ``year`` is the focus year (default: the latest year with both production and trade data).
-    ``progress`` receives short status messages. Raises :class:`critmat.errors.CritmatError`
-    when the store lacks data or ``year`` is outside it; the target is then left untouched.
+    ``progress`` receives short status messages. ``services``: the context whose cache keeps
+    the overview's basis (default: a new one over ``store``). Raises
+    :class:`critmat.errors.CritmatError` when the store lacks data or ``year`` is outside it;
+    the target is then left untouched.
     """
-    from critmat.reference.materials import load_catalogue
-    from critmat.reference.restrictions import load_restrictions
-
     started = time.perf_counter()
-
-    def say(message: str) -> None:
-        if progress:
-            progress(message)
-
-    store.require_release("production")
-    store.require_release("trade")
-    chosen_year, year_note = focus_year(store, year)
-    say(f"report for {chosen_year}: {year_note}")
-    catalogue = load_catalogue()
-    restrictions = list(load_restrictions())
-    say("computing indicators for every material, year and importer")
-    indicators = refresh_all(
-        store.con,
-        catalogue,
-        restrictions,
-        progress=(lambda step: say(f"indicators: {step}")) if progress else None,
-    )
-    say("assembling the report")
-    model = ReportBuilder(store, catalogue, restrictions, indicators, chosen_year, year_note).build(
-        say
-    )
-    say("rendering HTML")
-    html = render(model, build_seconds=time.perf_counter() - started)
-    say(f"writing {target} ({len(html.encode('utf-8')) / 1e6:.1f} MB)")
+    context = services or report_context(store)
+    report = overview.report(context, store, year, progress=progress)
+    if progress:
+        progress("rendering HTML")
+    html = render(report_model(report), build_seconds=time.perf_counter() - started)
+    if progress:
+        progress(f"writing {target} ({len(html.encode('utf-8')) / 1e6:.1f} MB)")
     write_atomic(target, html)
     return target
+
+
+def report_context(store: Store) -> ServiceContext:
+    """A service context of its own for one report over ``store`` (it opens cursors of the
+    store's connection, which closing leaves open)."""
+    return ServiceContext(lambda: Store(store.path, read_only=True, connection=store.con.cursor()))
 
 
 def write_atomic(target: Path, text: str) -> None:
@@ -160,7 +148,7 @@ def render(model: ReportModel, *, build_seconds: float = 0.0) -> str:
         partial_share=PARTIAL_VALUE_SHARE,
         version=__version__,
         limit=CRMA_SINGLE_COUNTRY_LIMIT,
-        today=date.today().isoformat(),
+        today=model.as_of.isoformat(),
         build_seconds=build_seconds,
         figures_json=_script_safe(figures),
         plotly_js=_plotly_js(),

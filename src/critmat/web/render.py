@@ -1,19 +1,96 @@
-"""Jinja2 filters of the web pages: numbers, shares and table cells formatted for reading."""
+"""Rendering of the web pages: the Jinja2 environment, HTML and download responses, and the
+filters that format numbers, shares and table cells for reading."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
-from urllib.parse import urlencode
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote, urlencode
 
 import jinja2
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup, escape
 
+from critmat import __version__
 from critmat.indicators.imports import CRMA_SINGLE_COUNTRY_LIMIT
 from critmat.indicators.panel import country_name
 from critmat.reports.html import format_hhi as hhi
 from critmat.reports.html import format_number as num
-from critmat.web.tables import Column
+from critmat.web.tables import MEDIA_TYPES, Column, Table, encode
+
+if TYPE_CHECKING:
+    from critmat.server.deps import Principal
+    from critmat.services.overview import OverviewBasis
+
+Fmt = Literal["csv", "xlsx"]
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """The templates of ``critmat/web/templates`` with this module's filters."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("critmat.web", "templates"),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    install_filters(env)
+    env.globals.update(version=__version__, limit=CRMA_SINGLE_COUNTRY_LIMIT)
+    return env
+
+
+def is_htmx(request: Request) -> bool:
+    """Whether HTMX sent the request (it then gets only the fragment that changes)."""
+    return (
+        request.headers.get("hx-request") == "true"
+        and request.headers.get("hx-history-restore-request") != "true"
+    )
+
+
+def page(
+    request: Request,
+    template: str,
+    principal: Principal | None,
+    *,
+    status: int = 200,
+    snap: OverviewBasis | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """``template`` rendered for ``principal`` (``snap``: the data basis the header cites)."""
+    html = (
+        environment()
+        .get_template(template)
+        .render(
+            request=request,
+            user=principal,
+            csrf_token=principal.csrf_token if principal else None,
+            snap=snap,
+            path=request.url.path,
+            **context,
+        )
+    )
+    response = HTMLResponse(html, status_code=status)
+    response.headers["Vary"] = "HX-Request, Cookie"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def download(table: Table, fmt: Fmt, stem: str) -> Response:
+    """``table`` as a CSV or XLSX attachment named ``critmat-{stem}.{fmt}``."""
+    body = encode(table, fmt)
+    filename = f"critmat-{stem}.{fmt}".replace(" ", "_")
+    return Response(
+        body,
+        media_type=MEDIA_TYPES[fmt],
+        headers={
+            "Content-Disposition": f"attachment; filename=\"{filename}\"; filename*=UTF-8''"
+            + quote(filename),
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def pct(value: float | None, digits: int = 1) -> str:
