@@ -1,4 +1,5 @@
-"""``critmat assess``: company supply-chain risk assessment (critmat.risk.company).
+"""``critmat assess``: company supply-chain risk assessment (:mod:`critmat.services.assessments`;
+the report files are :mod:`critmat.reports.company`'s).
 
 Register with ``from critmat.commands import assess; assess.register(app)``.
 """
@@ -83,7 +84,8 @@ def assess(
     origin country (look-through via trade data), the 65 % benchmark, GeoPolRisk, export
     restrictions, diversification options and priority actions. See docs/company-assessment.md.
     """
-    from critmat.risk.company import SupplyFileError, assess_supply, read_supply_file
+    from critmat.risk.company import SupplyFileError
+    from critmat.services import assessments
 
     if output is not None and output.suffix.lower() not in REPORT_SUFFIXES:
         with user_errors():
@@ -101,7 +103,7 @@ def assess(
                     f"--on '{on}' is not a date", hint="e.g. --on 2025-06-30"
                 ) from None
         try:
-            supply = read_supply_file(file)
+            supply = assessments.read_file(file)
         except SupplyFileError as exc:
             for problem in exc.errors:
                 err.print(f"[red]✗[/] {problem}", highlight=False, markup=True)
@@ -109,9 +111,9 @@ def assess(
                 err.print(f"... and {exc.total - len(exc.errors)} more", highlight=False)
             raise
         with store_readonly() as store:
-            result = assess_supply(store, supply, importer=importer, year=year, on=day)
+            result = assessments.assess(store, supply, importer=importer, year=year, on=day)
     if output is not None:
-        from critmat.web.assessments import report_bytes
+        from critmat.reports.company import report_bytes
 
         output.write_bytes(report_bytes(result, output.suffix.lower()[1:], file.stem))
         err.print(f"[dim]·[/] report written to {output}", highlight=False)

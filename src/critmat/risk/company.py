@@ -16,7 +16,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from itertools import islice
 from typing import Any
 
@@ -31,7 +31,7 @@ from critmat.indicators.lookup import check_year, eu_members, resolve_importer
 from critmat.indicators.provenance import provenance_for
 from critmat.reference.countries import group_members
 from critmat.reference.materials import Material, Stage, load_catalogue
-from critmat.reference.restrictions import Restriction, load_restrictions
+from critmat.reference.restrictions import Restriction, as_of, load_restrictions
 from critmat.risk import _company_method as cm
 from critmat.risk._company_input import (
     MAX_BYTES,
@@ -44,7 +44,6 @@ from critmat.risk._company_input import (
     read_supply_bytes,
     read_supply_file,
 )
-from critmat.risk._peer import WGI_CENTRE, WGI_MISSING, WGI_SPAN
 from critmat.risk.geopolrisk import geopolrisk_scores, supported_commodities
 from critmat.store import Store
 
@@ -62,6 +61,7 @@ __all__ = [
     "OriginShare",
     "RestrictionHit",
     "RowError",
+    "ScoreMemo",
     "SupplyFileError",
     "SupplyInput",
     "SupplyLine",
@@ -146,13 +146,16 @@ class Option(_Model):
 
 class RestrictionHit(_Model):
     """A registered export restriction, in force on the assessment date, on supply that
-    originates in the restricting country."""
+    originates in the restricting country. ``in_force_since``: the first day of the period of
+    application that includes the assessment date (after a suspension that has ended, the day
+    after it; ``None`` in results stored before it was recorded)."""
 
     restriction_id: str
     country: str
     measure: str
     title: str
     effective: date | None
+    in_force_since: date | None = None
     confidence: str
     material_key: str
     material_name: str
@@ -327,6 +330,14 @@ def _restriction_applies(
     return shared or None
 
 
+def _in_force_since(r: Restriction, day: date) -> date | None:
+    """The first day of ``r``'s period of application that includes ``day`` (``r`` applies
+    on ``day``): its effective date, or the day after a suspension that ended before ``day``."""
+    if r.suspended_until is not None and r.suspended_until < day and r.effective is not None:
+        return max(r.effective, r.suspended_until + timedelta(days=1))
+    return r.effective
+
+
 @dataclass(eq=False)
 class _Profile:
     """The lines that share material, stage, HS codes and supplier country: they are looked
@@ -440,14 +451,15 @@ def _line_result(line: SupplyLine, p: _Profile) -> LineResult:
     )
 
 
-class _ScoreMemo:
+class ScoreMemo:
     """GeoPolRisk HHI and score per (importer, WMD commodity, year), remembered for the
     current releases of the store (forgotten when they change).
 
     An assessment needs them for its importer and every supplier country; computing them
     (:func:`~critmat.risk.geopolrisk.geopolrisk_scores`) takes some 0.2 s however few they
-    are, and the service's assessment workers, which live on between uploads, would otherwise
-    spend most of an upload of a few lines on figures the last upload already had.
+    are. Whoever assesses many files keeps one memo and passes it to every assessment (the
+    service's assessment workers, which live on between uploads, keep one each); without
+    one, an assessment computes the scores it needs afresh.
     ``None`` stands for a figure without data (NaN in the scores frame).
     """
 
@@ -510,9 +522,6 @@ class _ScoreMemo:
                 self._known[(who, commodity_name, year)] = found
 
 
-_SCORES = _ScoreMemo()
-
-
 def assess_lines(
     con: duckdb.DuckDBPyConnection,
     supply: SupplyInput,
@@ -520,10 +529,12 @@ def assess_lines(
     importer: ImporterSet,
     year: int,
     on: date,
+    scores: ScoreMemo | None = None,
 ) -> CompanyAssessment:
     """Assess ``supply`` for a company inside ``importer`` with the trade of ``year`` and the
     export restrictions in force on ``on`` (see the module docstring of
-    :mod:`critmat.risk._company_method` for the equations).
+    :mod:`critmat.risk._company_method` for the equations). ``scores``: GeoPolRisk scores
+    remembered from earlier assessments (a fresh memo when none is given).
 
     Linear in the number of lines: lines sharing material, stage, HS codes and supplier country
     (a *profile*) are looked through once and added up; per-line results are kept for the first
@@ -575,9 +586,7 @@ def assess_lines(
 
     def weight(country: str) -> float:
         found = pv.get(country)
-        return cm.instability(
-            found[0] if found else None, float(WGI_CENTRE), float(WGI_SPAN), float(WGI_MISSING)
-        )
+        return cm.instability(found[0] if found else None)
 
     gpr_series = {pair: _gpr_series(m, s) for pair, (m, s) in pairs.items()}
     hhi_world: dict[str, float] = {}
@@ -585,9 +594,9 @@ def assess_lines(
     wanted = sorted({c for c in gpr_series.values() if c})
     if wanted:
         importers = [importer, *(ImporterSet.country(s) for s in suppliers)]
-        for (who, commodity_name), (hhi_value, score) in _SCORES.get(
-            con, importers, wanted, year
-        ).items():
+        for (who, commodity_name), (hhi_value, score) in (
+            (scores or ScoreMemo()).get(con, importers, wanted, year).items()
+        ):
             if hhi_value is not None:
                 hhi_world[commodity_name] = hhi_value
             if score is not None:
@@ -676,6 +685,7 @@ def assess_lines(
                     measure=restriction.measure,
                     title=restriction.title,
                     effective=restriction.effective,
+                    in_force_since=_in_force_since(restriction, on),
                     confidence=restriction.confidence,
                     material_key=gkey,
                     material_name=first.material.name,
@@ -900,15 +910,17 @@ def assess_supply(
     importer: str = "EU27",
     year: int | None = None,
     on: date | None = None,
+    scores: ScoreMemo | None = None,
 ) -> CompanyAssessment:
     """Assess ``supply`` against the current releases: ``importer`` (EU27, a country, a group)
     is where the company sits, ``year`` the trade year (default: the latest with trade data),
-    ``on`` the day whose export restrictions count (default: today)."""
+    ``on`` the day whose export restrictions count (today unless given: the one "as of" rule,
+    :func:`critmat.reference.restrictions.as_of`), ``scores`` as for :func:`assess_lines`."""
     importer_set = resolve_importer(importer)
     release = store.require_release("trade")
     assert release.year_min is not None and release.year_max is not None
     chosen = release.year_max if year is None else year
     check_year(chosen, release.year_min, release.year_max, "trade")
     return assess_lines(
-        store.con, supply, importer=importer_set, year=chosen, on=on or date.today()
+        store.con, supply, importer=importer_set, year=chosen, on=as_of(on), scores=scores
     )

@@ -6,11 +6,12 @@ of at most ``CRITMAT_ASSESSMENT_WORKERS`` worker processes and waits at most
 ``CRITMAT_ASSESSMENT_TIMEOUT_SECONDS`` for its answer.
 
 Workers are started lazily (from a *forkserver* that has the assessment modules imported
-already) and live on between uploads: each keeps the analytics store open, so DuckDB's caches
-and the modules' own stay warm and a small upload costs tens of milliseconds rather than a
-process start and a cold store. Before each job a worker compares the store file's identity
-(device, inode, modification time, size) with the one it opened and reopens it when the file
-was replaced or changed (``critmat data pull``).
+already) and live on between uploads: each keeps the analytics store open and the GeoPolRisk
+scores it computed (:class:`~critmat.risk.company.ScoreMemo`, which forgets them when the
+releases change), so DuckDB's caches and the worker's own stay warm and a small upload costs
+tens of milliseconds rather than a process start and a cold store. Before each job a worker
+compares the store file's identity (device, inode, modification time, size) with the one it
+opened and reopens it when the file was replaced or changed (``critmat data pull``).
 
 When the time limit passes, the worker is killed (SIGKILL; it only reads the analytics store,
 so nothing is left half-done), :class:`AssessmentTimeout` is raised and nothing is stored; the
@@ -42,7 +43,8 @@ from typing import TYPE_CHECKING, Any
 
 from critmat.errors import CritmatError
 from critmat.platform.assessments import compress_result, facts_of
-from critmat.risk.company import RowError, SupplyFileError
+from critmat.risk.company import RowError, ScoreMemo, SupplyFileError
+from critmat.services.assessments import assess_bytes
 
 if TYPE_CHECKING:
     from critmat.store import Store
@@ -73,7 +75,7 @@ class AssessmentRequest:
     data: bytes
     importer: str
     year: int | None
-    on: date | None
+    on: date | None  # the service fills it (restrictions.as_of): the day is chosen once
 
 
 @dataclass(frozen=True)
@@ -120,18 +122,18 @@ class _OpenStore:
         self.path = self.identity = self.store = None
 
 
-def _answer(stores: _OpenStore, request: AssessmentRequest) -> tuple[Any, ...]:
-    """One job: the message sent back for ``request``."""
-    from critmat.risk.company import assess_supply, read_supply_bytes
-
+def _answer(stores: _OpenStore, scores: ScoreMemo, request: AssessmentRequest) -> tuple[Any, ...]:
+    """One job: the message sent back for ``request``; ``scores`` is the worker's memo of
+    GeoPolRisk scores, kept between jobs (it forgets them when the releases change)."""
     try:
-        supply = read_supply_bytes(request.filename, request.data)
-        result = assess_supply(
+        result = assess_bytes(
             stores.get(request.store_path),
-            supply,
+            request.filename,
+            request.data,
             importer=request.importer,
             year=request.year,
             on=request.on,
+            scores=scores,
         )
         dumped = result.model_dump(mode="json")
         return ("ok", AssessmentOutcome(facts_of(dumped), compress_result(dumped)))
@@ -160,6 +162,7 @@ def _serve(conn: Connection) -> None:
         target=_leave_when_orphaned, args=(os.getppid(),), name="orphan-check", daemon=True
     ).start()
     stores = _OpenStore()
+    scores = ScoreMemo()
     try:
         conn.send(("ready",))
         while True:
@@ -169,7 +172,7 @@ def _serve(conn: Connection) -> None:
                 return
             if request is None:
                 return
-            conn.send(_answer(stores, request))
+            conn.send(_answer(stores, scores, request))
     finally:
         stores.close()
         conn.close()

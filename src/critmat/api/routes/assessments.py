@@ -14,22 +14,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, TypeAdapter
-from sqlalchemy.orm import Session as DbSession
 from starlette.concurrency import run_in_threadpool
 
 from critmat.config import Settings
-from critmat.platform import accounts
-from critmat.platform import assessments as stored
-from critmat.platform.models import Assessment
-from critmat.risk.company import (
-    CompanyAssessment,
-    SupplyFileError,
-)
-from critmat.server.deps import CompanyCaller, DbDep, Principal, StoreDep, client_ip, read_upload
+from critmat.reports import company as report
+from critmat.risk.company import CompanyAssessment, SupplyFileError
+from critmat.server.deps import CompanyCaller, DbDep, StoreDep, client_ip, read_upload
 from critmat.server.errors import ErrorOut
 from critmat.server.params import NO_NUL, DbId, Limit, UtcDateTime
 from critmat.services import assessment_worker as worker
-from critmat.store import Store
+from critmat.services import assessments as service
 
 router = APIRouter(prefix="/api/v1", tags=["assessments"])
 ReportFormat = Literal["json", "html", "xlsx"]
@@ -71,56 +65,30 @@ def file_errors(exc: SupplyFileError) -> JSONResponse:
     )
 
 
-def run_assessment(
-    db: DbSession,
-    store: Store,
-    principal: Principal,
-    request: Request,
-    org_id: int,
-    name: str,
-    data: bytes,
-    *,
-    title: str,
-    importer: str,
-    year: int | None,
-    on: date | None,
-) -> Assessment:
-    """Validate, assess (in a worker process, within the time limit) and store; nothing is
-    stored when any step fails. Raises :class:`SupplyFileError`, :class:`AssessmentTimeout`,
-    :class:`AssessmentWorkerFailed` or another :class:`~critmat.errors.CritmatError`."""
-    settings: Settings = request.app.state.settings
-    accounts.get_org(db, org_id)
-    db.rollback()  # the connection goes back to the pool while the worker computes
-    outcome = worker.pool(
-        settings.assessment_workers, float(settings.assessment_timeout_seconds)
-    ).run(
-        worker.AssessmentRequest(
-            store_path=store.path, filename=name, data=data, importer=importer, year=year, on=on
-        )
-    )
-    return stored.create(
-        db,
-        organisation_id=org_id,
-        user_id=principal.user_id,
-        actor=principal.actor,
-        name=title.strip() or outcome.facts["input_filename"],
-        result_gz=outcome.result_gz,
-        facts=outcome.facts,
-        ip=client_ip(request),
-    )
-
-
 def worker_error(exc: worker.AssessmentTimeout | worker.AssessmentWorkerFailed) -> JSONResponse:
     """503: the assessment was stopped (time limit) or its worker ended; nothing stored."""
     return JSONResponse({"error": str(exc), "hint": exc.hint}, status_code=503)
 
 
-def assessment_json(summary: dict[str, Any], result: bytes, status_code: int = 200) -> Response:
-    """``AssessmentOut`` as JSON: the summary (:func:`critmat.platform.assessments.summary`)
-    and the stored result bytes as they are (the result is not parsed and serialised again)."""
-    head = AssessmentSummary(**summary).model_dump_json().encode()
-    body = head[:-1] + b',"result":' + result + b"}"
+def assessment_json(found: service.StoredAssessment, status_code: int = 200) -> Response:
+    """``AssessmentOut`` as JSON: the summary and the stored result bytes as they are (the
+    result is not parsed and serialised again)."""
+    head = AssessmentSummary(**found.summary).model_dump_json().encode()
+    body = head[:-1] + b',"result":' + found.result_json + b"}"
     return Response(body, status_code=status_code, media_type="application/json")
+
+
+def report_download(found: service.StoredAssessment, fmt: report.ReportFormat) -> Response:
+    """The stored assessment's report as a download (``attachment``, never cached)."""
+    rendered = report.report_file(found.result(), fmt, found.name, found.id)
+    return Response(
+        rendered.content,
+        media_type=rendered.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{rendered.filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.post(
@@ -152,27 +120,25 @@ def upload_assessment(
     answered at once with 422: file, row, column, reason; nothing is stored), then the
     assessment is computed in a worker process within the time limit (503 when exceeded) and
     stored for your organisation."""
+    settings: Settings = request.app.state.settings
     try:
         filename, data = read_upload(file)
-        entry = run_assessment(
+        found = service.run_assessment(
             db,
-            store,
-            principal,
-            request,
-            org_id,
-            filename,
-            data,
-            title=name,
-            importer=importer,
-            year=year,
-            on=on,
+            store_path=store.path,
+            limits=service.WorkerLimits.of(settings),
+            organisation_id=org_id,
+            author=service.Author(principal.user_id, principal.actor, client_ip(request)),
+            upload=service.Upload(
+                filename=filename, data=data, title=name, importer=importer, year=year, on=on
+            ),
         )
     except SupplyFileError as exc:
         return file_errors(exc)
     except (worker.AssessmentTimeout, worker.AssessmentWorkerFailed) as exc:
         return worker_error(exc)
     db.commit()
-    return assessment_json(stored.summary(entry), stored.result_json(entry), status_code=201)
+    return assessment_json(found, status_code=201)
 
 
 @router.get("/orgs/{org_id}/assessments", response_model=list[AssessmentSummary])
@@ -184,7 +150,7 @@ async def list_assessments(
 ) -> Response:
     """Your organisation's assessments, newest first (without their results)."""
     # Two indexed reads, inline: a hop to the thread pool costs more than the reads under load.
-    rows = SUMMARIES.validate_python(stored.quick_summaries(_platform_url(request), org_id, limit))
+    rows = SUMMARIES.validate_python(service.list_summaries(_platform_url(request), org_id, limit))
     return Response(SUMMARIES.dump_json(rows), media_type="application/json")
 
 
@@ -201,13 +167,10 @@ async def read_assessment(
     format: ReportFormat = "json",
 ) -> Response:
     """One assessment: JSON (default), or the report as ``?format=html`` or ``?format=xlsx``."""
-    summary, result = stored.quick_answer(_platform_url(request), org_id, assessment_id)
+    found = service.read_assessment(_platform_url(request), org_id, assessment_id)
     if format == "json":
-        return assessment_json(summary, result)
-    from critmat.web.assessments import report_response
-
-    report = CompanyAssessment.model_validate_json(result)  # a report takes CPU: in a thread
-    return await run_in_threadpool(report_response, report, format, summary["name"], summary["id"])
+        return assessment_json(found)
+    return await run_in_threadpool(report_download, found, format)  # a report takes CPU
 
 
 def _platform_url(request: Request) -> str:
