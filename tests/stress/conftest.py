@@ -32,7 +32,7 @@ class StressEnv:
 
 @pytest.fixture(scope="session")
 def stress_env(real_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> StressEnv:
-    data_dir = tmp_path_factory.mktemp("stress-web")
+    data_dir = tmp_path_factory.mktemp("stress")
     (data_dir / "critmat.duckdb").symlink_to(real_data_dir / "critmat.duckdb")
     seeded = seed_platform(data_dir)
     with transaction(seeded.settings.platform_url) as db:

@@ -28,7 +28,7 @@ from critmat.services.stress_output import (
     run_document,
 )
 from critmat.store import Store
-from tests.stress_web.conftest import StressEnv
+from tests.stress.conftest import StressEnv
 
 SCENARIO = "rare-earths-2025-04"
 CACHE = "X-Critmat-Cache"

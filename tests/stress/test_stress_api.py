@@ -15,7 +15,7 @@ from critmat.scenarios.engine import run, sector_exposure
 from critmat.scenarios.montecarlo import load_scenario_file, run_montecarlo
 from critmat.scenarios.spec import LIBRARY, library_names, load_scenario
 from critmat.store import Store
-from tests.stress_web.conftest import StressEnv
+from tests.stress.conftest import StressEnv
 
 SCENARIO = "rare-earths-2025-04"
 
