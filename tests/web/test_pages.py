@@ -104,6 +104,18 @@ def test_alias_redirects_to_canonical_page(client: TestClient, seeded: Seeded) -
     response = client.get("/materials/REE?year=2020", follow_redirects=False)
     assert response.status_code == 307
     assert response.headers["location"] == "/materials/rare_earths?year=2020"
+    # a name of a stage keeps the stage it names (the one stage rule, Catalogue.choose_stage)
+    named = client.get("/materials/lithium carbonate", follow_redirects=False)
+    assert named.headers["location"] == "/materials/lithium?stage=processing"
+    page = client.get(named.headers["location"])
+    assert page.status_code == 200 and 'data-stage="processing"' in page.text
+
+
+def test_unknown_stage_suggests_the_stages(client: TestClient, seeded: Seeded) -> None:
+    login(client, seeded.users["analyst@a"])
+    response = client.get("/materials/cobalt?stage=procesing")
+    assert response.status_code == 404 and "Unknown stage" in response.text
+    assert "?stage=processing" in response.text
 
 
 def test_invalid_parameters_give_a_422_page(client: TestClient, seeded: Seeded) -> None:

@@ -186,6 +186,9 @@ def _material_routes(app: FastAPI) -> None:
         snap = overview.basis(services, store)
         material = snap.material(material_id)
         if material.id != material_id:  # an alias or a name: go to the canonical address
+            # a name of a stage ("lithium carbonate") keeps its stage (Catalogue.choose_stage)
+            named = overview.named_stage(snap, material_id)
+            stage = stage or named
             query = urlencode({k: v for k, v in (("year", year), ("stage", stage)) if v})
             target = f"/materials/{material.id}" + (f"?{query}" if query else "")
             return RedirectResponse(target, status_code=307)

@@ -63,6 +63,7 @@ __all__ = [
     "dependencies",
     "material_index",
     "material_page",
+    "named_stage",
     "panel",
     "report",
     "restrictions",
@@ -221,6 +222,16 @@ def stage_choices(found: OverviewBasis, material: Material) -> list[tuple[str, s
     """(name, label) of the stages a material's page can show (its data entry's stages)."""
     source, _note = data_material(material, found.catalogue)
     return [(s.name, s.label) for s in source.stages]
+
+
+def named_stage(found: OverviewBasis, name: str) -> str | None:
+    """The stage a material's name itself names ("lithium carbonate": lithium's processing
+    stage; step 2 of the one stage rule, :meth:`Catalogue.choose_stage`), ``None`` if none."""
+    if name in found.catalogue:
+        return None
+    resolved = found.catalogue.resolve(name)
+    chosen = found.catalogue.choose_stage(resolved, lambda _s: False)
+    return chosen.name if chosen is not None else None
 
 
 @dataclass

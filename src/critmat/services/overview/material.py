@@ -11,9 +11,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from critmat.errors import UnknownNameError
 from critmat.indicators.panel import EU, PanelRow, StageInfo, fnum
-from critmat.reference.materials import Material
+from critmat.reference.materials import Material, Resolved
 from critmat.services.overview.basis import OverviewBasis, Provenance
 from critmat.services.overview.sections import (
     ConcentrationTrend,
@@ -108,14 +107,16 @@ def material_page(
     stage: str | None,
     panel: list[PanelRow],
 ) -> MaterialPage:
-    """The page of ``material`` for the builder's year; UnknownNameError for an unknown stage."""
+    """The page of ``material`` for the builder's year on ``stage`` (named as the user wrote
+    it; UnknownNameError with suggestions for a stage the material does not have), else on its
+    main stage (the CRMA panel's, :func:`critmat.indicators.panel.main_stage`)."""
     section = builder.section(material, full=True)
     source = section.data_material
     chosen = section.main_stage
     if stage:
-        chosen = next((s for s in section.stages if s.name == stage), None)
-        if chosen is None:
-            raise UnknownNameError("stage", stage, [s.name for s in section.stages])
+        # a named stage: the one stage rule (Catalogue.choose_stage), step 1
+        named = basis.catalogue.choose_stage(Resolved(source, None), lambda _s: True, stage)
+        chosen = next(s for s in section.stages if named is not None and s.name == named.name)
     if chosen is section.main_stage:
         sources, member_states, trend = section.sources, section.member_states, section.trend
     else:
