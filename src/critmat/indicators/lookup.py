@@ -208,14 +208,6 @@ class CodeSelection:
     hs_codes: tuple[str, ...]
     notes: tuple[str, ...]
 
-    def label(self) -> str:
-        """``Material · stage label``, the material name, or ``HS code, ...``."""
-        if self.material is not None and self.stage is not None:
-            return f"{self.material.name} · {self.stage.label}"
-        if self.material is not None:
-            return self.material.name
-        return "HS " + ", ".join(self.hs_codes)
-
 
 def select_codes(
     store: Store,

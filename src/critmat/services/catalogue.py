@@ -22,7 +22,9 @@ from critmat.services.statistics_models import Computed, table
 if TYPE_CHECKING:
     from critmat.store import Store
 
-MATERIAL_COLUMNS = ("id", "name", "critical", "strategic", "group", "wmd_commodity", "stages")
+#: The columns of the material list's download.
+MATERIAL_COLUMNS = ["id", "name", "critical", "strategic", "group", "wmd_commodity", "stages"]
+MATERIAL_COLUMNS.append("hs_codes")
 
 
 # -- materials ---------------------------------------------------------------------------------
@@ -49,7 +51,7 @@ def materials(critical: bool | None = None, strategic: bool | None = None) -> Co
         for mat in chosen
     ]
     rows = [i.model_dump() for i in items]
-    download = table([*MATERIAL_COLUMNS, "hs_codes"], rows, "materials")
+    download = table(MATERIAL_COLUMNS, rows, "materials")
     return Computed(RootModel[list[m.MaterialSummaryOut]](items), download)
 
 
