@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from critmat.api.routes import risk as rk
 from critmat.risk import eu_criticality as euc
 from critmat.risk import geopolrisk as gpr
+from critmat.services import risk as rk
 from critmat.store import Store
 
 PAGES = [

@@ -1,7 +1,7 @@
 """``critmat criticality``: the EU criticality assessment (supply risk, economic importance).
 
-Register on the main app with :func:`register`. The library is
-:mod:`critmat.risk.eu_criticality`; this module parses options and presents.
+Register on the main app with :func:`register`. :mod:`critmat.services.risk` answers (the
+method: :mod:`critmat.risk.eu_criticality`); this module parses options and presents.
 """
 
 # Annotations are evaluated when the functions are defined (no ``from __future__ import
@@ -81,30 +81,20 @@ def criticality(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """EU criticality assessment (2017 methodology): supply risk and economic importance."""
-    from critmat.reference.materials import load_catalogue
-    from critmat.risk.eu_criticality import (
-        EI_THRESHOLD,
-        SR_THRESHOLD,
-        assess,
-        explain_rows,
-        read_ei_inputs,
-        read_si_sr,
-    )
+    from critmat.risk.eu_criticality import EI_THRESHOLD, SR_THRESHOLD, explain_rows
+    from critmat.services.risk import assess_criticality, criticality_request
 
     with user_errors():
-        ei = read_ei_inputs(ei_inputs) if ei_inputs else None
-        si = read_si_sr(si_sr) if si_sr else None
-        materials = [load_catalogue().resolve(explain).material.id] if explain else None
+        request = criticality_request(
+            year=year,
+            window=window,
+            ei_inputs=ei_inputs,
+            si_sr=si_sr,
+            published_si=published_si,
+            explain=explain,
+        )
         with store_readonly() as store:
-            result = assess(
-                store.con,
-                year=year,
-                window=window,
-                materials=materials,
-                ei_inputs=ei,
-                si_sr=si,
-                published_si=published_si,
-            )
+            result = assess_criticality(store, request)
     years = f"{result.years[0]}–{result.years[-1]}"
     sources = "; ".join(p.citation() for p in result.provenance)
     if explain:

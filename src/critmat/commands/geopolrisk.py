@@ -1,4 +1,5 @@
-"""``critmat geopolrisk``: GeoPolRisk score and characterization factor (critmat.risk.geopolrisk).
+"""``critmat geopolrisk``: GeoPolRisk score and characterization factor, answered by
+:mod:`critmat.services.risk` (the method: :mod:`critmat.risk.geopolrisk`).
 
 Register with ``from critmat.commands import geopolrisk; geopolrisk.register(app)``.
 """
@@ -29,7 +30,7 @@ class CompatOption(StrEnum):
 
 
 #: Columns of the table; JSON and CSV print every column of
-#: :data:`critmat.risk.geopolrisk.OUTPUT_COLUMNS`, in that order.
+#: :data:`critmat.services.risk.GEOPOLRISK_COLUMNS`, in that order.
 TABLE_COLUMNS = (
     ("wmd_commodity", "WMD commodity", "text"),
     ("material", "material", "text"),
@@ -78,10 +79,10 @@ def geopolrisk(
     score = HHI(world production) × Σ imports·instability / (imports + domestic production);
     CF = score × import price / 0.409412948 (kg Cu-eq/kg). See docs/geopolrisk.md.
     """
-    from critmat.risk.geopolrisk import OUTPUT_COLUMNS, assess
+    from critmat.services.risk import GEOPOLRISK_COLUMNS, assess_geopolrisk
 
     with user_errors(), store_readonly() as store:
-        result = assess(
+        result = assess_geopolrisk(
             store,
             importers=importer,
             materials=material or [],
@@ -89,7 +90,7 @@ def geopolrisk(
             basis=basis.value,
             compat=compat.value,
         )
-    rows = records(result.rows[list(OUTPUT_COLUMNS)])
+    rows = records(result.rows[list(GEOPOLRISK_COLUMNS)])
     unit = "t" if result.basis == "mass" else "thousand USD"
     caption = (
         f"imports and domestic production in {unit}; "

@@ -30,6 +30,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from critmat.risk.geopolrisk import governance_weight
+
 CRMA_LIMIT = 0.65
 
 
@@ -92,13 +94,10 @@ def top_third(
     return country, share, share > CRMA_LIMIT
 
 
-def instability(
-    pv: float | None, centre: float = 2.5, span: float = 5.0, missing: float = 0.5
-) -> float:
-    """``w = clip((2.5 − PV) / 5, 0, 1)``; ``missing`` when PV is unknown."""
-    if pv is None or pv != pv:
-        return missing
-    return min(1.0, max(0.0, (centre - pv) / span))
+def instability(pv: float | None) -> float:
+    """``w_o = clip((2.5 − PV_o) / 5, 0, 1)``, 0.5 when PV is unknown: the one governance
+    weight of :func:`critmat.risk.geopolrisk.governance_weight`."""
+    return governance_weight(pv)
 
 
 def line_geopolrisk(

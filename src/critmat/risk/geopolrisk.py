@@ -24,6 +24,7 @@ Everything is computed for all commodities × importers × years in a few set-ba
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -83,6 +84,8 @@ __all__ = [
     "assess",
     "commodity_codes",
     "geopolrisk_scores",
+    "governance_weight",
+    "governance_weights",
     "production_hhi",
     "supported_commodities",
 ]
@@ -185,32 +188,55 @@ def _domestic(production: pd.DataFrame, sets: pd.DataFrame, compat: Compat) -> p
     return summed.reset_index()
 
 
-def _clip_sql(estimate: str) -> str:
-    """SQL for the normalised instability of an estimate expression; NULL when it is missing
-    (NULL or NaN). greatest/least skip NULLs in DuckDB, hence the explicit CASE."""
-    return (
-        f"CASE WHEN ({estimate}) IS NULL OR isnan({estimate}) THEN NULL "
-        f"ELSE greatest(0.0, least(1.0, ({WGI_CENTRE} - ({estimate})) / {WGI_SPAN})) END"
-    )
+def governance_weight(pv: float | None) -> float:
+    """The governance weight ``w_o`` of an origin: its normalised political instability
+    ``clip((2.5 − PV) / 5, 0, 1)`` from the World Bank WGI political-stability estimate PV
+    (about −2.5..2.5; 0 = most stable, 1 = least), and 0.5 when PV is missing (None or NaN), the
+    peer's stated rule (:data:`~critmat.risk._peer.WGI_MISSING`).
+
+    The one rule for the weight: the scores of :func:`geopolrisk_scores` (through
+    :func:`governance_weights`), their per-origin breakdown (:mod:`critmat.services.risk`) and the
+    company assessment (:func:`critmat.risk._company_method.instability`) all call it.
+    """
+    if pv is None or math.isnan(pv):
+        return WGI_MISSING
+    return min(1.0, max(0.0, (WGI_CENTRE - pv) / WGI_SPAN))
+
+
+def governance_weights(con: duckdb.DuckDBPyConnection, years: Sequence[int]) -> pd.DataFrame:
+    """:func:`governance_weight` of every economy with a PV estimate in ``years``:
+    ``country, year, w`` (economies without an estimate have no row; the caller applies the
+    missing rule, which differs in the peer's mode)."""
+    rows = con.execute(
+        "SELECT country, year, estimate FROM governance WHERE indicator = 'PV' "
+        "AND list_contains(?, year) AND estimate IS NOT NULL AND NOT isnan(estimate)",
+        [[int(y) for y in years]],
+    ).fetchall()
+    return pd.DataFrame(
+        [(str(c), int(y), governance_weight(float(e))) for c, y, e in rows],
+        columns=["country", "year", "w"],
+    ).astype({"country": "object", "year": "int64", "w": "float64"})
 
 
 def _weight_sql(compat: Compat) -> str:
-    own = _clip_sql("pv.estimate")
+    """The weight of a flow ``f`` (``pw``: its origin's row of :func:`governance_weights`, ``gw``:
+    French Guiana's)."""
     if compat == "critmat":
-        return f"coalesce({own}, {WGI_MISSING})"
+        return f"coalesce(pw.w, {governance_weight(None)})"
     unjoined = ", ".join(f"'{c}'" for c in sorted(PEER_WGI_UNJOINED))
     # the peer's partnerWGI for Guyana (328) is the first of its two 'GUY' rows: critmat's GUF
     # row, whose cells equal to Guyana's were set to NaN by the reader (then Guyana's applies)
     return f"""CASE
         WHEN f.intra THEN 0.0
         WHEN f.origin IN ({unjoined}) THEN {WGI_MISSING}
-        WHEN f.origin = 'GUY' THEN coalesce({_clip_sql("gf.estimate")}, {own}, 'NaN'::DOUBLE)
-        WHEN econ.country IS NOT NULL THEN coalesce({own}, 'NaN'::DOUBLE)
+        WHEN f.origin = 'GUY' THEN coalesce(gw.w, pw.w, 'NaN'::DOUBLE)
+        WHEN econ.country IS NOT NULL THEN coalesce(pw.w, 'NaN'::DOUBLE)
         ELSE {WGI_MISSING} END"""
 
 
 def _trade_sql(compat: Compat, basis: Basis) -> str:
-    """Aggregate flows by commodity, importer set and year (registered: _flows, _cmap, _sets)."""
+    """Aggregate flows by commodity, importer set and year (registered: _flows, _cmap, _sets,
+    _weights)."""
     if compat == "peer":
         flows = """
             SELECT m.commodity, s.importer, f.year, f.origin,
@@ -242,10 +268,8 @@ def _trade_sql(compat: Compat, basis: Basis) -> str:
         weighted AS (
             SELECT f.*, {_weight_sql(compat)} AS w
             FROM cf f
-            LEFT JOIN governance pv
-                ON pv.indicator = 'PV' AND pv.country = f.origin AND pv.year = f.year
-            LEFT JOIN governance gf
-                ON gf.indicator = 'PV' AND gf.country = 'GUF' AND gf.year = f.year
+            LEFT JOIN _weights pw ON pw.country = f.origin AND pw.year = f.year
+            LEFT JOIN _weights gw ON gw.country = 'GUF' AND gw.year = f.year
             LEFT JOIN econ ON econ.country = f.origin
         )
         SELECT commodity, importer, year, {sums}
@@ -307,6 +331,7 @@ def geopolrisk_scores(
         cur.register("_flows", flows)
         cur.register("_cmap", cmap)
         cur.register("_sets", sets)
+        cur.register("_weights", governance_weights(con, year_list))
         trade = cur.execute(_trade_sql(mode, checked)).df()
     finally:
         cur.close()
