@@ -142,13 +142,14 @@ def render(model: ReportModel, *, build_seconds: float = 0.0) -> str:
         return int(layout.get("height", 300))
 
     return template.render(
-        m=model,
+        m=model.report,
+        panel_figure=model.panel_figure,
         figure_height=figure_height,
         thin_tonnes=f"{THIN_TONNES:g}",
         partial_share=PARTIAL_VALUE_SHARE,
         version=__version__,
         limit=CRMA_SINGLE_COUNTRY_LIMIT,
-        today=model.as_of.isoformat(),
+        today=model.report.as_of.isoformat(),
         build_seconds=build_seconds,
         figures_json=_script_safe(figures),
         plotly_js=_plotly_js(),

@@ -9,7 +9,6 @@ template formats numbers).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from critmat.indicators.panel import PARTIAL_VALUE_SHARE as PARTIAL_VALUE_SHARE
 from critmat.indicators.panel import THIN_TONNES as THIN_TONNES
@@ -25,18 +24,12 @@ PANEL_FIGURE = "crma-panel"
 
 @dataclass
 class ReportModel:
-    """The report (``report``) and its figures (key → plotly spec)."""
+    """The report (``report``, what the template shows as ``m``) and its figures (key →
+    plotly spec; ``panel_figure``: the CRMA panel's key)."""
 
     report: OverviewReport
     figures: dict[str, charts.Figure] = field(default_factory=dict)
     panel_figure: str = PANEL_FIGURE
-
-    def __getattr__(self, name: str) -> Any:
-        # The template reads the report's facts (focus_year, critical, citation, ...) off the
-        # model; only attributes this dataclass does not have get here.
-        if name == "report":
-            raise AttributeError(name)
-        return getattr(self.report, name)
 
 
 def report_model(report: OverviewReport) -> ReportModel:
