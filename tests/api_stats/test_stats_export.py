@@ -1,4 +1,5 @@
-"""CSV and XLSX downloads open, and formula-like cells are neutralised."""
+"""CSV and XLSX downloads of the statistics answers open, and formula-like cells are
+neutralised (critmat.exports writes them)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from critmat.api.stats_export import Table, to_csv, to_xlsx
-from critmat.exports import neutralise, safe_filename
+from critmat.exports import neutralise, safe_filename, to_csv, to_xlsx
+from critmat.services.statistics_models import table as answer_table
 from tests.api_stats.conftest import Api
 
 
@@ -37,7 +38,8 @@ def test_neutralise(value: object, expected: object) -> None:
 
 
 def test_csv_and_xlsx_of_a_hostile_table() -> None:
-    table = Table(["name", "amount"], [{"name": "=cmd|' /C calc'!A0", "amount": -3.0}], "t")
+    rows_in = [{"name": "=cmd|' /C calc'!A0", "amount": -3.0}]
+    table = answer_table(["name", "amount"], rows_in, "t")  # a statistics answer's download
     rows = list(csv.reader(io.StringIO(to_csv(table).decode("utf-8-sig"))))
     assert rows == [["name", "amount"], ["'=cmd|' /C calc'!A0", "-3.0"]]
     sheet = load_workbook(io.BytesIO(to_xlsx(table))).active

@@ -1,9 +1,10 @@
-"""The API's table downloads (CSV and XLSX): a thin adapter from the API's record tables to
-:mod:`critmat.exports`, which writes (and neutralises) every cell.
+"""A thin adapter from record tables to :mod:`critmat.exports`, which writes (and neutralises)
+every cell.
 
-Queries echo user input (an importer group, a search term) into their tables; numbers stay
-numbers. The XLSX holds the table and an ``about`` sheet with its title, its sources and the
-critmat version.
+No route uses it any more: the statistics answers carry their download as a
+:class:`critmat.exports.Table` (:func:`critmat.services.statistics_models.table`) and the risk
+routes write through :mod:`critmat.exports` directly. Only ``tests/test_exports.py`` still
+imports it; delete the two together.
 """
 
 from __future__ import annotations
