@@ -13,6 +13,7 @@ from critmat.errors import CritmatError, UnknownNameError
 from critmat.risk import eu_criticality as euc
 from critmat.risk import geopolrisk as gpr
 from critmat.services import risk
+from critmat.services import risk_criticality as crit
 from critmat.services.context import ServiceContext
 from critmat.store import Store
 
@@ -43,9 +44,9 @@ def test_answers_are_remembered_per_release(services: ServiceContext) -> None:
     first = risk.geopolrisk(services, ["DEU"], ["nickel"])
     again = risk.geopolrisk(services, [" deu "], ["Nickel"])  # same question, other spelling
     assert again is first
-    assessment = risk.criticality(services, None, False)
-    assert risk.criticality(services, None, False) is assessment
-    assert risk.criticality(services, None, True) is not assessment
+    assessment = crit.criticality(services, None, False)
+    assert crit.criticality(services, None, False) is assessment
+    assert crit.criticality(services, None, True) is not assessment
 
 
 def test_year_outside_the_data_is_a_user_error(services: ServiceContext) -> None:
@@ -81,32 +82,32 @@ def test_canonical_commodity() -> None:
 
 
 def test_criticality_rows_rank_by_sr(services: ServiceContext) -> None:
-    assessment = risk.criticality(services, 2023, False)
-    rows = risk.criticality_rows(assessment)
-    assert [tuple(r) for r in rows[:1]] == [risk.CRITICALITY_COLUMNS]
+    assessment = crit.criticality(services, 2023, False)
+    rows = crit.criticality_rows(assessment)
+    assert [tuple(r) for r in rows[:1]] == [crit.CRITICALITY_COLUMNS]
     scored = [r for r in rows if r["sr"] is not None]
     assert [r["rank"] for r in scored] == list(range(1, len(scored) + 1))
     assert [r["sr"] for r in scored] == sorted((r["sr"] for r in scored), reverse=True)
     assert assessment.years[-1] == 2023
-    assert 2023 in risk.criticality_years(services)
+    assert 2023 in crit.criticality_years(services)
 
 
 def test_criticality_breakdown_by_alias_and_energy_material(services: ServiceContext) -> None:
-    found = risk.criticality_breakdown(services, "Co", None, False)
+    found = crit.criticality_breakdown(services, "Co", None, False)
     assert found.breakdown.material_id == "cobalt"
-    assert found.assessment is risk.criticality(services, None, False)
+    assert found.assessment is crit.criticality(services, None, False)
     # an energy raw material is left out of the full assessment and assessed alone
-    full = {b.material_id for b in risk.criticality(services, None, False).breakdowns}
+    full = {b.material_id for b in crit.criticality(services, None, False).breakdowns}
     energy = [m for m in euc.load_catalogue().materials if m.id not in full]
     if energy:
-        alone = risk.criticality_breakdown(services, energy[0].id, None, False)
+        alone = crit.criticality_breakdown(services, energy[0].id, None, False)
         assert alone.breakdown.material_id == energy[0].id
         assert alone.assessment is not found.assessment
 
 
 def test_cli_request_assesses_one_material(real_store: Store) -> None:
-    request = risk.criticality_request(year=2022, window=3, explain="nickel")
+    request = crit.criticality_request(year=2022, window=3, explain="nickel")
     assert request.materials == ("nickel",)
-    assessment = risk.assess_criticality(real_store, request)
+    assessment = crit.assess_criticality(real_store, request)
     assert [b.material_id for b in assessment.breakdowns] == ["nickel"]
     assert assessment.years == (2020, 2021, 2022)

@@ -1,7 +1,8 @@
 """``critmat criticality``: the EU criticality assessment (supply risk, economic importance).
 
-Register on the main app with :func:`register`. :mod:`critmat.services.risk` answers (the
-method: :mod:`critmat.risk.eu_criticality`); this module parses options and presents.
+Register on the main app with :func:`register`. :mod:`critmat.services.risk_criticality`
+answers (the method: :mod:`critmat.risk.eu_criticality`); this module parses options and
+presents.
 """
 
 # Annotations are evaluated when the functions are defined (no ``from __future__ import
@@ -82,7 +83,7 @@ def criticality(
 ) -> None:
     """EU criticality assessment (2017 methodology): supply risk and economic importance."""
     from critmat.risk.eu_criticality import EI_THRESHOLD, SR_THRESHOLD, explain_rows
-    from critmat.services.risk import assess_criticality, criticality_request
+    from critmat.services.risk_criticality import assess_criticality, criticality_request
 
     with user_errors():
         request = criticality_request(

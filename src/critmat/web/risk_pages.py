@@ -11,8 +11,9 @@ each with a term-by-term breakdown page.
 
 Every chart has a table view and CSV/XLSX downloads of the same table
 (:mod:`critmat.web.risk_tables`); figures are drawn by :mod:`critmat.reports.charts.risk`.
-:mod:`critmat.services.risk` answers, once per release, in the app's one
-:class:`~critmat.services.context.ServiceContext`. Add with :func:`install`.
+:mod:`critmat.services.risk` and :mod:`critmat.services.risk_criticality` answer, once per
+release, in the app's one :class:`~critmat.services.context.ServiceContext`. Add with
+:func:`install`.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from critmat.risk import eu_criticality as euc
 from critmat.risk import geopolrisk as gpr
 from critmat.server.deps import SESSION_COOKIE, Principal, StoreDep, UserCaller
 from critmat.services import risk
+from critmat.services import risk_criticality as crit
 from critmat.services.context import ServiceContext
 from critmat.store import Store
 from critmat.web import pages
@@ -257,7 +259,7 @@ def _criticality_routes(app: FastAPI) -> None:
         published_si: bool = False,
     ) -> Response:
         services = _services(request)
-        assessment = risk.criticality(services, year, published_si)
+        assessment = crit.criticality(services, year, published_si)
         query = {"year": assessment.year, "published_si": "true" if published_si else None}
         table = criticality_table(assessment, query)
         years = f"{assessment.years[0]}–{assessment.years[-1]}"
@@ -275,7 +277,7 @@ def _criticality_routes(app: FastAPI) -> None:
             a=assessment,
             window=years,
             year=assessment.year,
-            years=risk.criticality_years(services),
+            years=crit.criticality_years(services),
             published_si=published_si,
             query=query,
             scored=scored,
@@ -293,7 +295,7 @@ def _criticality_routes(app: FastAPI) -> None:
         year: YearQ = None,
         published_si: bool = False,
     ) -> Response:
-        assessment = risk.criticality(_services(request), year, published_si)
+        assessment = crit.criticality(_services(request), year, published_si)
         data = criticality_table(assessment, {})
         suffix = "-published-si" if published_si else ""
         return pages.download(data, fmt, f"criticality-{assessment.year}{suffix}")
@@ -310,7 +312,7 @@ def _criticality_routes(app: FastAPI) -> None:
         services = _services(request)
         query: dict[str, Any] = {"year": year, "published_si": "true" if published_si else None}
         try:
-            found = risk.criticality_breakdown(services, material, year, published_si)
+            found = crit.criticality_breakdown(services, material, year, published_si)
         except UnknownNameError as exc:
             return _unknown(request, principal, exc, "/risk/criticality", pages_query(query))
         b, assessment = found.breakdown, found.assessment
@@ -343,7 +345,7 @@ def _criticality_routes(app: FastAPI) -> None:
             base=f"/risk/criticality/{b.material_id}",
             window=f"{b.years[0]}–{b.years[-1]}" if b.years else "",
             year=assessment.year,
-            years=risk.criticality_years(services),
+            years=crit.criticality_years(services),
             published_si=published_si,
             query=query,
             ranking=pages_query(query),
@@ -362,7 +364,7 @@ def _criticality_routes(app: FastAPI) -> None:
         year: YearQ = None,
         published_si: bool = False,
     ) -> Response:
-        found = risk.criticality_breakdown(_services(request), material, year, published_si)
+        found = crit.criticality_breakdown(_services(request), material, year, published_si)
         b, assessment = found.breakdown, found.assessment
         tables = breakdown_tables(found)
         if table not in tables:

@@ -1,8 +1,9 @@
 """The tables of the supply-risk pages (:mod:`critmat.web.risk_pages`): one definition for the
 HTML table, the chart's numbers and the CSV/XLSX download, each with its source and year.
 
-Rows come from :mod:`critmat.services.risk` (unrounded, NaN as None); the figures of the same
-rows are drawn by :mod:`critmat.reports.charts.risk`.
+Rows come from :mod:`critmat.services.risk` and :mod:`critmat.services.risk_criticality`
+(unrounded, NaN as None); the figures of the same rows are drawn by
+:mod:`critmat.reports.charts.risk`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from urllib.parse import quote, urlencode
 from critmat.reports.charts.risk import GPR_METRICS, short
 from critmat.risk import eu_criticality as euc
 from critmat.services import risk
+from critmat.services import risk_criticality as crit
 from critmat.web.tables import Column, Table
 
 
@@ -154,7 +156,7 @@ def producers_table(bd: risk.GeoPolRiskBreakdown) -> Table:
 # ================================================================================ criticality
 def criticality_table(assessment: euc.Assessment, query: dict[str, Any]) -> Table:
     """Materials ranked by SR; each row links to its breakdown with ``query``."""
-    rows = risk.criticality_rows(assessment)
+    rows = crit.criticality_rows(assessment)
     for row in rows:
         row["_href"] = f"/risk/criticality/{row['material']}" + pages_query(query)
     years = f"{assessment.years[0]}–{assessment.years[-1]}"
@@ -281,7 +283,7 @@ def ei_table(b: euc.Breakdown) -> Table | None:
     )
 
 
-def breakdown_tables(found: risk.MaterialCriticality) -> dict[str, Table]:
+def breakdown_tables(found: crit.MaterialCriticality) -> dict[str, Table]:
     """Every table of the criticality breakdown page, by download name."""
     b = found.breakdown
     tables = {"terms": terms_table(b, found.assessment)}

@@ -6,7 +6,8 @@
   catalogue material;
 - ``GET /api/v1/risk/criticality/{material}``: one material term by term (the ``Breakdown``).
 
-:mod:`critmat.services.risk` answers (once per parameters and current releases, in the app's
+:mod:`critmat.services.risk` and :mod:`critmat.services.risk_criticality` answer (once per
+parameters and current releases, in the app's
 :class:`~critmat.services.context.ServiceContext`); this module maps HTTP to its calls and
 presents. Finished responses are kept as bytes in the same cache (via :func:`stats_state`), keyed
 by endpoint, normalised parameters, format and release ids.
@@ -41,6 +42,7 @@ from critmat.risk import eu_criticality as euc
 from critmat.server.deps import UserCaller
 from critmat.server.errors import responses
 from critmat.services import risk
+from critmat.services import risk_criticality as crit
 from critmat.services.cache import CachedResponse
 from critmat.services.context import ServiceContext
 from critmat.services.statistics_models import ProvenanceOut
@@ -289,7 +291,7 @@ def _geopolrisk_computed(answer: risk.GeoPolRiskYear) -> Computed:
 
 
 def _criticality_computed(assessment: euc.Assessment, published_si: bool) -> Computed:
-    rows = risk.criticality_rows(assessment)
+    rows = crit.criticality_rows(assessment)
     model = CriticalityOut(
         year=assessment.year,
         years=list(assessment.years),
@@ -301,7 +303,7 @@ def _criticality_computed(assessment: euc.Assessment, published_si: bool) -> Com
         provenance=provenance_out(assessment.provenance),
     )
     years = f"{assessment.years[0]}-{assessment.years[-1]}"
-    return model, _table(risk.CRITICALITY_COLUMNS, rows, f"EU SR {years}")
+    return model, _table(crit.CRITICALITY_COLUMNS, rows, f"EU SR {years}")
 
 
 def json_ready(value: Any) -> Any:
@@ -313,7 +315,7 @@ def json_ready(value: Any) -> Any:
     return json_value(value)
 
 
-def breakdown_out(found: risk.MaterialCriticality, published_si: bool) -> BreakdownOut:
+def breakdown_out(found: crit.MaterialCriticality, published_si: bool) -> BreakdownOut:
     b = found.breakdown
     data = json_ready(b.as_dict())
     data.update(
@@ -421,7 +423,7 @@ async def get_criticality(
     without economic-importance inputs (the service has none). See docs/eu-criticality.md."""
 
     def compute(services: ServiceContext) -> Computed:
-        return _criticality_computed(risk.criticality(services, year, published_si), published_si)
+        return _criticality_computed(crit.criticality(services, year, published_si), published_si)
 
     return await _serve(
         request,
@@ -447,7 +449,7 @@ async def get_criticality_breakdown(
     --explain MATERIAL --format json`)."""
 
     def compute(services: ServiceContext) -> Computed:
-        found = risk.criticality_breakdown(services, material, year, published_si)
+        found = crit.criticality_breakdown(services, material, year, published_si)
         return breakdown_out(found, published_si), None
 
     return await _serve(
