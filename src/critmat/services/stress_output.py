@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
@@ -61,11 +62,25 @@ SHIPPED_SPLITS = "reference/data/sector_splits.csv"
 
 
 def rows(frame: pd.DataFrame) -> list[Row]:
-    """Records of ``frame`` with plain JSON values (NaN and infinities become None)."""
-    return [
-        {str(k): exports.json_value(v) for k, v in row.items()}
-        for row in frame.to_dict(orient="records")
-    ]
+    """Records of ``frame`` with plain JSON values (:func:`critmat.exports.json_value`: NaN and
+    infinities become None). Converted a column at a time: a run's monthly table holds some
+    9,000 numbers, and numpy converts a numeric column at once."""
+    columns = [_plain_column(frame[name]) for name in frame.columns]
+    keys = [str(name) for name in frame.columns]
+    return [dict(zip(keys, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def _plain_column(column: pd.Series) -> list[Any]:
+    """The values of ``column`` as :func:`critmat.exports.json_value` gives them."""
+    kind = column.dtype.kind if isinstance(column.dtype, np.dtype) else "O"
+    if kind == "f":
+        values = column.to_numpy()
+        finite = np.isfinite(values).tolist()
+        return [v if ok else None for v, ok in zip(values.tolist(), finite, strict=True)]
+    if kind in "iub":
+        plain: list[Any] = column.to_numpy().tolist()
+        return plain
+    return [exports.json_value(v) for v in column.tolist()]
 
 
 def importer_label(importer: str) -> str:
