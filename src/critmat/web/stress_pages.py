@@ -67,6 +67,9 @@ class ScenarioProblem(Exception):
 
 @dataclass(frozen=True)
 class Outcome:
+    """What the page shows of a run: the run, its Monte Carlo (or why none ran) and the Member
+    State shown beside EU27."""
+
     result: Result
     montecarlo: MonteCarloResult | None
     mc_note: str | None  # why no Monte Carlo ran, if it did not
