@@ -12,6 +12,7 @@ import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -174,3 +175,16 @@ def emit_rows(
 
 def iso(value: Any) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def parse_day(text: str | None, option: str = "--on") -> date | None:
+    """A day given as YYYY-MM-DD on the command line (None when not given); a clear error
+    naming the option otherwise."""
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        raise CritmatError(
+            f"{option} '{text}' is not a date", hint=f"e.g. {option} 2025-06-30"
+        ) from None

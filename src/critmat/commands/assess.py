@@ -8,7 +8,6 @@ Register with ``from critmat.commands import assess; assess.register(app)``.
 # annotations``): Typer reads every command's annotations on every start, and string
 # annotations would be compiled and evaluated anew each time (critmat.commands).
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +18,7 @@ from critmat.cli_output import (
     FormatOpt,
     err,
     out,
+    parse_day,
     print_csv,
     print_json,
     store_readonly,
@@ -94,14 +94,7 @@ def assess(
                 hint="use --output report.html, report.xlsx or report.json",
             )
     with user_errors():
-        day = None
-        if on:
-            try:
-                day = datetime.strptime(on, "%Y-%m-%d").date()
-            except ValueError:
-                raise CritmatError(
-                    f"--on '{on}' is not a date", hint="e.g. --on 2025-06-30"
-                ) from None
+        day = parse_day(on)
         try:
             supply = assessments.read_file(file)
         except SupplyFileError as exc:

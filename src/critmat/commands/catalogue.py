@@ -23,6 +23,7 @@ from critmat.cli_output import (
     fmt_number,
     iso,
     out,
+    parse_day,
     print_csv,
     print_json,
     store_readonly,
@@ -153,12 +154,18 @@ def restrictions(
         ),
     ] = None,
     basis: Annotated[BasisOption, typer.Option(help="Basis of the exposure.")] = BasisOption.value,
+    on: Annotated[
+        str | None,
+        typer.Option("--on", help="Day 'in force' is read for, YYYY-MM-DD (default: today)."),
+    ] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """The export-restriction registry, optionally with an importer's exposure to each measure."""
+    """The export-restriction registry: each measure with the registry's status and whether it
+    is in force on the day (--on, default today); optionally with an importer's exposure."""
     from critmat.services import statistics
 
     with user_errors():
+        day = parse_day(on)
         if exposure:
             with store_readonly() as store:
                 computed = statistics.restrictions(
@@ -167,10 +174,16 @@ def restrictions(
                     country=country,
                     exposure=exposure,
                     basis=basis.value,
+                    on=day,
                 )
         else:
             computed = statistics.restrictions(
-                None, material=material_name, country=country, exposure=None, basis=basis.value
+                None,
+                material=material_name,
+                country=country,
+                exposure=None,
+                basis=basis.value,
+                on=day,
             )
     answer = cast("RestrictionsOut", computed.model)
     rows: list[dict[str, Any]] = []
@@ -184,6 +197,8 @@ def restrictions(
             "effective": iso(r.effective),
             "suspended_until": iso(r.suspended_until),
             "status": r.status,
+            "in_force": r.in_force,
+            "as_of": iso(r.as_of),
             "hs_codes": ";".join(r.hs_codes),
             "title": r.title,
             "sources": " | ".join(r.sources),
@@ -205,7 +220,8 @@ def restrictions(
         ("materials", "materials", "text"),
         ("measure", "measure", "text"),
         ("effective", "effective", "text"),
-        ("status", "status", "text"),
+        ("status", "registry status", "text"),
+        ("in_force", "in force", "text"),
     ]
     if exposure:
         columns += [
@@ -220,5 +236,7 @@ def restrictions(
         fmt,
         "Export restrictions",
         columns,
-        caption="source: critmat restriction registry (see `sources` in --format json)",
+        caption="in force on "
+        + (answer.restrictions[0].as_of.isoformat() if answer.restrictions else "-")
+        + "; source: critmat restriction registry (see `sources` in --format json)",
     )

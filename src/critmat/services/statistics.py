@@ -20,6 +20,7 @@ dataset) is :func:`critmat.indicators.lookup.year_or_latest`; the stage of a mat
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from critmat.exports import json_value
@@ -31,7 +32,7 @@ from critmat.indicators.provenance import Provenance, provenance_for
 from critmat.indicators.restrictions import exposure_series, exposure_summary
 from critmat.reference.countries import resolve_country
 from critmat.reference.materials import Material, load_catalogue
-from critmat.reference.restrictions import restrictions_for
+from critmat.reference.restrictions import as_of, restrictions_for
 from critmat.services import statistics_models as m
 from critmat.services.statistics_base import (
     Computed,
@@ -194,10 +195,14 @@ def restrictions(
     country: str | None,
     exposure: str | None,
     basis: str,
+    on: date | None = None,
 ) -> Computed:
-    """The export-restriction registry (statuses as the registry states them), filtered by
-    material and restricting country; with ``exposure`` (an importer), also its share of imports
-    of each measure's codes from the restricting country before and after the measure."""
+    """The export-restriction registry, filtered by material and restricting country: each
+    measure with the registry's status and whether it is in force on the "as of" day
+    (:func:`~critmat.reference.restrictions.as_of`: ``on``, else today); with ``exposure`` (an
+    importer), also its share of imports of each measure's codes from the restricting country
+    before and after the measure."""
+    day = as_of(on)
     material_id = load_catalogue().resolve(material).material.id if material else None
     iso3 = resolve_country(country) if country else None
     chosen = restrictions_for(material_id, iso3)
@@ -215,6 +220,8 @@ def restrictions(
             ended=r.ended,
             status=r.status,
             status_as_of=r.status_as_of,
+            in_force=r.active_on(day),
+            as_of=day,
             confidence=r.confidence,
             targets=list(r.targets),
             hs_codes=list(r.hs_codes),
@@ -246,7 +253,8 @@ def restrictions(
         prov = provenance(provenance_for(store.con, ["trade"], years))
     model = m.RestrictionsOut(restrictions=items, provenance=prov, source=RESTRICTION_REGISTRY)
     columns = ["id", "country", "materials", "measure", "title", "announced", "effective"]
-    columns += ["suspended_until", "ended", "status", "status_as_of", "targets", "hs_codes"]
+    columns += ["suspended_until", "ended", "status", "status_as_of", "in_force", "as_of"]
+    columns += ["targets", "hs_codes"]
     if exposure:
         columns += ["importer", "basis", "targeted", "year_before", "share_before"]
         columns += ["year_after", "share_after"]

@@ -248,8 +248,13 @@ class RestrictionOut(BaseModel):
     suspended_from: date | None
     suspended_until: date | None
     ended: date | None
-    status: str
+    status: str = Field(description="the registry's status, as recorded on status_as_of")
     status_as_of: date
+    in_force: bool = Field(
+        description="whether the measure applies on as_of by its own dates (effective, "
+        "suspended, ended)"
+    )
+    as_of: date = Field(description="the day in_force is read for (today unless on= is given)")
     confidence: str
     targets: list[str]
     hs_codes: list[str]

@@ -8,6 +8,7 @@ encodes and caches. Table-shaped endpoints also answer ``format=csv`` or ``forma
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -24,6 +25,7 @@ from critmat.api.stats_serving import (
     stats_state,
 )
 from critmat.exports import MEDIA_TYPES
+from critmat.reference.restrictions import as_of
 from critmat.server.deps import UserCaller
 from critmat.server.errors import responses
 from critmat.services import catalogue
@@ -399,16 +401,28 @@ async def get_restrictions(
         ),
     ] = None,
     basis: Basis = Basis.value,
+    on: Annotated[
+        date | None,
+        Query(description="The day `in_force` is read for, YYYY-MM-DD (default: today)."),
+    ] = None,
     fmt: FormatQ = "json",
 ) -> Response:
-    """The export-restriction registry, optionally with an importer's exposure to each measure
-    (share of its imports of the affected codes from the restricting country)."""
+    """The export-restriction registry, each measure with the registry's status and whether it
+    is in force on the day (`on`, default today); optionally with an importer's exposure to
+    each measure (share of its imports of the affected codes from the restricting country)."""
+    day = as_of(on)
+    params = {"material": material, "country": country, "exposure": exposure, "basis": basis}
     return await serve(
         request,
         "restrictions",
-        {"material": material, "country": country, "exposure": exposure, "basis": basis},
+        {**params, "on": day},
         lambda store: svc.restrictions(
-            store, material=material, country=country, exposure=exposure, basis=basis.value
+            store,
+            material=material,
+            country=country,
+            exposure=exposure,
+            basis=basis.value,
+            on=day,
         ),
         fmt=fmt,
         stem=_stem("critmat-restrictions", material, country, exposure),
