@@ -62,15 +62,12 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     exports.write_csv(path, exports.Table.from_records(rows))
 
 
+#: What both JSON answers start with, from the service's document.
+_HEADER_FIELDS = ("scenario", "title", "material", "stage", "hs_codes", "baseline_years")
 #: The fields of ``stress run --format json``, in their order (the service's run document
 #: holds more: horizon, months and importers).
 RUN_JSON_FIELDS = (
-    "scenario",
-    "title",
-    "material",
-    "stage",
-    "hs_codes",
-    "baseline_years",
+    *_HEADER_FIELDS,
     "registry_ids",
     "params",
     "shocked_world_output_share",
@@ -81,18 +78,7 @@ RUN_JSON_FIELDS = (
 )
 #: The fields of ``stress montecarlo --format json`` taken from the service's document (then
 #: the backend and the seconds it took, then ``summary`` and ``bands``).
-MONTECARLO_JSON_FIELDS = (
-    "scenario",
-    "title",
-    "material",
-    "stage",
-    "hs_codes",
-    "baseline_years",
-    "runs",
-    "seed",
-    "quantiles",
-    "parameters",
-)
+MONTECARLO_JSON_FIELDS = (*_HEADER_FIELDS, "runs", "seed", "quantiles", "parameters")
 
 
 @stress_app.command("list")
@@ -249,27 +235,21 @@ def backtest_command(
     emit_rows(rows, fmt, "Stress-test backtest", BACKTEST_COLUMNS, caption)
 
 
+_BAND_COLUMNS = (
+    ("demand_t", "demand t", ""),
+    ("shortfall_p5_t", "shortfall p5 t", ""),
+    ("shortfall_p50_t", "p50 t", ""),
+    ("shortfall_p95_t", "p95 t", ""),
+    ("shortfall_p5_pct", "p5", "share"),
+    ("shortfall_p50_pct", "p50", "share"),
+    ("shortfall_p95_pct", "p95", "share"),
+)
 MC_SUMMARY_COLUMNS = (
     ("importer", "importer", "text"),
-    ("demand_t", "demand t", ""),
-    ("shortfall_p5_t", "shortfall p5 t", ""),
-    ("shortfall_p50_t", "p50 t", ""),
-    ("shortfall_p95_t", "p95 t", ""),
-    ("shortfall_p5_pct", "p5", "share"),
-    ("shortfall_p50_pct", "p50", "share"),
-    ("shortfall_p95_pct", "p95", "share"),
+    *_BAND_COLUMNS,
     ("p_short", "runs short", "share"),
 )
-MC_MONTH_COLUMNS = (
-    ("month", "month", "text"),
-    ("demand_t", "demand t", ""),
-    ("shortfall_p5_t", "shortfall p5 t", ""),
-    ("shortfall_p50_t", "p50 t", ""),
-    ("shortfall_p95_t", "p95 t", ""),
-    ("shortfall_p5_pct", "p5", "share"),
-    ("shortfall_p50_pct", "p50", "share"),
-    ("shortfall_p95_pct", "p95", "share"),
-)
+MC_MONTH_COLUMNS = (("month", "month", "text"), *_BAND_COLUMNS)
 PROGRESS_MIN_RUNS = 500
 NO_UNCERTAINTY_HINT = (
     "add an `uncertainty:` block to the file or give --param, e.g. "
