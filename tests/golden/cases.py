@@ -226,18 +226,24 @@ def _unit_values() -> list[ApiRequest]:
 
 
 def _restrictions() -> list[ApiRequest]:
+    """The registry, each request with the day its "in force" is read for pinned (``on``):
+    the default, today, would change the recorded answer over time."""
     route = f"{API}/restrictions"
+    day = ("on", ASSESSED_ON)
     return [
-        get(route),
-        get(route, [("country", "CHN")]),
-        get(route, [("country", "CHN"), ("exposure", "EU27")]),
-        get(route, [("country", "CHN"), ("exposure", "EU27"), ("basis", "mass")]),
-        get(route, [("material", "gallium")]),
-        get(route, [("material", "graphite"), ("exposure", "DEU")]),
-        get(route, [("material", "rare earths"), ("country", "China"), ("exposure", "EU27")]),
-        get(route, [("country", "IDN"), ("exposure", "FRA")]),
-        get(route, [("country", "COD"), ("exposure", "EU27")]),
-        get(route, [("format", "csv")]),
+        get(route, [day]),
+        get(route, [("country", "CHN"), day]),
+        get(route, [("country", "CHN"), ("exposure", "EU27"), day]),
+        get(route, [("country", "CHN"), ("exposure", "EU27"), ("basis", "mass"), day]),
+        get(route, [("material", "gallium"), ("on", "2025-12-01")]),
+        get(route, [("material", "graphite"), ("exposure", "DEU"), day]),
+        get(
+            route,
+            [("material", "rare earths"), ("country", "China"), ("exposure", "EU27"), day],
+        ),
+        get(route, [("country", "IDN"), ("exposure", "FRA"), day]),
+        get(route, [("country", "COD"), ("exposure", "EU27"), day]),
+        get(route, [("format", "csv"), day]),
         get(route, [("country", "Narnia")]),
         get(route, [("material", UNKNOWN_MATERIAL)]),
     ]
@@ -400,7 +406,8 @@ def cli_examples() -> list[CliExample]:
     Every example of the README's console block has a JSON form; ``critmat report`` (named in
     the README's text) and ``critmat serve`` have none and are left out. The README's ``critmat
     assess ... --output report.html`` writes an HTML file; it is recorded as ``--format json``
-    on standard output instead, with ``--on`` pinned (:data:`ASSESSED_ON`).
+    on standard output instead, with ``--on`` pinned (:data:`ASSESSED_ON`), as is the day of
+    ``restrictions`` (whose "in force" is read for today by default).
     """
     readme = [
         ("production", "cobalt", "--year", "2023"),
@@ -422,11 +429,11 @@ def cli_examples() -> list[CliExample]:
         ("stress", "run", "rare-earths-2025-04"),
         ("materials", "--strategic"),
         ("material", "REE"),
-        ("restrictions", "--country", "CHN", "--exposure", "EU27"),
+        ("restrictions", "--country", "CHN", "--exposure", "EU27", "--on", ASSESSED_ON),
         ("data", "status"),
     ]
     extras = [
-        ("production", "cobalt"),  # the CLI asks for --year here: a usage error, exit code 2
+        ("production", "cobalt"),  # no --year: the latest year with data, as the API
         ("dependency", "cobalt"),
         ("trend", "cobalt"),
         ("unit-values", "lithium"),

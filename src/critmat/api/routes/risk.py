@@ -27,16 +27,9 @@ from pydantic import BaseModel, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from critmat import exports
-from critmat.api.routes.stats import (
-    CACHE_HEADER,
-    Basis,
-    FormatQ,
-    MaterialPath,
-    YearQ,
-    cache_key,
-    stats_state,
-)
-from critmat.exports import MEDIA_TYPES, json_value
+from critmat.api.query import TABLE_RESPONSES, Basis, FormatQ, MaterialPath, YearQ
+from critmat.api.routes.stats import CACHE_HEADER, cache_key, stats_state
+from critmat.exports import json_value
 from critmat.indicators.provenance import Provenance
 from critmat.risk import eu_criticality as euc
 from critmat.server.deps import UserCaller
@@ -84,21 +77,13 @@ PublishedSiQ = Annotated[
     ),
 ]
 
-_TABLE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "content": {
-            MEDIA_TYPES["csv"]: {"schema": {"type": "string"}},
-            MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
-        }
-    }
-}
 #: Besides 401/422 (added to every route from its access rule and parameters).
 _ERRORS: dict[int | str, dict[str, Any]] = {
     **responses(503),
     400: {"description": "A year outside the data."},
     404: {"description": "Unknown material or country (with `suggestions`), or no data."},
 }
-_TABLE = {**_ERRORS, **_TABLE_RESPONSES}
+_TABLE = {**_ERRORS, **TABLE_RESPONSES}
 
 
 # ================================================================================ models

@@ -9,22 +9,33 @@ encodes and caches. Table-shaped endpoints also answer ``format=csv`` or ``forma
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 
+from critmat.api.query import (
+    TABLE_RESPONSES,
+    Basis,
+    FormatQ,
+    FromQ,
+    HsQ,
+    ImporterQ,
+    MaterialPath,
+    MaterialQ,
+    StageQ,
+    ToQ,
+    YearQ,
+    one_of_material_or_hs,
+    stem,
+)
 from critmat.api.stats_serving import (
     CACHE_HEADER,
-    Format,
     cache_key,
     release_ids,
     serve,
     stats_state,
 )
-from critmat.exports import MEDIA_TYPES
 from critmat.reference.restrictions import as_of
 from critmat.server.deps import UserCaller
 from critmat.server.errors import responses
@@ -38,89 +49,16 @@ __all__ = ["CACHE_HEADER", "cache_key", "router", "stats_state"]
 router = APIRouter(prefix="/api/v1", tags=["statistics"])
 
 
-class Basis(StrEnum):
-    mass = "mass"
-    value = "value"
-
-
-MaterialPath = Annotated[
-    str,
-    Path(min_length=1, max_length=100, description="Material id, name, alias or symbol."),
-]
-MaterialQ = Annotated[
-    str | None,
-    Query(min_length=1, max_length=100, description="Material id, name or alias, e.g. 'REE'."),
-]
-HsQ = Annotated[
-    str | None,
-    Query(pattern=r"^[0-9]{6}$", description="One HS92 6-digit code instead of a material."),
-]
-StageQ = Annotated[
-    str | None,
-    Query(min_length=1, max_length=40, description="Value-chain stage, e.g. processing."),
-]
-YearQ = Annotated[
-    int | None, Query(ge=1900, le=2100, description="Year (default: the latest with data).")
-]
-ImporterQ = Annotated[
-    str,
-    Query(
-        min_length=2,
-        max_length=200,
-        description="EU27, a group (G7, EEA...), a country (ISO3 or name), or countries "
-        "joined by commas treated as one economy.",
-    ),
-]
-FromQ = Annotated[
-    int | None, Query(alias="from", ge=1900, le=2100, description="First year (default: first).")
-]
-ToQ = Annotated[
-    int | None, Query(alias="to", ge=1900, le=2100, description="Last year (default: last).")
-]
-FormatQ = Annotated[
-    Format,
-    Query(
-        alias="format",
-        description="json, or a download: csv (UTF-8) or xlsx. Cells that a spreadsheet "
-        "could run as a formula are prefixed with an apostrophe.",
-    ),
-]
-
-_TABLE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "content": {
-            MEDIA_TYPES["csv"]: {"schema": {"type": "string"}},
-            MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
-        }
-    }
-}
 #: Besides 401/422 (added to every route from its access rule and parameters).
 _ERRORS: dict[int | str, dict[str, Any]] = {
     **responses(400, 503),
     404: {"description": "Unknown material or country (with `suggestions`), or no data."},
 }
-_TABLE = {**_ERRORS, **_TABLE_RESPONSES}
-
-
-def _one_of_material_or_hs(material: str | None, hs: str | None) -> None:
-    if (material is None) == (hs is None):
-        raise RequestValidationError(
-            [
-                {
-                    "loc": ("query", "material"),
-                    "msg": "give either material or hs (a 6-digit HS code), not both or neither",
-                    "type": "value_error",
-                }
-            ]
-        )
-
-
-def _stem(*parts: object) -> str:
-    return "-".join(str(p) for p in parts if p is not None and p != "")
+_TABLE = {**_ERRORS, **TABLE_RESPONSES}
 
 
 # -- materials ---------------------------------------------------------------------------------
-@router.get("/materials", response_model=list[m.MaterialSummaryOut], responses=_TABLE_RESPONSES)
+@router.get("/materials", response_model=list[m.MaterialSummaryOut], responses=TABLE_RESPONSES)
 async def list_materials(
     request: Request,
     _p: UserCaller,
@@ -175,7 +113,7 @@ async def get_production(
             release_ids=release_ids(request),
         ),
         fmt=fmt,
-        stem=_stem("critmat-production", material, year),
+        stem=stem("critmat-production", material, year),
         fast=lambda _store, tables: svc.fast_production(tables, material, year),
     )
 
@@ -209,7 +147,7 @@ async def get_member_states(
             release_ids=release_ids(request),
         ),
         fmt=fmt,
-        stem=_stem("critmat-member-states", material, stage, year, basis.value),
+        stem=stem("critmat-member-states", material, stage, year, basis.value),
         fast=lambda store, tables: svc.fast_member_states(
             store, tables, material=material, year=year, stage=stage, basis=basis.value
         ),
@@ -236,7 +174,7 @@ async def get_reliance(
             store, material=material, importer=importer, first=first, last=last
         ),
         fmt=fmt,
-        stem=_stem("critmat-reliance", material, importer),
+        stem=stem("critmat-reliance", material, importer),
     )
 
 
@@ -256,7 +194,7 @@ async def get_dependency(
     """Where an importer gets a material stage (or one HS code) from in a year: shares by
     origin, HHI and the CRMA 65 % single-third-country flag. Same fields as
     `critmat dependency --format json`. Give `material` or `hs`."""
-    _one_of_material_or_hs(material, hs)
+    one_of_material_or_hs(material, hs)
     return await serve(
         request,
         "dependency",
@@ -280,7 +218,7 @@ async def get_dependency(
             hs=hs,
         ),
         fmt=fmt,
-        stem=_stem("critmat-dependency", material or hs, stage, importer, year, basis.value),
+        stem=stem("critmat-dependency", material or hs, stage, importer, year, basis.value),
         fast=lambda store, tables: svc.fast_dependency(
             store,
             tables,
@@ -309,7 +247,7 @@ async def get_dependency_series(
 ) -> Response:
     """Import concentration year by year: total, top supplier, HHI, largest third country and
     the CRMA 65 % flag (as `critmat trend --format json`)."""
-    _one_of_material_or_hs(material, hs)
+    one_of_material_or_hs(material, hs)
     return await serve(
         request,
         "dependency-series",
@@ -335,7 +273,7 @@ async def get_dependency_series(
             last=last,
         ),
         fmt=fmt,
-        stem=_stem("critmat-dependency-series", material or hs, stage, importer, basis.value),
+        stem=stem("critmat-dependency-series", material or hs, stage, importer, basis.value),
         fast=lambda store, tables: svc.fast_series(
             store,
             tables,
@@ -363,7 +301,7 @@ async def get_unit_values(
 ) -> Response:
     """Unit values (USD per tonne) of an importer's imports by origin and code in a year, with
     outliers flagged (modified z-score above 3.5)."""
-    _one_of_material_or_hs(material, hs)
+    one_of_material_or_hs(material, hs)
     return await serve(
         request,
         "unit-values",
@@ -378,7 +316,7 @@ async def get_unit_values(
             flows_cache=request.app.state.flows_cache,
         ),
         fmt=fmt,
-        stem=_stem("critmat-unit-values", material or hs, stage, importer, year),
+        stem=stem("critmat-unit-values", material or hs, stage, importer, year),
     )
 
 
@@ -425,12 +363,12 @@ async def get_restrictions(
             on=day,
         ),
         fmt=fmt,
-        stem=_stem("critmat-restrictions", material, country, exposure),
+        stem=stem("critmat-restrictions", material, country, exposure),
     )
 
 
 # -- countries, search, data -------------------------------------------------------------------
-@router.get("/countries", response_model=list[m.CountrySummaryOut], responses=_TABLE_RESPONSES)
+@router.get("/countries", response_model=list[m.CountrySummaryOut], responses=TABLE_RESPONSES)
 async def list_countries(request: Request, _p: UserCaller, fmt: FormatQ = "json") -> Response:
     """Countries (ISO 3166-1 alpha-3, plus XKX for Kosovo) with their group memberships."""
     return await serve(
@@ -463,7 +401,7 @@ async def get_country(
         {"country": country, "year": year},
         lambda store: svc.country_detail(store, country, year),
         fmt=fmt,
-        stem=_stem("critmat-country", country, year),
+        stem=stem("critmat-country", country, year),
     )
 
 
