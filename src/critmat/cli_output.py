@@ -173,6 +173,18 @@ def emit_rows(
         out.print(table(title, columns, rows, caption))
 
 
+def emit_document(fmt: Format, document: Any, csv_rows: Sequence[dict[str, Any]]) -> bool:
+    """Print ``document`` for ``--format json`` or ``csv_rows`` for ``csv`` and say so (True);
+    False for a table, which the command prints itself."""
+    if fmt is Format.json:
+        print_json(document)
+        return True
+    if fmt is Format.csv:
+        print_csv(csv_rows)
+        return True
+    return False
+
+
 def iso(value: Any) -> str | None:
     return None if value is None else value.isoformat()
 

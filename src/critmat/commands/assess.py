@@ -16,11 +16,11 @@ import typer
 from critmat.cli_output import (
     Format,
     FormatOpt,
+    emit_document,
     err,
     out,
     parse_day,
-    print_csv,
-    print_json,
+    status,
     store_readonly,
     table,
     user_errors,
@@ -109,13 +109,9 @@ def assess(
         from critmat.reports.company import report_bytes
 
         output.write_bytes(report_bytes(result, output.suffix.lower()[1:], file.stem))
-        err.print(f"[dim]·[/] report written to {output}", highlight=False)
-    if fmt is Format.json:
-        print_json(result.model_dump(mode="json"))
-        return
+        status(f"report written to {output}")
     rows = _material_rows(result)
-    if fmt is Format.csv:
-        print_csv(rows)
+    if emit_document(fmt, result.model_dump(mode="json"), rows):
         return
     caption = (
         f"{result.lines_total:,} lines, {result.total_tonnes:,.0f} t; "

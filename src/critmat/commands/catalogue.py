@@ -11,6 +11,7 @@ by :mod:`critmat.cli`.
 # annotations``): Typer reads every command's annotations on every start, and string
 # annotations would be compiled and evaluated anew each time (critmat.commands).
 
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
@@ -19,13 +20,12 @@ from critmat.cli_output import (
     BasisOption,
     Format,
     FormatOpt,
+    emit_document,
     emit_rows,
     fmt_number,
     iso,
     out,
     parse_day,
-    print_csv,
-    print_json,
     store_readonly,
     table,
     user_errors,
@@ -91,17 +91,12 @@ def material(
         }
         for s in answer.stages
     ]
-    if fmt is Format.json:
-        print_json(payload)
-        return
-    if fmt is Format.csv:
-        print_csv(
-            [
-                {"material": answer.id, "stage": s["name"], "hs6": code}
-                for s in payload["stages"]
-                for code in s["hs_codes"]
-            ]
-        )
+    csv_rows = [
+        {"material": answer.id, "stage": s["name"], "hs6": code}
+        for s in payload["stages"]
+        for code in s["hs_codes"]
+    ]
+    if emit_document(fmt, payload, csv_rows):
         return
     flags = [
         label
@@ -166,22 +161,13 @@ def restrictions(
 
     with user_errors():
         day = parse_day(on)
-        if exposure:
-            with store_readonly() as store:
-                computed = statistics.restrictions(
-                    store,
-                    material=material_name,
-                    country=country,
-                    exposure=exposure,
-                    basis=basis.value,
-                    on=day,
-                )
-        else:
+        # The registry alone needs no store; an importer's exposure reads its trade.
+        with store_readonly() if exposure else nullcontext(None) as store:
             computed = statistics.restrictions(
-                None,
+                store,
                 material=material_name,
                 country=country,
-                exposure=None,
+                exposure=exposure or None,
                 basis=basis.value,
                 on=day,
             )

@@ -17,10 +17,9 @@ import typer
 from critmat.cli_output import (
     Format,
     FormatOpt,
+    emit_document,
     emit_rows,
     out,
-    print_csv,
-    print_json,
     store_readonly,
     table,
     user_errors,
@@ -100,25 +99,22 @@ def criticality(
     sources = "; ".join(p.citation() for p in result.provenance)
     if explain:
         breakdown = result.breakdowns[0]
-        if fmt is Format.json:
-            payload: dict[str, Any] = breakdown.as_dict()
-            payload["provenance"] = [p.as_dict() for p in result.provenance]
-            print_json(payload)
-        elif fmt is Format.csv:
-            print_csv(explain_rows(breakdown))
-        else:
-            rows = explain_rows(breakdown)
-            for row in rows:
-                row["value"] = _text(row["value"])
-            out.print(
-                table(
-                    f"EU supply risk of {breakdown.name}, {years} (term by term)",
-                    _EXPLAIN_COLUMNS,
-                    rows,
-                    caption="; ".join(dict.fromkeys([breakdown.wgi_note, *result.notes]))
-                    + f". Sources: {sources}",
-                )
+        payload: dict[str, Any] = breakdown.as_dict()
+        payload["provenance"] = [p.as_dict() for p in result.provenance]
+        rows = explain_rows(breakdown)
+        if emit_document(fmt, payload, rows):
+            return
+        for row in rows:
+            row["value"] = _text(row["value"])
+        out.print(
+            table(
+                f"EU supply risk of {breakdown.name}, {years} (term by term)",
+                _EXPLAIN_COLUMNS,
+                rows,
+                caption="; ".join(dict.fromkeys([breakdown.wgi_note, *result.notes]))
+                + f". Sources: {sources}",
             )
+        )
         return
     emit_rows(
         result.rows(),

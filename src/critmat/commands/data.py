@@ -17,12 +17,11 @@ import typer
 from critmat.cli_output import (
     Format,
     FormatOpt,
+    emit_document,
     err,
     fail,
     iso,
     out,
-    print_csv,
-    print_json,
     status,
     store_readonly,
     table,
@@ -153,11 +152,8 @@ def data_status(fmt: FormatOpt = Format.table) -> None:
         }
         for r in releases
     ]
-    if fmt is Format.json:
-        print_json({"store": str(settings.store_path), "releases": rows, "coverage": cover})
-        return
-    if fmt is Format.csv:
-        print_csv(rows)
+    document = {"store": str(settings.store_path), "releases": rows, "coverage": cover}
+    if emit_document(fmt, document, rows):
         return
     out.print(f"store: {settings.store_path}")
     out.print(

@@ -20,11 +20,10 @@ from critmat.cli_output import (
     BasisOption,
     Format,
     FormatOpt,
+    emit_document,
     emit_rows,
     fmt_number,
     out,
-    print_csv,
-    print_json,
     store_readonly,
     table,
     user_errors,
@@ -166,22 +165,17 @@ def dependency(
         }
         for s in answer.sources
     ]
-    if fmt is Format.json:
-        print_json(payload)
-        return
-    if fmt is Format.csv:
-        print_csv(
-            [
-                {
-                    "importer": answer.importer,
-                    "year": answer.year,
-                    "basis": answer.basis,
-                    "hs_codes": ";".join(answer.hs_codes),
-                    **row,
-                }
-                for row in payload["sources"]
-            ]
-        )
+    csv_rows = [
+        {
+            "importer": answer.importer,
+            "year": answer.year,
+            "basis": answer.basis,
+            "hs_codes": ";".join(answer.hs_codes),
+            **row,
+        }
+        for row in payload["sources"]
+    ]
+    if emit_document(fmt, payload, csv_rows):
         return
     subject = _subject(answer.material, answer.stage, answer.hs_codes)
     flag = "EXCEEDS 65%" if answer.exceeds_65 else "below 65%"
@@ -216,12 +210,8 @@ def _emit_series(
 ) -> None:
     """Print a series answer with its provenance (``drop``: row keys the CLI does not show)."""
     rows = [{k: v for k, v in row.items() if k not in drop} for row in answer.rows]
-    if fmt is Format.json:
-        payload = answer.model_dump(mode="json", exclude={"basis"})
-        print_json(payload | {"rows": rows})
-        return
-    if fmt is Format.csv:
-        print_csv([{"importer": answer.importer, **row} for row in rows])
+    payload = answer.model_dump(mode="json", exclude={"basis"}) | {"rows": rows}
+    if emit_document(fmt, payload, [{"importer": answer.importer, **row} for row in rows]):
         return
     caption = "source: " + _citation(answer.provenance)
     caption += "".join(f"\nnote: {n}" for n in answer.notes)

@@ -8,13 +8,14 @@ Register with ``from critmat.commands import stress; stress.register(app)``.
 # annotations would be compiled and evaluated anew each time (critmat.commands).
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from critmat.cli_output import (
     Format,
     FormatOpt,
+    emit_document,
     emit_rows,
     fmt_number,
     out,
@@ -24,6 +25,10 @@ from critmat.cli_output import (
     table,
     user_errors,
 )
+
+if TYPE_CHECKING:  # annotations only: the service loads when a command runs
+    from critmat.scenarios.baseline import Baseline
+    from critmat.scenarios.spec import Scenario
 
 stress_app = typer.Typer(help="Stress tests: export bans, quotas, outages.", no_args_is_help=True)
 
@@ -54,12 +59,34 @@ BACKTEST_COLUMNS = (
 )
 
 
+ScenarioArg = Annotated[str, typer.Argument(help="A scenario YAML file or a library name.")]
+
+
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     """Write ``rows`` to ``path`` as CSV (columns: the first row's keys), every cell through
     :mod:`critmat.exports`, which neutralises formula-like text."""
     from critmat import exports
 
     exports.write_csv(path, exports.Table.from_records(rows))
+
+
+def _save_and_emit(
+    output: Path | None, rows: list[dict[str, Any]], what: str, fmt: Format, document: Any
+) -> bool:
+    """Write ``rows`` (``what``: their name in the message) to ``--output`` if given, then print
+    ``document`` (JSON) or ``rows`` (CSV); False for a table, which the command prints."""
+    if output is not None:
+        _write_csv(output, rows)
+        status(f"wrote {len(rows)} {what} rows to {output}")
+    return emit_document(fmt, document, rows)
+
+
+def _baseline(scenario: "Scenario") -> "Baseline":
+    """The scenario's baseline (trade and production years) from the store."""
+    from critmat.services import stress
+
+    with store_readonly() as store:
+        return stress.baseline(store, scenario)
 
 
 #: What both JSON answers start with, from the service's document.
@@ -118,7 +145,7 @@ def list_command(fmt: FormatOpt = Format.table) -> None:
 
 @stress_app.command("run")
 def run_command(
-    scenario: Annotated[str, typer.Argument(help="A scenario YAML file or a library name.")],
+    scenario: ScenarioArg,
     fmt: FormatOpt = Format.table,
     output: Annotated[
         Path | None,
@@ -140,22 +167,14 @@ def run_command(
     with user_errors():
         prepared = stress.load(scenario)  # the uncertainty block is for montecarlo
         splits = load_sector_splits(sectors)
-        with store_readonly() as store:
-            baseline = stress.baseline(store, prepared.scenario)
+        baseline = _baseline(prepared.scenario)
         result = stress.run(prepared, baseline)
     spec = prepared.scenario
     splits_source = str(sectors) if sectors is not None else stress_output.SHIPPED_SPLITS
     document = stress_output.run_document(result, splits, splits_source).model_dump()
     monthly, summary, exposure = document["monthly"], document["summary"], document["sectors"]
-    if output is not None:
-        _write_csv(output, monthly)
-        status(f"wrote {len(monthly)} monthly rows to {output}")
     notes = document["notes"]
-    if fmt is Format.json:
-        print_json({key: document[key] for key in RUN_JSON_FIELDS})
-        return
-    if fmt is Format.csv:
-        emit_rows(monthly, fmt, "", ())
+    if _save_and_emit(output, monthly, "monthly", fmt, {k: document[k] for k in RUN_JSON_FIELDS}):
         return
     caption = (
         f"{baseline.material} · {baseline.stage} (HS {', '.join(baseline.hs_codes)}), baseline "
@@ -259,7 +278,7 @@ NO_UNCERTAINTY_HINT = (
 
 @stress_app.command("montecarlo")
 def montecarlo_command(
-    scenario: Annotated[str, typer.Argument(help="A scenario YAML file or a library name.")],
+    scenario: ScenarioArg,
     runs: Annotated[int, typer.Option("--runs", "-n", min=1, help="Number of runs.")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Seed of numpy's default_rng.")] = 0,
     param: Annotated[
@@ -310,8 +329,7 @@ def montecarlo_command(
     with user_errors():
         prepared = stress.with_parameters(stress.load(scenario), param or [])
         stress.require_uncertainty(prepared, NO_UNCERTAINTY_HINT)
-        with store_readonly() as store:
-            baseline = stress.baseline(store, prepared.scenario)
+        baseline = _baseline(prepared.scenario)
         options: dict[str, Any] = {"scheduler": address, "workers": workers, "max_runs": None}
         started = time.perf_counter()
         if runs >= PROGRESS_MIN_RUNS and err.is_terminal:
@@ -332,20 +350,13 @@ def montecarlo_command(
     spec = prepared.scenario
     document = stress_output.montecarlo_document(result).model_dump()
     bands, summary, parameters = document["bands"], document["summary"], document["parameters"]
-    if output is not None:
-        _write_csv(output, bands)
-        status(f"wrote {len(bands)} band rows to {output}")
     meta = {
         **{key: document[key] for key in MONTECARLO_JSON_FIELDS},
         "backend": result.backend,
         "seconds": round(seconds, 3),
         "notes": document["notes"],
     }
-    if fmt is Format.json:
-        print_json({**meta, "summary": summary, "bands": bands})
-        return
-    if fmt is Format.csv:
-        emit_rows(bands, fmt, "", ())
+    if _save_and_emit(output, bands, "band", fmt, {**meta, "summary": summary, "bands": bands}):
         return
     caption = (
         f"{result.runs:,} runs, seed {seed}, {result.backend}, {seconds:.1f} s; "
