@@ -133,6 +133,36 @@ class Sample:
 class Results:
     samples: list[Sample] = field(default_factory=list)
     transport_errors: int = 0
+    #: CPU seconds spent during the pass by the server process, by it and its assessment
+    #: workers, and by this client process (NaN where ``/proc`` cannot be read).
+    server_cpu: float = float("nan")
+    group_cpu: float = float("nan")
+    client_cpu: float = float("nan")
+
+
+def cpu_seconds(group: int) -> tuple[float, float]:
+    """User plus system CPU seconds of process ``group`` itself and of all live processes in
+    its process group, from ``/proc/<pid>/stat`` (Linux; NaN elsewhere). The server leads its
+    own group: the first figure is the uvicorn process, the second adds the assessment
+    workers it started."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    leader = total = 0
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return float("nan"), float("nan")
+    for entry in entries:
+        try:
+            text = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        fields = text[text.rindex(")") + 2 :].split()
+        if int(fields[2]) == group:  # fields: state ppid pgrp ... utime(11) stime(12)
+            used = int(fields[11]) + int(fields[12])
+            total += used
+            if int(entry) == group:
+                leader = used
+    return leader / ticks, total / ticks
 
 
 # ================================================================================ setup
@@ -492,6 +522,13 @@ def report(title: str, clients: int, results: Results, elapsed: float) -> None:
         f"{len(samples) / elapsed:.0f} req/s, errors (5xx + transport) {errors_of(results)}, "
         f"4xx {client_errors}"
     )
+    if samples:
+        per = 1000 / len(samples)
+        print(
+            f"CPU per response: server process {results.server_cpu * per:.2f} ms "
+            f"({results.server_cpu:.1f} s), with assessment workers "
+            f"{results.group_cpu * per:.2f} ms, client {results.client_cpu * per:.2f} ms"
+        )
     print(line("all", [s.seconds for s in samples]))
     print(line("statistics cache hits", [s.seconds for s in samples if s.cache == "hit"]))
     print(line("statistics cache misses", [s.seconds for s in samples if s.cache == "miss"]))
@@ -586,11 +623,18 @@ def main() -> None:
                 ),
                 ("warm", "warm: the first pass's requests again", work, args.seconds, False),
             ):
+                assert measured.process is not None
+                server_before, group_before = cpu_seconds(measured.process.pid)
+                client_before = time.process_time()
                 results, elapsed = asyncio.run(
                     run_clients(
                         measured.port, creds, uploads, calls, args.clients, seconds, label, once
                     )
                 )
+                server_after, group_after = cpu_seconds(measured.process.pid)
+                results.server_cpu = server_after - server_before
+                results.group_cpu = group_after - group_before
+                results.client_cpu = time.process_time() - client_before
                 passes.append((title, results, elapsed))
         finally:
             measured.stop()

@@ -18,10 +18,11 @@ from critmat.errors import CritmatError
 from critmat.indicators.flows_cache import FlowsCache
 from critmat.indicators.refresh import default_importers
 from critmat.platform.db import close_platform, ensure_current
-from critmat.server import errors
+from critmat.server import dispatch, errors
 from critmat.server.access import PUBLIC
 from critmat.server.deps import PrincipalCache, current_principal, require
 from critmat.server.middleware import BodyLimit, Options, SecurityHeaders
+from critmat.server.stamps import StampBatcher
 from critmat.server.storehub import StoreHub
 from critmat.services.assessment_worker import close_pools
 from critmat.services.context import ServiceContext
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """
     chosen = settings or get_settings()
     hub = StoreHub(chosen.store_path)
+    stamps = StampBatcher(chosen.platform_url)
     flows = FlowsCache(default_importers())
 
     @asynccontextmanager
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         warm.join(timeout=60)
         close_pools()  # the assessment workers leave with the app
+        stamps.close()
         close_platform(chosen.platform_url)
         hub.close()
 
@@ -69,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = chosen
     app.state.store_hub = hub
     app.state.principals = PrincipalCache()
+    app.state.stamps = stamps
     app.state.flows_cache = flows
     app.state.services = ServiceContext(hub.store, flows)
     errors.install(app)
@@ -95,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upload_suffixes=("/assessments",),
         authenticated=_authenticated,
     )
+    dispatch.install(app)  # last: every route is in the table
     return app
 
 
