@@ -43,8 +43,8 @@ from typing import TYPE_CHECKING, Any
 
 from critmat.errors import CritmatError
 from critmat.platform.assessments import compress_result, facts_of
-from critmat.risk.company import RowError, ScoreMemo, SupplyFileError
-from critmat.services.assessments import assess_bytes
+from critmat.risk.company import RowError, ScoreMemo, SupplyFileError, read_supply_bytes
+from critmat.services.assessments import assess
 
 if TYPE_CHECKING:
     from critmat.store import Store
@@ -126,10 +126,9 @@ def _answer(stores: _OpenStore, scores: ScoreMemo, request: AssessmentRequest) -
     """One job: the message sent back for ``request``; ``scores`` is the worker's memo of
     GeoPolRisk scores, kept between jobs (it forgets them when the releases change)."""
     try:
-        result = assess_bytes(
+        result = assess(
             stores.get(request.store_path),
-            request.filename,
-            request.data,
+            read_supply_bytes(request.filename, request.data),
             importer=request.importer,
             year=request.year,
             on=request.on,

@@ -28,14 +28,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from critmat.reference.restrictions import as_of
-from critmat.risk.company import CompanyAssessment, ScoreMemo, SupplyInput
+from critmat.risk.company import CompanyAssessment, SupplyInput, assess_supply
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from critmat.config import Settings
     from critmat.platform.models import Organisation
-    from critmat.store import Store
 
 #: Assessments listed at most (newest first).
 LIST_LIMIT = 200
@@ -159,39 +158,11 @@ def read_file(path: Path) -> SupplyInput:
     return read_supply_file(path)
 
 
-def assess(
-    store: Store,
-    supply: SupplyInput,
-    *,
-    importer: str = "EU27",
-    year: int | None = None,
-    on: date | None = None,
-    scores: ScoreMemo | None = None,
-) -> CompanyAssessment:
-    """Assess checked supply lines against the store's current releases: ``importer``, ``year``
-    and ``on`` as in :class:`Upload` (``on`` through the one "as of" rule); ``scores``: the
-    caller's memo of GeoPolRisk scores (a worker process keeps one between uploads; none: they
-    are computed for this assessment)."""
-    from critmat.risk.company import assess_supply
-
-    return assess_supply(store, supply, importer=importer, year=year, on=as_of(on), scores=scores)
-
-
-def assess_bytes(
-    store: Store,
-    filename: str,
-    data: bytes,
-    *,
-    importer: str = "EU27",
-    year: int | None = None,
-    on: date | None = None,
-    scores: ScoreMemo | None = None,
-) -> CompanyAssessment:
-    """Read (every row checked, as :func:`read_file`) and :func:`assess` an uploaded file."""
-    from critmat.risk.company import read_supply_bytes
-
-    supply = read_supply_bytes(filename, data)
-    return assess(store, supply, importer=importer, year=year, on=on, scores=scores)
+#: Assess checked supply lines against the store's current releases: ``importer``, ``year`` and
+#: ``on`` as in :class:`Upload` (``on`` through the one "as of" rule); ``scores``: the caller's
+#: memo of GeoPolRisk scores (a worker process keeps one between uploads; none: they are
+#: computed for this assessment). See :func:`critmat.risk.company.assess_supply`.
+assess = assess_supply
 
 
 def list_summaries(

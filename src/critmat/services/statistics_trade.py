@@ -9,7 +9,7 @@ tests/api_stats/test_stats_precomputed.py). Use them through :mod:`critmat.servi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -44,6 +44,42 @@ from critmat.services.statistics_base import (
 from critmat.store import Store
 
 
+def _table_basis(basis: str) -> Basis | None:
+    """``basis`` as the tables know it; ``None`` for one only the general path can reject."""
+    if basis not in BASES:
+        return None
+    return "value" if basis == "value" else "mass"
+
+
+def _covered_selection(
+    store: Store,
+    tables: Tables,
+    importer: ImporterSet,
+    material: str | None,
+    stage: str | None,
+    hs: str | None,
+) -> lookup.CodeSelection | None:
+    """The codes asked for, if the tables hold their flows into ``importer`` (else ``None``)."""
+    selection = cached_selection(store, tables, material, stage, hs)
+    return selection if tables.covers(importer, selection.hs_codes) else None
+
+
+def _concentration(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """The concentration figures of a summary row (:data:`CONCENTRATION_FIELDS`' values),
+    typed as the answers hold them; a missing figure is empty (no suppliers, not above 65%)."""
+    return {
+        "total": as_float(summary.get("total", 0.0)),
+        "suppliers": as_int(summary.get("suppliers", 0)),
+        "top_supplier": as_str(summary.get("top_supplier")),
+        "top_share": as_float(summary.get("top_share")),
+        "hhi": as_float(summary.get("hhi")),
+        "top_third_country": as_str(summary.get("top_third_country")),
+        "top_third_share": as_float(summary.get("top_third_share")),
+        "exceeds_65": bool(summary.get("exceeds_65", False)),
+        "missing_quantity_value_share": as_float(summary.get("missing_quantity_value_share")),
+    }
+
+
 def fast_dependency(
     store: Store,
     tables: Tables,
@@ -56,13 +92,13 @@ def fast_dependency(
     hs: str | None,
 ) -> Computed | None:
     """:func:`dependency` from the precomputed tables; ``None`` when they do not hold it."""
-    if basis not in BASES:
+    checked = _table_basis(basis)
+    if checked is None:
         return None
-    checked: Basis = "value" if basis == "value" else "mass"
     importer_set = lookup.resolve_importer(importer)
     chosen_year = lookup.year_or_latest(year, *trade_span(tables), "trade")
-    selection = cached_selection(store, tables, material, stage, hs)
-    if not tables.covers(importer_set, selection.hs_codes):
+    selection = _covered_selection(store, tables, importer_set, material, stage, hs)
+    if selection is None:
         return None
     got = tables.origins(selection.hs_codes, importer_set.name, chosen_year).shares(
         checked, importer_set, lookup.eu_members()
@@ -102,30 +138,14 @@ def dependency(
     flows_cache: FlowsCache | None = None,
     release_ids: tuple[int, ...] | None = None,
 ) -> Computed:
-    tables = tables_of(store, flows_cache, release_ids)
-    if tables is not None:
-        fast = fast_dependency(
-            store,
-            tables,
-            importer=importer,
-            year=year,
-            basis=basis,
-            material=material,
-            stage=stage,
-            hs=hs,
-        )
-        if fast is not None:
-            return fast
-    result = lookup.dependency(
-        store,
-        importer=importer,
-        year=year,
-        basis=basis,
-        material=material,
-        stage=stage,
-        hs=hs,
-        flows_cache=flows_cache,
+    query: dict[str, Any] = dict(
+        importer=importer, year=year, basis=basis, material=material, stage=stage, hs=hs
     )
+    tables = tables_of(store, flows_cache, release_ids)
+    fast = None if tables is None else fast_dependency(store, tables, **query)
+    if fast is not None:
+        return fast
+    result = lookup.dependency(store, **query, flows_cache=flows_cache)
     return _dependency_computed(
         result.importer,
         result.year,
@@ -153,7 +173,6 @@ def _dependency_computed(
     notes: list[str],
 ) -> Computed:
     amount_key = "quantity" if basis == "mass" else "value"
-    found = summary or {}
     sources = [
         m.SourceOut.model_validate(
             {
@@ -174,15 +193,7 @@ def _dependency_computed(
         material=material.id if material else None,
         stage=stage.name if stage else None,
         hs_codes=list(hs_codes),
-        total=as_float(found.get("total", 0.0)),
-        suppliers=as_int(found.get("suppliers", 0)),
-        top_supplier=as_str(found.get("top_supplier")),
-        top_share=as_float(found.get("top_share")),
-        hhi=as_float(found.get("hhi")),
-        top_third_country=as_str(found.get("top_third_country")),
-        top_third_share=as_float(found.get("top_third_share")),
-        exceeds_65=bool(found.get("exceeds_65", False)),
-        missing_quantity_value_share=as_float(found.get("missing_quantity_value_share")),
+        **_concentration(summary or {}),
         sources=sources,
         provenance=provenance(prov),
         notes=notes,
@@ -242,17 +253,17 @@ def fast_series(
 ) -> Computed | None:
     """:func:`dependency_series` from the precomputed tables; ``None`` when they do not hold
     it or the years need the general path's error."""
-    if basis not in BASES:
+    checked = _table_basis(basis)
+    if checked is None:
         return None
-    checked: Basis = "value" if basis == "value" else "mass"
     importer_set = lookup.resolve_importer(importer)
     year_min, year_max = trade_span(tables)
     start = year_min if first is None else first
     end = year_max if last is None else last
     if not year_min <= start <= end <= year_max:
         return None
-    selection = cached_selection(store, tables, material, stage, hs)
-    if not tables.covers(importer_set, selection.hs_codes):
+    selection = _covered_selection(store, tables, importer_set, material, stage, hs)
+    if selection is None:
         return None
     eu = lookup.eu_members()
     rows: list[dict[str, Any]] = []
@@ -291,32 +302,13 @@ def dependency_series(
     flows_cache: FlowsCache | None = None,
     release_ids: tuple[int, ...] | None = None,
 ) -> Computed:
+    query: dict[str, Any] = dict(importer=importer, basis=basis, material=material, stage=stage)
+    query |= dict(hs=hs, first=first, last=last)
     tables = tables_of(store, flows_cache, release_ids)
-    if tables is not None:
-        fast = fast_series(
-            store,
-            tables,
-            importer=importer,
-            basis=basis,
-            material=material,
-            stage=stage,
-            hs=hs,
-            first=first,
-            last=last,
-        )
-        if fast is not None:
-            return fast
-    result = lookup.dependency_series(
-        store,
-        importer=importer,
-        basis=basis,
-        material=material,
-        stage=stage,
-        hs=hs,
-        first=first,
-        last=last,
-        flows_cache=flows_cache,
-    )
+    fast = None if tables is None else fast_series(store, tables, **query)
+    if fast is not None:
+        return fast
+    result = lookup.dependency_series(store, **query, flows_cache=flows_cache)
     model = _series_model(result, basis)
     return _series_computed(model, list(result.rows.columns), "dependency series")
 
@@ -462,21 +454,7 @@ def _member_states(
         r = by_country.get(iso3)
         if r is None:
             continue
-        rows.append(
-            m.MemberStateOut(
-                country=iso3,
-                name=country_name(iso3),
-                total=as_float(r["total"]),
-                suppliers=int(r["suppliers"]),
-                top_supplier=as_str(r["top_supplier"]),
-                top_share=as_float(r["top_share"]),
-                hhi=as_float(r["hhi"]),
-                top_third_country=as_str(r["top_third_country"]),
-                top_third_share=as_float(r["top_third_share"]),
-                exceeds_65=bool(r["exceeds_65"]),
-                missing_quantity_value_share=as_float(r["missing_quantity_value_share"]),
-            )
-        )
+        rows.append(m.MemberStateOut(country=iso3, name=country_name(iso3), **_concentration(r)))
     notes = list(selection.notes)
     missing = sorted(eu - {r.country for r in rows})
     if missing:

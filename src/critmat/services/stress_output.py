@@ -14,7 +14,7 @@ the shipped sector splits (``reference/data/sector_splits.csv``) or the user's f
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -133,29 +133,40 @@ def source(result: Result | MonteCarloResult) -> str:
     )
 
 
+#: The title of each table after the scenario's: ``<scenario title>: <this>``.
+_TITLES = {
+    "stress-monthly": "supply and shortfall by month",
+    "stress-summary": "summary per importer",
+    "stress-sectors": "exposure of downstream sectors",
+    "stress-bands": "Monte Carlo shortfall bands",
+    "stress-montecarlo-summary": "Monte Carlo summary per importer",
+}
+
+
+def _table(
+    of: Result | MonteCarloResult,
+    name: str,
+    frame: pd.DataFrame,
+    period: str,
+    notes: tuple[str, ...],
+) -> StressTable:
+    """Table ``name`` of a run or Monte Carlo: ``frame``'s rows under its title and source."""
+    return StressTable(
+        name, f"{of.scenario.title}: {_TITLES[name]}", rows(frame), source(of), period, notes
+    )
+
+
 def monthly_table(result: Result) -> StressTable:
     """One row per importer and month: demand, imports, redirected, supply, demand reduction,
     stock draw, shortfall (t and share), stock at the month's end (t), days of cover."""
-    return StressTable(
-        "stress-monthly",
-        f"{result.scenario.title}: supply and shortfall by month",
-        rows(result.monthly()),
-        source(result),
-        f"{result.scenario.horizon_months} months from {result.months[0]}",
-        result.baseline.notes,
-    )
+    period = f"{result.scenario.horizon_months} months from {result.months[0]}"
+    return _table(result, "stress-monthly", result.monthly(), period, result.baseline.notes)
 
 
 def summary_table(result: Result) -> StressTable:
     """One row per importer (EU27 first): totals over the horizon and the worst month."""
-    return StressTable(
-        "stress-summary",
-        f"{result.scenario.title}: summary per importer",
-        rows(result.summary()),
-        source(result),
-        f"totals over {result.scenario.horizon_months} months",
-        result.baseline.notes,
-    )
+    period = f"totals over {result.scenario.horizon_months} months"
+    return _table(result, "stress-summary", result.summary(), period, result.baseline.notes)
 
 
 def sectors_table(
@@ -166,14 +177,10 @@ def sectors_table(
     """The shortfall over the horizon shared pro rata over the material's applications, per
     importer with a shortfall (``splits``: the shipped ones unless given)."""
     chosen = load_sector_splits() if splits is None else splits
-    return StressTable(
-        "stress-sectors",
-        f"{result.scenario.title}: exposure of downstream sectors",
-        rows(sector_exposure(result, chosen)),
-        f"{source(result)}; sector splits: {splits_source}",
-        f"totals over {result.scenario.horizon_months} months",
-        ("the shortfall is shared pro rata over the material's applications",),
-    )
+    period = f"totals over {result.scenario.horizon_months} months"
+    notes = ("the shortfall is shared pro rata over the material's applications",)
+    found = _table(result, "stress-sectors", sector_exposure(result, chosen), period, notes)
+    return replace(found, source=f"{found.source}; sector splits: {splits_source}")
 
 
 def _drawn(mc: MonteCarloResult) -> str:
@@ -182,26 +189,15 @@ def _drawn(mc: MonteCarloResult) -> str:
 
 def bands_table(mc: MonteCarloResult) -> StressTable:
     """One row per importer and month: demand, p5/p50/p95 shortfall (t and share), the mean."""
-    return StressTable(
-        "stress-bands",
-        f"{mc.scenario.title}: Monte Carlo shortfall bands",
-        rows(mc.bands()),
-        source(mc),
-        f"{mc.runs:,} runs, seed {mc.seed}",
-        (f"drawn: {_drawn(mc)}", "monthly bands are per month, not one path"),
-    )
+    notes = (f"drawn: {_drawn(mc)}", "monthly bands are per month, not one path")
+    return _table(mc, "stress-bands", mc.bands(), f"{mc.runs:,} runs, seed {mc.seed}", notes)
 
 
 def montecarlo_summary_table(mc: MonteCarloResult) -> StressTable:
     """One row per importer: bands of the shortfall over the horizon, share of runs short."""
-    return StressTable(
-        "stress-montecarlo-summary",
-        f"{mc.scenario.title}: Monte Carlo summary per importer",
-        rows(mc.summary()),
-        source(mc),
-        f"{mc.runs:,} runs, seed {mc.seed}; totals over {mc.scenario.horizon_months} months",
-        (f"drawn: {_drawn(mc)}",),
-    )
+    period = f"{mc.runs:,} runs, seed {mc.seed}; totals over {mc.scenario.horizon_months} months"
+    notes = (f"drawn: {_drawn(mc)}",)
+    return _table(mc, "stress-montecarlo-summary", mc.summary(), period, notes)
 
 
 # ================================================================================ documents
