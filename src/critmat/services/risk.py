@@ -36,7 +36,6 @@ from critmat.services.risk_breakdown import (
     ProducerTerm,
     geopolrisk_breakdown,
 )
-from critmat.store import Store
 
 if TYPE_CHECKING:
     from critmat.services.context import ServiceContext
@@ -75,20 +74,9 @@ def citation(items: Iterable[Provenance], datasets: Sequence[str] | None = None)
 
 
 # ================================================================================ GeoPolRisk
-def assess_geopolrisk(
-    store: Store,
-    *,
-    importers: Sequence[str],
-    materials: Sequence[str] = (),
-    years: Sequence[int] = (),
-    basis: str = "mass",
-    compat: str = "critmat",
-) -> gpr.GeoPolRiskResult:
-    """:func:`critmat.risk.geopolrisk.assess` on ``store`` (``years`` default to every year with
-    production and trade data); not cached."""
-    return gpr.assess(
-        store, importers=importers, materials=materials, years=years, basis=basis, compat=compat
-    )
+#: :func:`critmat.risk.geopolrisk.assess` on a store (``years`` default to every year with
+#: production and trade data); not cached.
+assess_geopolrisk = gpr.assess
 
 
 def geopolrisk(

@@ -20,6 +20,7 @@ dataset) is :func:`critmat.indicators.lookup.year_or_latest`; the stage of a mat
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -206,31 +207,7 @@ def restrictions(
     material_id = load_catalogue().resolve(material).material.id if material else None
     iso3 = resolve_country(country) if country else None
     chosen = restrictions_for(material_id, iso3)
-    items = [
-        m.RestrictionOut(
-            id=r.id,
-            country=r.country,
-            materials=list(r.materials),
-            measure=r.measure,
-            title=r.title,
-            announced=r.announced,
-            effective=r.effective,
-            suspended_from=r.suspended_from,
-            suspended_until=r.suspended_until,
-            ended=r.ended,
-            status=r.status,
-            status_as_of=r.status_as_of,
-            in_force=r.active_on(day),
-            as_of=day,
-            confidence=r.confidence,
-            targets=list(r.targets),
-            hs_codes=list(r.hs_codes),
-            hs_precision=r.hs_precision,
-            notes=r.notes,
-            sources=list(r.sources),
-        )
-        for r in chosen
-    ]
+    items = [m.RestrictionOut(**asdict(r), in_force=r.active_on(day), as_of=day) for r in chosen]
     prov: list[m.ProvenanceOut] = []
     if exposure:
         assert store is not None
