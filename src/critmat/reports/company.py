@@ -27,7 +27,7 @@ from critmat import __version__
 from critmat.exports import XLSX_MEDIA_TYPE, Sheet, safe_filename, to_xlsx
 from critmat.indicators.imports import CRMA_SINGLE_COUNTRY_LIMIT
 from critmat.reference.countries import country_name
-from critmat.reports.html import format_hhi, format_number
+from critmat.reports import formats
 from critmat.risk.company import CompanyAssessment
 
 ReportFormat = Literal["html", "xlsx", "json"]
@@ -61,30 +61,12 @@ def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def _share(value: float | None) -> str:
-    """Whole percent, with one decimal below 10 % and where it rounds to the 65 % benchmark."""
-    if value is None:
-        return "–"
-    whole = round(value * 100)
-    if whole == round(CRMA_SINGLE_COUNTRY_LIMIT * 100) or value < 0.1:
-        return f"{value * 100:.1f}%"
-    return f"{whole}%"
-
-
-def _pct(value: float | None, digits: int = 1) -> str:
-    return "–" if value is None else f"{value * 100:.{digits}f}%"
-
-
 @cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("critmat.reports", "templates"),
-        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
+    env = formats.template_environment("critmat.reports")
+    env.filters.update(
+        num=formats.format_number, hhi=formats.format_hhi, share=formats.share, pct=formats.percent
     )
-    env.filters.update(num=format_number, hhi=format_hhi, share=_share, pct=_pct)
     env.globals.update(version=__version__, limit=CRMA_SINGLE_COUNTRY_LIMIT, cname=_country)
     return env
 

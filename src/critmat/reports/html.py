@@ -21,18 +21,17 @@ import time
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import jinja2
 from markupsafe import Markup, escape
 
 from critmat import __version__
 from critmat.indicators.imports import CRMA_SINGLE_COUNTRY_LIMIT
+from critmat.reports import formats
 from critmat.reports.model import (
     PARTIAL_VALUE_SHARE,
     THIN_TONNES,
     ReportModel,
-    country_name,
     report_model,
 )
 from critmat.services import overview
@@ -98,22 +97,14 @@ def write_atomic(target: Path, text: str) -> None:
 
 @cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("critmat.reports", "templates"),
-        autoescape=jinja2.select_autoescape(
-            enabled_extensions=("html", "j2", "jinja"), default_for_string=True, default=True
-        ),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = formats.template_environment("critmat.reports")
     env.filters.update(
         pct=_pct,
         share=_share,
-        num=format_number,
-        hhi=format_hhi,
-        country=_country,
-        sortkey=_sortkey,
+        num=formats.format_number,
+        hhi=formats.format_hhi,
+        country=formats.country,
+        sortkey=formats.sortkey,
         linkify=_linkify,
     )
     return env
@@ -165,9 +156,7 @@ def _script_safe(text: str) -> str:
 
 # -- template filters ------------------------------------------------------------------------
 def _pct(value: float | None, digits: int = 0) -> str:
-    if value is None:
-        return "–"
-    return f"{value * 100:.{digits}f}%"
+    return formats.percent(value, digits)
 
 
 def _share(value: float | None) -> str:
@@ -176,27 +165,6 @@ def _share(value: float | None) -> str:
         return "–"
     whole = round(value * 100)
     return f"{value * 100:.1f}%" if whole == round(CRMA_SINGLE_COUNTRY_LIMIT * 100) else f"{whole}%"
-
-
-def format_number(value: float | None, digits: int | None = None) -> str:
-    """A figure for a reader: thousands separators, fewer decimals as it grows; – for none."""
-    if value is None:
-        return "–"
-    if digits is not None:
-        return f"{value:,.{digits}f}"
-    magnitude = abs(value)
-    if magnitude >= 100:
-        return f"{value:,.0f}"
-    if magnitude >= 1:
-        return f"{value:,.1f}"
-    if magnitude == 0:
-        return "0"
-    return f"{value:.2g}"
-
-
-def format_hhi(value: float | None) -> str:
-    """An HHI (0–1) with two decimals; – for none."""
-    return "–" if value is None else f"{value:.2f}"
 
 
 _URL = re.compile(r"https?://[^\s<>\"')]+[^\s<>\"').,;:]")
@@ -215,18 +183,3 @@ def _linkify(text: str | None) -> Markup:
         last = match.end()
     out.append(str(escape(text[last:])))
     return Markup("".join(out))
-
-
-def _country(iso3: str | None) -> str:
-    return country_name(iso3) if iso3 else "–"
-
-
-def _sortkey(value: Any) -> str:
-    """A ``data-v`` attribute value for the sortable tables (numbers as plain decimals)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int | float):
-        return repr(float(value))
-    return str(value)

@@ -36,7 +36,7 @@ from critmat.server.deps import (
 )
 from critmat.server.errors import RETRY_AFTER_S, wants_html
 from critmat.web.basis import warm
-from critmat.web.render import is_htmx, page
+from critmat.web.render import error_page, is_htmx, page, unknown_name_page
 
 log = logging.getLogger("critmat.web")
 
@@ -234,32 +234,6 @@ def install_error_pages(app: FastAPI) -> None:
 
         app.add_exception_handler(exc_type, handler)
 
-    def error_page(
-        request: Request,
-        status: int,
-        title: str,
-        message: str,
-        *,
-        hint: str | None = None,
-        links: list[tuple[str, str]] | None = None,
-        problems: list[tuple[str, str]] | None = None,
-        incident: str | None = None,
-    ) -> Response:
-        return page(
-            request,
-            "error.html",
-            None,
-            status=status,
-            status_code=status,
-            title=title,
-            message=message,
-            hint=hint,
-            links=links or [],
-            problems=problems or [],
-            incident=incident,
-            logged_in=SESSION_COOKIE in request.cookies,
-        )
-
     def login_required(request: Request, _exc: Exception) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if is_htmx(request):
@@ -317,14 +291,7 @@ def install_error_pages(app: FastAPI) -> None:
                 links.append((f"{request.url.path}?stage={quote(suggestion)}", suggestion))
             else:
                 links.append((f"/search?q={quote(suggestion)}", suggestion))
-        return error_page(
-            request,
-            404,
-            f"Unknown {exc.kind}",
-            f"critmat does not know the {exc.kind} “{exc.name}”.",
-            hint="Did you mean one of these?" if links else "Try the search box above.",
-            links=links or [(f"/search?q={quote(exc.name)}", f"Search for “{exc.name}”")],
-        )
+        return unknown_name_page(request, exc, links)
 
     def no_data(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, CritmatError)

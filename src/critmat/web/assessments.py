@@ -24,6 +24,7 @@ from critmat.server.deps import CompanyCaller, DbDep, StoreDep, client_ip, read_
 from critmat.server.params import NO_NUL, DbId
 from critmat.services import assessments as service
 from critmat.services.assessment_worker import AssessmentTimeout, AssessmentWorkerFailed
+from critmat.web.render import attachment
 
 # ids bounded to the database's range (a larger one is a 422, not PostgreSQL's overflow)
 OrgId = DbId
@@ -33,14 +34,8 @@ AssessmentId = DbId
 def report_download(found: service.StoredAssessment, fmt: report.ReportFormat) -> Response:
     """The stored assessment's report as a download (``attachment``, never cached)."""
     rendered = report.report_file(found.result(), fmt, found.name, found.id)
-    return Response(
-        rendered.content,
-        media_type=rendered.media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{rendered.filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    disposition = f'attachment; filename="{rendered.filename}"'
+    return attachment(rendered.content, rendered.media_type, disposition)
 
 
 def install(app: FastAPI) -> None:

@@ -16,29 +16,33 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 import anyio
-from fastapi import FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from critmat.errors import NoDataError
+from critmat.reference.materials import Material
 from critmat.server.access import PUBLIC
-from critmat.server.deps import StoreDep, UserCaller, require
+from critmat.server.deps import Principal, StoreDep, UserCaller, require
 from critmat.services import overview
+from critmat.services.context import ServiceContext
 from critmat.store import Store
 from critmat.web import account_pages, overview_view
 from critmat.web import basis as web_basis
-from critmat.web.country_view import country_view
-from critmat.web.material_view import material_view, sources_pivot
+from critmat.web.country_view import CountryView, country_view
+from critmat.web.material_view import MaterialView, material_view, sources_pivot
 from critmat.web.render import Fmt, download, is_htmx, page
 
-__all__ = ["download", "install", "is_htmx", "page", "snapshot"]
+__all__ = ["Call", "PageCall", "download", "install", "is_htmx", "page", "snapshot"]
 
 STATIC = Path(str(resources.files("critmat.web").joinpath("static")))
 YearQ = Annotated[int | None, Query(ge=1900, le=2100, description="year (default: latest)")]
@@ -48,6 +52,37 @@ Scope = Literal["strategic", "critical"]
 def snapshot(request: Request, store: Store) -> overview.OverviewBasis:
     """The overview basis of the current releases (what the page header cites)."""
     return web_basis.basis(request, store)
+
+
+@dataclass(frozen=True)
+class PageCall:
+    """A data page's request with its store and its logged-in caller; the overview basis of
+    the current releases (what the page header cites) is computed when first asked for."""
+
+    request: Request
+    store: Store
+    principal: Principal
+
+    @property
+    def services(self) -> ServiceContext:
+        return web_basis.services(self.request)
+
+    @cached_property
+    def snap(self) -> overview.OverviewBasis:
+        return overview.basis(self.services, self.store)
+
+    def page(self, template: str, fragment: str | None = None, **context: Any) -> HTMLResponse:
+        """``template`` (``fragment`` instead to an HTMX request) with the basis in its header."""
+        chosen = fragment if fragment is not None and is_htmx(self.request) else template
+        return page(self.request, chosen, self.principal, snap=self.snap, **context)
+
+
+def _page_call(request: Request, store: StoreDep, principal: UserCaller) -> PageCall:
+    return PageCall(request, store, principal)
+
+
+#: The first parameter of a data page's route (store before caller, as the routes had them).
+Call = Annotated[PageCall, Depends(_page_call)]
 
 
 # ------------------------------------------------------------------------------ install
@@ -89,15 +124,8 @@ def install(app: FastAPI) -> None:
 # ------------------------------------------------------------------------------ overview
 def _overview_routes(app: FastAPI) -> None:
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def overview_page(
-        request: Request,
-        store: StoreDep,
-        principal: UserCaller,
-        year: YearQ = None,
-        scope: Scope = "strategic",
-    ) -> Response:
-        services = web_basis.services(request)
-        snap = overview.basis(services, store)
+    def overview_page(call: Call, year: YearQ = None, scope: Scope = "strategic") -> Response:
+        services, store, snap = call.services, call.store, call.snap
         chosen = snap.check_year(year)
         strategic_only = scope == "strategic"
         shown = overview_view.shown_rows(overview.panel(services, store, chosen), strategic_only)
@@ -120,21 +148,17 @@ def _overview_routes(app: FastAPI) -> None:
             ),
             "query": {"year": chosen, "scope": scope},
         }
-        template = "_overview_body.html" if is_htmx(request) else "overview.html"
-        return page(request, template, principal, snap=snap, **context)
+        return call.page("overview.html", "_overview_body.html", **context)
 
     @app.get("/downloads/{table}.{fmt}", include_in_schema=False)
     def overview_download(
-        request: Request,
-        store: StoreDep,
-        principal: UserCaller,
+        call: Call,
         table: Literal["panel", "dependencies", "restrictions"],
         fmt: Fmt,
         year: YearQ = None,
         scope: Scope = "critical",
     ) -> Response:
-        services = web_basis.services(request)
-        snap = overview.basis(services, store)
+        services, store, snap = call.services, call.store, call.snap
         chosen = snap.check_year(year)
         if table == "panel":
             rows = overview_view.shown_rows(
@@ -152,20 +176,10 @@ def _overview_routes(app: FastAPI) -> None:
         return download(data, fmt, f"{table}-{chosen}" if table != "restrictions" else table)
 
     @app.get("/materials", response_class=HTMLResponse, include_in_schema=False)
-    def materials(
-        request: Request, store: StoreDep, principal: UserCaller, year: YearQ = None
-    ) -> Response:
-        services = web_basis.services(request)
-        snap = overview.basis(services, store)
-        chosen = snap.check_year(year)
-        return page(
-            request,
-            "materials.html",
-            principal,
-            snap=snap,
-            year=chosen,
-            entries=overview.material_index(services, store, chosen),
-        )
+    def materials(call: Call, year: YearQ = None) -> Response:
+        chosen = call.snap.check_year(year)
+        entries = overview.material_index(call.services, call.store, chosen)
+        return call.page("materials.html", year=chosen, entries=entries)
 
 
 # ------------------------------------------------------------------------------ materials
@@ -175,15 +189,9 @@ StageQ = Annotated[str | None, Query(max_length=40)]
 def _material_routes(app: FastAPI) -> None:
     @app.get("/materials/{material_id}", response_class=HTMLResponse, include_in_schema=False)
     def material_page(
-        request: Request,
-        store: StoreDep,
-        principal: UserCaller,
-        material_id: str,
-        year: YearQ = None,
-        stage: StageQ = None,
+        call: Call, material_id: str, year: YearQ = None, stage: StageQ = None
     ) -> Response:
-        services = web_basis.services(request)
-        snap = overview.basis(services, store)
+        snap = call.snap
         material = snap.material(material_id)
         if material.id != material_id:  # an alias or a name: go to the canonical address
             # a name of a stage ("lithium carbonate") keeps its stage (Catalogue.choose_stage)
@@ -192,9 +200,7 @@ def _material_routes(app: FastAPI) -> None:
             query = urlencode({k: v for k, v in (("year", year), ("stage", stage)) if v})
             target = f"/materials/{material.id}" + (f"?{query}" if query else "")
             return RedirectResponse(target, status_code=307)
-        chosen = snap.check_year(year)
-        answer = overview.material_page(services, store, material, chosen, stage or None)
-        view = material_view(answer, snap)
+        chosen, view = _material(call, material, year, stage)
         context: dict[str, Any] = {
             "v": view,
             "year": chosen,
@@ -204,26 +210,14 @@ def _material_routes(app: FastAPI) -> None:
             if "sources-trend" in view.tables
             else None,
         }
-        template = "_material_body.html" if is_htmx(request) else "material.html"
-        return page(request, template, principal, snap=snap, **context)
+        return call.page("material.html", "_material_body.html", **context)
 
     @app.get("/materials/{material_id}/{table}.{fmt}", include_in_schema=False)
     def material_download(
-        request: Request,
-        store: StoreDep,
-        principal: UserCaller,
-        material_id: str,
-        table: str,
-        fmt: Fmt,
-        year: YearQ = None,
-        stage: StageQ = None,
+        call: Call, material_id: str, table: str, fmt: Fmt, year: YearQ = None, stage: StageQ = None
     ) -> Response:
-        services = web_basis.services(request)
-        snap = overview.basis(services, store)
-        material = snap.material(material_id)
-        chosen = snap.check_year(year)
-        answer = overview.material_page(services, store, material, chosen, stage or None)
-        view = material_view(answer, snap)
+        material = call.snap.material(material_id)
+        chosen, view = _material(call, material, year, stage)
         if table not in view.tables:
             raise NoDataError(
                 f"no table '{table}' for {material.name} in {chosen}",
@@ -235,45 +229,47 @@ def _material_routes(app: FastAPI) -> None:
         return download(view.tables[table], fmt, stem)
 
 
+def _material(
+    call: PageCall, material: Material, year: int | None, stage: str | None
+) -> tuple[int, MaterialView]:
+    """The year shown (``year`` checked, default the latest) and the material page's view."""
+    chosen = call.snap.check_year(year)
+    answer = overview.material_page(call.services, call.store, material, chosen, stage or None)
+    return chosen, material_view(answer, call.snap)
+
+
 # ------------------------------------------------------------------------------ countries
 def _country_routes(app: FastAPI) -> None:
     @app.get("/countries/{iso3}", response_class=HTMLResponse, include_in_schema=False)
     def country_page(
-        request: Request,
-        store: StoreDep,
-        principal: UserCaller,
-        iso3: Annotated[str, PathParam(max_length=80)],
-        year: YearQ = None,
+        call: Call, iso3: Annotated[str, PathParam(max_length=80)], year: YearQ = None
     ) -> Response:
-        services = web_basis.services(request)
-        snap = overview.basis(services, store)
-        code = overview.country_code(snap, iso3)
+        code = overview.country_code(call.snap, iso3)
         if code != iso3:
             suffix = f"?year={year}" if year else ""
             return RedirectResponse(f"/countries/{code}{suffix}", status_code=307)
-        chosen = snap.check_year(year)
-        view = country_view(overview.country_page(services, store, code, chosen), snap)
-        template = "_country_body.html" if is_htmx(request) else "country.html"
-        return page(
-            request, template, principal, snap=snap, c=view, year=chosen, query={"year": chosen}
-        )
+        chosen, view = _country(call, code, year)
+        context = {"c": view, "year": chosen, "query": {"year": chosen}}
+        return call.page("country.html", "_country_body.html", **context)
 
     @app.get("/countries/{iso3}/{table}.{fmt}", include_in_schema=False)
     def country_download(
-        request: Request,
-        store: StoreDep,
-        principal: UserCaller,
+        call: Call,
         iso3: str,
         table: Literal["supply", "production", "governance", "restrictions"],
         fmt: Fmt,
         year: YearQ = None,
     ) -> Response:
-        services = web_basis.services(request)
-        snap = overview.basis(services, store)
-        code = overview.country_code(snap, iso3)
-        chosen = snap.check_year(year)
-        view = country_view(overview.country_page(services, store, code, chosen), snap)
+        code = overview.country_code(call.snap, iso3)
+        chosen, view = _country(call, code, year)
         return download(view.tables[table], fmt, f"{code}-{table}-{chosen}")
+
+
+def _country(call: PageCall, code: str, year: int | None) -> tuple[int, CountryView]:
+    """The year shown (``year`` checked, default the latest) and the country page's view."""
+    chosen = call.snap.check_year(year)
+    answer = overview.country_page(call.services, call.store, code, chosen)
+    return chosen, country_view(answer, call.snap)
 
 
 # ------------------------------------------------------------------------------ search
@@ -282,24 +278,19 @@ SearchQ = Annotated[str, Query(max_length=100)]
 
 def _search_routes(app: FastAPI) -> None:
     @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
-    def search_page(
-        request: Request, store: StoreDep, principal: UserCaller, q: SearchQ = ""
-    ) -> Response:
-        services = web_basis.services(request)
-        snap = overview.basis(services, store)
-        found = overview.search(services, store, q, limit=40) if q.strip() else None
+    def search_page(call: Call, q: SearchQ = "") -> Response:
+        snap = call.snap  # the header's basis, computed before the search (as it always was)
+        found = overview.search(call.services, call.store, q, limit=40) if q.strip() else None
         hits = found.hits if found else []
         opened = found.named if found and found.named else (hits[0] if len(hits) == 1 else None)
-        if opened is not None and not is_htmx(request):
+        if opened is not None and not is_htmx(call.request):
             hit = opened
             target = f"/materials/{hit.key}" if hit.kind == "material" else f"/countries/{hit.key}"
             return RedirectResponse(target, status_code=303)
-        return page(request, "search.html", principal, snap=snap, q=q, hits=hits)
+        return page(call.request, "search.html", call.principal, snap=snap, q=q, hits=hits)
 
     @app.get("/search/suggest", response_class=HTMLResponse, include_in_schema=False)
-    def search_suggest(
-        request: Request, store: StoreDep, principal: UserCaller, q: SearchQ = ""
-    ) -> Response:
-        services = web_basis.services(request)
-        hits = overview.search(services, store, q, limit=10).hits if len(q.strip()) >= 2 else []
-        return page(request, "_suggest.html", principal, q=q, hits=hits)
+    def search_suggest(call: Call, q: SearchQ = "") -> Response:
+        wanted = len(q.strip()) >= 2
+        hits = overview.search(call.services, call.store, q, limit=10).hits if wanted else []
+        return page(call.request, "_suggest.html", call.principal, q=q, hits=hits)

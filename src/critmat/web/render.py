@@ -16,11 +16,16 @@ from markupsafe import Markup, escape
 from critmat import __version__
 from critmat.indicators.imports import CRMA_SINGLE_COUNTRY_LIMIT
 from critmat.indicators.panel import country_name
-from critmat.reports.html import format_hhi as hhi
-from critmat.reports.html import format_number as num
+from critmat.reports import formats
+from critmat.reports.formats import country, share, sortkey
+from critmat.reports.formats import format_hhi as hhi
+from critmat.reports.formats import format_number as num
+from critmat.reports.formats import percent as pct
+from critmat.server.deps import SESSION_COOKIE
 from critmat.web.tables import MEDIA_TYPES, Column, Table, encode
 
 if TYPE_CHECKING:
+    from critmat.errors import UnknownNameError
     from critmat.server.deps import Principal
     from critmat.services.overview import OverviewBasis
 
@@ -30,13 +35,7 @@ Fmt = Literal["csv", "xlsx"]
 @cache
 def environment() -> jinja2.Environment:
     """The templates of ``critmat/web/templates`` with this module's filters."""
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("critmat.web", "templates"),
-        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = formats.template_environment("critmat.web")
     install_filters(env)
     env.globals.update(version=__version__, limit=CRMA_SINGLE_COUNTRY_LIMIT)
     return env
@@ -78,49 +77,65 @@ def page(
     return response
 
 
-def download(table: Table, fmt: Fmt, stem: str) -> Response:
-    """``table`` as a CSV or XLSX attachment named ``critmat-{stem}.{fmt}``."""
-    body = encode(table, fmt)
-    filename = f"critmat-{stem}.{fmt}".replace(" ", "_")
-    return Response(
-        body,
-        media_type=MEDIA_TYPES[fmt],
-        headers={
-            "Content-Disposition": f"attachment; filename=\"{filename}\"; filename*=UTF-8''"
-            + quote(filename),
-            "Cache-Control": "no-store",
-        },
+def error_page(
+    request: Request,
+    status: int,
+    title: str,
+    message: str,
+    *,
+    principal: Principal | None = None,
+    hint: str | None = None,
+    links: list[tuple[str, str]] | None = None,
+    problems: list[tuple[str, str]] | None = None,
+    incident: str | None = None,
+) -> HTMLResponse:
+    """The error page: what went wrong, a hint, links to go on and the invalid parameters."""
+    return page(
+        request,
+        "error.html",
+        principal,
+        status=status,
+        status_code=status,
+        title=title,
+        message=message,
+        hint=hint,
+        links=links or [],
+        problems=problems or [],
+        incident=incident,
+        logged_in=SESSION_COOKIE in request.cookies,
     )
 
 
-def pct(value: float | None, digits: int = 1) -> str:
-    if value is None:
-        return "–"
-    return f"{value * 100:.{digits}f}%"
+def unknown_name_page(
+    request: Request,
+    exc: UnknownNameError,
+    links: list[tuple[str, str]],
+    principal: Principal | None = None,
+) -> HTMLResponse:
+    """A 404 for a name critmat does not know, with ``links`` to the suggested names (a search
+    for the name when there are none)."""
+    return error_page(
+        request,
+        404,
+        f"Unknown {exc.kind}",
+        f"critmat does not know the {exc.kind} “{exc.name}”.",
+        principal=principal,
+        hint="Did you mean one of these?" if links else "Try the search box above.",
+        links=links or [(f"/search?q={quote(exc.name)}", f"Search for “{exc.name}”")],
+    )
 
 
-def share(value: float | None) -> str:
-    """Whole percent, with one decimal below 10% and where it rounds to the 65% benchmark."""
-    if value is None:
-        return "–"
-    whole = round(value * 100)
-    if whole == round(CRMA_SINGLE_COUNTRY_LIMIT * 100) or value < 0.1:
-        return f"{value * 100:.1f}%"
-    return f"{whole}%"
+def download(table: Table, fmt: Fmt, stem: str) -> Response:
+    """``table`` as a CSV or XLSX attachment named ``critmat-{stem}.{fmt}``."""
+    filename = f"critmat-{stem}.{fmt}".replace(" ", "_")
+    disposition = f"attachment; filename=\"{filename}\"; filename*=UTF-8''" + quote(filename)
+    return attachment(encode(table, fmt), MEDIA_TYPES[fmt], disposition)
 
 
-def country(iso3: str | None) -> str:
-    return country_name(iso3) if iso3 else "–"
-
-
-def sortkey(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int | float):
-        return repr(float(value))
-    return str(value)
+def attachment(body: bytes, media_type: str, disposition: str) -> Response:
+    """A download of ``body`` (``disposition``: the ``Content-Disposition``), never cached."""
+    headers = {"Content-Disposition": disposition, "Cache-Control": "no-store"}
+    return Response(body, media_type=media_type, headers=headers)
 
 
 def cell(value: Any, column: Column) -> Markup:

@@ -18,10 +18,11 @@ release, in the app's one :class:`~critmat.services.context.ServiceContext`. Add
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -33,12 +34,12 @@ from critmat.reports.charts import Figure
 from critmat.reports.charts import risk as figures
 from critmat.risk import eu_criticality as euc
 from critmat.risk import geopolrisk as gpr
-from critmat.server.deps import SESSION_COOKIE, Principal, StoreDep, UserCaller
+from critmat.server.deps import UserCaller
 from critmat.services import risk
 from critmat.services import risk_criticality as crit
 from critmat.services.context import ServiceContext
-from critmat.store import Store
 from critmat.web import pages
+from critmat.web.render import unknown_name_page
 from critmat.web.risk_tables import (
     breakdown_tables,
     criticality_table,
@@ -58,6 +59,49 @@ CommodityPath = Annotated[str, PathParam(min_length=1, max_length=100)]
 MaterialPath = Annotated[str, PathParam(min_length=1, max_length=100)]
 
 
+@dataclass(frozen=True)
+class GprAsk:
+    """What a GeoPolRisk page asks: the importer (ISO3, group or ``EU27``), the year (None: the
+    latest with data) and the basis of the amounts (mass or value)."""
+
+    importer: str
+    year: int | None
+    basis: BasisQ
+
+    def query(self, importer: str, year: int | None) -> dict[str, Any]:
+        """The pages' query parameters with the importer and year the answer names."""
+        return {"importer": importer, "year": year, "basis": self.basis}
+
+
+def _gpr_ask(importer: ImporterQ = "EU27", year: YearQ = None, basis: BasisQ = "mass") -> GprAsk:
+    return GprAsk(importer, year, basis)
+
+
+@dataclass(frozen=True)
+class CritAsk:
+    """What a criticality page asks: the year (None: the latest) and whether the published
+    substitution indices replace the computed ones."""
+
+    year: int | None
+    published_si: bool
+
+    @property
+    def suffix(self) -> str:
+        """The download names' ending for the published substitution indices."""
+        return "-published-si" if self.published_si else ""
+
+    def query(self, year: int | None) -> dict[str, Any]:
+        return {"year": year, "published_si": "true" if self.published_si else None}
+
+
+def _crit_ask(year: YearQ = None, published_si: bool = False) -> CritAsk:
+    return CritAsk(year, published_si)
+
+
+GprQuery = Annotated[GprAsk, Depends(_gpr_ask)]
+CritQuery = Annotated[CritAsk, Depends(_crit_ask)]
+
+
 # ================================================================================ helpers
 def _services(request: Request) -> ServiceContext:
     services: ServiceContext = request.app.state.services
@@ -75,38 +119,10 @@ def _importer_choices(current: str) -> list[tuple[str, str]]:
     return choices
 
 
-def _render(
-    request: Request,
-    principal: Principal,
-    store: Store,
-    template: str,
-    fragment: str,
-    **context: Any,
-) -> Response:
-    snap = pages.snapshot(request, store)
-    chosen = fragment if pages.is_htmx(request) else template
-    return pages.page(request, chosen, principal, snap=snap, **context)
-
-
-def _unknown(
-    request: Request, principal: Principal, exc: UnknownNameError, base: str, suffix: str
-) -> Response:
+def _unknown(call: pages.PageCall, exc: UnknownNameError, base: str, suffix: str) -> Response:
     """A 404 page whose suggestions open the same risk page for the suggested material."""
     links = [(f"{base}/{quote(s, safe='')}{suffix}", s) for s in exc.suggestions]
-    return pages.page(
-        request,
-        "error.html",
-        principal,
-        status=404,
-        status_code=404,
-        title=f"Unknown {exc.kind}",
-        message=f"critmat does not know the {exc.kind} “{exc.name}”.",
-        hint="Did you mean one of these?" if links else "Try the search box above.",
-        links=links or [(f"/search?q={quote(exc.name)}", f"Search for “{exc.name}”")],
-        problems=[],
-        incident=None,
-        logged_in=SESSION_COOKIE in request.cookies,
-    )
+    return unknown_name_page(call.request, exc, links, call.principal)
 
 
 def _material_name(material_id: str | None) -> str | None:
@@ -114,6 +130,10 @@ def _material_name(material_id: str | None) -> str | None:
         return None
     catalogue = load_catalogue()
     return catalogue.get(material_id).name if material_id in catalogue else material_id
+
+
+def _origins(request: Request, commodity: str, ask: GprAsk) -> risk.GeoPolRiskBreakdown:
+    return risk.geopolrisk_origins(_services(request), commodity, ask.importer, ask.year, ask.basis)
 
 
 def _safe_stem(stem: str) -> str:
@@ -130,22 +150,15 @@ def install(app: FastAPI) -> None:
 def _geopolrisk_routes(app: FastAPI) -> None:
     @app.get("/risk/geopolrisk", response_class=HTMLResponse, include_in_schema=False)
     def geopolrisk_page(
-        request: Request,
-        store: StoreDep,
-        principal: UserCaller,
-        importer: ImporterQ = "EU27",
-        year: YearQ = None,
-        basis: BasisQ = "mass",
+        call: pages.Call,
+        ask: GprQuery,
         sort: SortQ = "score",
     ) -> Response:
-        answer = risk.geopolrisk_year(_services(request), [importer], year, basis=basis)
+        answer = risk.geopolrisk_year(call.services, [ask.importer], ask.year, basis=ask.basis)
         name, chosen = answer.importer, answer.year
-        query = {"importer": name, "year": chosen, "basis": basis}
+        query = ask.query(name, chosen)
         table = geopolrisk_table(answer, sort, query)
-        return _render(
-            request,
-            principal,
-            store,
+        return call.page(
             "risk_geopolrisk.html",
             "risk_geopolrisk_body.html",
             t=table,
@@ -155,7 +168,7 @@ def _geopolrisk_routes(app: FastAPI) -> None:
             importers=_importer_choices(name),
             year=chosen,
             years=sorted(answer.result.years, reverse=True),
-            basis=basis,
+            basis=ask.basis,
             sort=sort,
             metric=figures.GPR_METRICS[sort],
             query={**query, "sort": sort},
@@ -164,25 +177,18 @@ def _geopolrisk_routes(app: FastAPI) -> None:
 
     @app.get("/risk/geopolrisk/{commodity}", response_class=HTMLResponse, include_in_schema=False)
     def geopolrisk_breakdown_page(
-        request: Request,
-        store: StoreDep,
-        principal: UserCaller,
+        call: pages.Call,
         commodity: CommodityPath,
-        importer: ImporterQ = "EU27",
-        year: YearQ = None,
-        basis: BasisQ = "mass",
+        ask: GprQuery,
     ) -> Response:
-        asked = {"importer": importer, "year": year, "basis": basis}
+        asked = ask.query(ask.importer, ask.year)
         try:
             names = risk.canonical_commodity(commodity)
         except UnknownNameError as exc:
-            return _unknown(request, principal, exc, "/risk/geopolrisk", pages_query(asked))
+            return _unknown(call, exc, "/risk/geopolrisk", pages_query(asked))
         if len(names) > 1:
-            return pages.page(
-                request,
+            return call.page(
                 "risk_choose.html",
-                principal,
-                snap=pages.snapshot(request, store),
                 title=f"GeoPolRisk: {commodity}",
                 message=f"“{commodity}” has several World Mining Data series with a GeoPolRisk "
                 "score; choose one.",
@@ -190,13 +196,10 @@ def _geopolrisk_routes(app: FastAPI) -> None:
             )
         if names[0] != commodity:
             return RedirectResponse(gpr_href(names[0], asked), status_code=307)
-        bd = risk.geopolrisk_origins(_services(request), commodity, importer, year, basis)
+        bd = _origins(call.request, commodity, ask)
         name = bd.importer.name
-        query = {"importer": name, "year": bd.year, "basis": basis}
-        return _render(
-            request,
-            principal,
-            store,
+        query = ask.query(name, bd.year)
+        return call.page(
             "risk_gpr_breakdown.html",
             "risk_gpr_breakdown_body.html",
             bd=bd,
@@ -209,7 +212,7 @@ def _geopolrisk_routes(app: FastAPI) -> None:
             importers=_importer_choices(name),
             year=bd.year,
             years=sorted(bd.years_available, reverse=True),
-            basis=basis,
+            basis=ask.basis,
             query=query,
             ranking=pages_query(query),
             cf_copper=gpr.CF_COPPER,
@@ -223,14 +226,12 @@ def _geopolrisk_routes(app: FastAPI) -> None:
         commodity: CommodityPath,
         table: Literal["origins", "producers"],
         fmt: Fmt,
-        importer: ImporterQ = "EU27",
-        year: YearQ = None,
-        basis: BasisQ = "mass",
+        ask: GprQuery,
     ) -> Response:
         names = risk.canonical_commodity(commodity)
-        bd = risk.geopolrisk_origins(_services(request), names[0], importer, year, basis)
+        bd = _origins(request, names[0], ask)
         data = origins_table(bd) if table == "origins" else producers_table(bd)
-        stem = f"geopolrisk-{names[0]}-{bd.importer.name}-{bd.year}-{basis}-{table}"
+        stem = f"geopolrisk-{names[0]}-{bd.importer.name}-{bd.year}-{ask.basis}-{table}"
         return pages.download(data, fmt, _safe_stem(stem))
 
     @app.get("/risk/downloads/geopolrisk.{fmt}", include_in_schema=False)
@@ -238,36 +239,28 @@ def _geopolrisk_routes(app: FastAPI) -> None:
         request: Request,
         principal: UserCaller,
         fmt: Fmt,
-        importer: ImporterQ = "EU27",
-        year: YearQ = None,
-        basis: BasisQ = "mass",
+        ask: GprQuery,
         sort: SortQ = "score",
     ) -> Response:
-        answer = risk.geopolrisk_year(_services(request), [importer], year, basis=basis)
+        answer = risk.geopolrisk_year(_services(request), [ask.importer], ask.year, basis=ask.basis)
         data = geopolrisk_table(answer, sort, {})
-        stem = f"geopolrisk-{answer.importer}-{answer.year}-{basis}"
+        stem = f"geopolrisk-{answer.importer}-{answer.year}-{ask.basis}"
         return pages.download(data, fmt, _safe_stem(stem))
 
 
 def _criticality_routes(app: FastAPI) -> None:
     @app.get("/risk/criticality", response_class=HTMLResponse, include_in_schema=False)
     def criticality_page(
-        request: Request,
-        store: StoreDep,
-        principal: UserCaller,
-        year: YearQ = None,
-        published_si: bool = False,
+        call: pages.Call,
+        ask: CritQuery,
     ) -> Response:
-        services = _services(request)
-        assessment = crit.criticality(services, year, published_si)
-        query = {"year": assessment.year, "published_si": "true" if published_si else None}
+        services = call.services
+        assessment = crit.criticality(services, ask.year, ask.published_si)
+        query = ask.query(assessment.year)
         table = criticality_table(assessment, query)
         years = f"{assessment.years[0]}–{assessment.years[-1]}"
         scored = [r for r in table.rows if r["sr"] is not None]
-        return _render(
-            request,
-            principal,
-            store,
+        return call.page(
             "risk_criticality.html",
             "risk_criticality_body.html",
             t=table,
@@ -278,7 +271,7 @@ def _criticality_routes(app: FastAPI) -> None:
             window=years,
             year=assessment.year,
             years=crit.criticality_years(services),
-            published_si=published_si,
+            published_si=ask.published_si,
             query=query,
             scored=scored,
             over=[r for r in scored if r["sr_meets_threshold"]],
@@ -292,29 +285,24 @@ def _criticality_routes(app: FastAPI) -> None:
         request: Request,
         principal: UserCaller,
         fmt: Fmt,
-        year: YearQ = None,
-        published_si: bool = False,
+        ask: CritQuery,
     ) -> Response:
-        assessment = crit.criticality(_services(request), year, published_si)
+        assessment = crit.criticality(_services(request), ask.year, ask.published_si)
         data = criticality_table(assessment, {})
-        suffix = "-published-si" if published_si else ""
-        return pages.download(data, fmt, f"criticality-{assessment.year}{suffix}")
+        return pages.download(data, fmt, f"criticality-{assessment.year}{ask.suffix}")
 
     @app.get("/risk/criticality/{material}", response_class=HTMLResponse, include_in_schema=False)
     def criticality_breakdown_page(
-        request: Request,
-        store: StoreDep,
-        principal: UserCaller,
+        call: pages.Call,
         material: MaterialPath,
-        year: YearQ = None,
-        published_si: bool = False,
+        ask: CritQuery,
     ) -> Response:
-        services = _services(request)
-        query: dict[str, Any] = {"year": year, "published_si": "true" if published_si else None}
+        services = call.services
+        query = ask.query(ask.year)
         try:
-            found = crit.criticality_breakdown(services, material, year, published_si)
+            found = crit.criticality_breakdown(services, material, ask.year, ask.published_si)
         except UnknownNameError as exc:
-            return _unknown(request, principal, exc, "/risk/criticality", pages_query(query))
+            return _unknown(call, exc, "/risk/criticality", pages_query(query))
         b, assessment = found.breakdown, found.assessment
         if b.material_id != material:  # a name or an alias: go to the canonical address
             target = f"/risk/criticality/{b.material_id}" + pages_query(query)
@@ -327,10 +315,7 @@ def _criticality_routes(app: FastAPI) -> None:
                 name = f"{stage.stage}-{conc.scope.lower()}" if conc is not None else ""
                 if conc is not None and tables[name].rows:
                     charts[name] = figures.concentration(tables[name].rows, conc.scope, stage.stage)
-        return _render(
-            request,
-            principal,
-            store,
+        return call.page(
             "risk_crit_breakdown.html",
             "risk_crit_breakdown_body.html",
             b=b,
@@ -346,7 +331,7 @@ def _criticality_routes(app: FastAPI) -> None:
             window=f"{b.years[0]}–{b.years[-1]}" if b.years else "",
             year=assessment.year,
             years=crit.criticality_years(services),
-            published_si=published_si,
+            published_si=ask.published_si,
             query=query,
             ranking=pages_query(query),
             sr_threshold=euc.SR_THRESHOLD,
@@ -361,19 +346,14 @@ def _criticality_routes(app: FastAPI) -> None:
         material: MaterialPath,
         table: Annotated[str, PathParam(min_length=1, max_length=60)],
         fmt: Fmt,
-        year: YearQ = None,
-        published_si: bool = False,
+        ask: CritQuery,
     ) -> Response:
-        found = crit.criticality_breakdown(_services(request), material, year, published_si)
+        found = crit.criticality_breakdown(_services(request), material, ask.year, ask.published_si)
         b, assessment = found.breakdown, found.assessment
         tables = breakdown_tables(found)
         if table not in tables:
             raise NoDataError(
                 f"no table '{table}' for {b.name}", hint="available: " + ", ".join(tables)
             )
-        suffix = "-published-si" if published_si else ""
-        return pages.download(
-            tables[table],
-            fmt,
-            _safe_stem(f"criticality-{b.material_id}-{table}-{assessment.year}{suffix}"),
-        )
+        stem = f"criticality-{b.material_id}-{table}-{assessment.year}{ask.suffix}"
+        return pages.download(tables[table], fmt, _safe_stem(stem))

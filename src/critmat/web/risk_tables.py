@@ -8,6 +8,7 @@ Rows come from :mod:`critmat.services.risk` and :mod:`critmat.services.risk_crit
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -16,6 +17,11 @@ from critmat.risk import eu_criticality as euc
 from critmat.services import risk
 from critmat.services import risk_criticality as crit
 from critmat.web.tables import Column, Table
+
+
+def _attribute_rows(items: Iterable[Any], columns: Sequence[Column]) -> list[dict[str, Any]]:
+    """One row per item: each column's value is the item's attribute of the column's key."""
+    return [{c.key: getattr(item, c.key) for c in columns} for item in items]
 
 
 def pages_query(query: dict[str, Any]) -> str:
@@ -127,26 +133,18 @@ def origins_table(bd: risk.GeoPolRiskBreakdown) -> Table:
 
 def producers_table(bd: risk.GeoPolRiskBreakdown) -> Table:
     """World production by country with each share² (the HHI's parts)."""
+    columns = [
+        Column("country", "Producer", "country", export_label="country (ISO3)"),
+        Column("quantity", f"Production ({bd.production_unit})", "num"),
+        Column("share", "Share", "share"),
+        Column("hhi_contribution", "Share² (HHI part)", "num"),
+        Column("member", f"Member of {bd.importer.name}", "bool"),
+    ]
     return Table(
         name="producers",
         title=f"World production of {bd.commodity}, {bd.year}: HHI = Σ share²",
-        columns=[
-            Column("country", "Producer", "country", export_label="country (ISO3)"),
-            Column("quantity", f"Production ({bd.production_unit})", "num"),
-            Column("share", "Share", "share"),
-            Column("hhi_contribution", "Share² (HHI part)", "num"),
-            Column("member", f"Member of {bd.importer.name}", "bool"),
-        ],
-        rows=[
-            {
-                "country": p.country,
-                "quantity": p.quantity,
-                "share": p.share,
-                "hhi_contribution": p.hhi_contribution,
-                "member": p.member,
-            }
-            for p in bd.producers
-        ],
+        columns=columns,
+        rows=_attribute_rows(bd.producers, columns),
         source=risk.citation(bd.provenance, ["production"]),
         year=str(bd.year),
         notes=[f"world total {short(bd.production_total)} {bd.production_unit}"],
@@ -219,34 +217,22 @@ def concentration_table(
 ) -> Table:
     """One stage's supplier countries (global supply or EU sourcing) with their terms."""
     label = "global supply" if conc.scope == "GS" else "EU sourcing"
+    columns = [
+        Column("country", "Country", "country", export_label="country (ISO3)"),
+        Column("kind", "Supply"),
+        Column("amount", f"Amount ({conc.amount_unit})", "num"),
+        Column("share", "Share", "share"),
+        Column("wgi_estimate", "WGI estimate", "num"),
+        Column("wgi_scaled", "WGI scaled (0–10)", "num"),
+        Column("t", "t", "num"),
+        Column("contribution", "Contribution", "num"),
+        Column("t_reason", "Why t"),
+    ]
     return Table(
         name=f"{stage.stage}-{conc.scope.lower()}",
         title=f"{b.name}, {stage.stage}: (HHI_WGI,t)_{conc.scope} of {label} = Σ share² · WGI · t",
-        columns=[
-            Column("country", "Country", "country", export_label="country (ISO3)"),
-            Column("kind", "Supply"),
-            Column("amount", f"Amount ({conc.amount_unit})", "num"),
-            Column("share", "Share", "share"),
-            Column("wgi_estimate", "WGI estimate", "num"),
-            Column("wgi_scaled", "WGI scaled (0–10)", "num"),
-            Column("t", "t", "num"),
-            Column("contribution", "Contribution", "num"),
-            Column("t_reason", "Why t"),
-        ],
-        rows=[
-            {
-                "country": c.country,
-                "kind": c.kind,
-                "amount": c.amount,
-                "share": c.share,
-                "wgi_estimate": c.wgi_estimate,
-                "wgi_scaled": c.wgi_scaled,
-                "t": c.t,
-                "contribution": c.contribution,
-                "t_reason": c.t_reason,
-            }
-            for c in conc.countries
-        ],
+        columns=columns,
+        rows=_attribute_rows(conc.countries, columns),
         source=conc.source,
         year=_window(b),
         notes=[*conc.notes, f"WGI indicators: {'+'.join(b.wgi_indicators) or 'none'}"],
@@ -257,26 +243,18 @@ def ei_table(b: euc.Breakdown) -> Table | None:
     """The economic importance by NACE sector (None without EI inputs)."""
     if b.ei is None:
         return None
+    columns = [
+        Column("sector", "NACE sector"),
+        Column("end_use_share", "End-use share A_s", "share"),
+        Column("value_added", "Value added Q_s", "num"),
+        Column("product", "A_s · Q_s", "num"),
+        Column("source", "Source"),
+    ]
     return Table(
         name="ei",
         title=f"Economic importance of {b.name}: Σ A_s · Q_s / Q_max × 10 × SI_EI",
-        columns=[
-            Column("sector", "NACE sector"),
-            Column("end_use_share", "End-use share A_s", "share"),
-            Column("value_added", "Value added Q_s", "num"),
-            Column("product", "A_s · Q_s", "num"),
-            Column("source", "Source"),
-        ],
-        rows=[
-            {
-                "sector": s.sector,
-                "end_use_share": s.end_use_share,
-                "value_added": s.value_added,
-                "product": s.product,
-                "source": s.source,
-            }
-            for s in b.ei.sectors
-        ],
+        columns=columns,
+        rows=_attribute_rows(b.ei.sectors, columns),
         source=b.ei.source,
         year=_window(b),
         notes=list(b.ei.notes),

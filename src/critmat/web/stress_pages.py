@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, Form, Query, Request
+from fastapi import Depends, FastAPI, Form, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
 
@@ -32,12 +32,13 @@ from critmat.errors import CritmatError, InputFileError
 from critmat.reports.charts import stress as figures
 from critmat.scenarios.engine import Result
 from critmat.scenarios.montecarlo import MonteCarloResult
-from critmat.server.deps import Principal, StoreDep, UserCaller
+from critmat.server.deps import StoreDep, UserCaller
 from critmat.services import stress
 from critmat.services import stress_output as output
 from critmat.services.context import ServiceContext
 from critmat.store import Store
 from critmat.web import pages
+from critmat.web.pages import PageCall
 from critmat.web.tables import Column, Table
 
 Fmt = Literal["csv", "xlsx"]
@@ -143,16 +144,13 @@ SECTOR_COLUMNS = (
     Column("estimate", "Estimate", "bool"),
     Column("source", "Source"),
 )
+BAND_PERCENTILES = ("p5", "p50", "p95")
 BAND_COLUMNS = (
     Column("importer", "Importer"),
     Column("month", "Month"),
     _num("demand_t", "Demand (t)"),
-    _num("shortfall_p5_t", "p5 (t)"),
-    _num("shortfall_p50_t", "p50 (t)"),
-    _num("shortfall_p95_t", "p95 (t)"),
-    _share("shortfall_p5_pct", "p5", "shortfall_p5"),
-    _share("shortfall_p50_pct", "p50", "shortfall_p50"),
-    _share("shortfall_p95_pct", "p95", "shortfall_p95"),
+    *(_num(f"shortfall_{p}_t", f"{p} (t)") for p in BAND_PERCENTILES),
+    *(_share(f"shortfall_{p}_pct", p, f"shortfall_{p}") for p in BAND_PERCENTILES),
     _num("shortfall_mean_t", "Mean (t)"),
 )
 
@@ -215,16 +213,21 @@ def _results(outcome: Outcome) -> dict[str, Any]:
     return context
 
 
+@dataclass(frozen=True)
+class Editor:
+    """What the editor holds: the library scenario's name, the YAML text, the Member State
+    asked for ("" = the most affected), the Monte Carlo runs and its seed."""
+
+    scenario: str
+    text: str
+    member: str
+    runs: int
+    seed: int
+
+
 def _render(
-    request: Request,
-    principal: Principal,
-    store: Store,
-    *,
-    scenario: str,
-    text: str,
-    member: str,
-    runs: int,
-    seed: int,
+    call: PageCall,
+    editor: Editor,
     outcome: Outcome | None = None,
     problem: ScenarioProblem | None = None,
     status: int = 200,
@@ -232,12 +235,12 @@ def _render(
     members = outcome.result.baseline.members if outcome else stress.member_states()
     context: dict[str, Any] = {
         "library": stress.library_entries(),
-        "scenario": scenario,
-        "yaml_text": text,
-        "member": member,
+        "scenario": editor.scenario,
+        "yaml_text": editor.text,
+        "member": editor.member,
         "members": _member_choices(members),
-        "runs": runs,
-        "seed": seed,
+        "runs": editor.runs,
+        "seed": editor.seed,
         "max_runs": stress.MAX_RUNS,
         "max_chars": MAX_YAML_CHARS,
         "problem": problem,
@@ -245,13 +248,13 @@ def _render(
     }
     if outcome is not None:
         context.update(_results(outcome))
-    htmx = pages.is_htmx(request)
+    htmx = pages.is_htmx(call.request)
     return pages.page(
-        request,
+        call.request,
         "stress_body.html" if htmx else "stress.html",
-        principal,
+        call.principal,
         status=status,
-        snap=None if htmx else pages.snapshot(request, store),
+        snap=None if htmx else call.snap,
         **context,
     )
 
@@ -269,33 +272,25 @@ def _download_table(outcome: Outcome, table: TableName) -> Table:
 
 
 # ================================================================================ routes
+def _stress_call(request: Request, principal: UserCaller, store: StoreDep) -> PageCall:
+    return PageCall(request, store, principal)
+
+
+#: The stress pages' request, caller and store (the caller is checked before the store opens).
+StressCall = Annotated[PageCall, Depends(_stress_call)]
+
+
 def install(app: FastAPI) -> None:
     """Add the stress-test page and its downloads to ``app`` (after :func:`pages.install`)."""
 
     @app.get("/stress", response_class=HTMLResponse, include_in_schema=False)
-    def stress_page(
-        request: Request,
-        principal: UserCaller,
-        store: StoreDep,
-        scenario: ScenarioQ = DEFAULT_SCENARIO,
-    ) -> Response:
+    def stress_page(call: StressCall, scenario: ScenarioQ = DEFAULT_SCENARIO) -> Response:
         name = scenario if scenario in stress.library().names else DEFAULT_SCENARIO
-        return _render(
-            request,
-            principal,
-            store,
-            scenario=name,
-            text=stress.library_text(name),
-            member="",
-            runs=DEFAULT_RUNS,
-            seed=0,
-        )
+        return _render(call, Editor(name, stress.library_text(name), "", DEFAULT_RUNS, 0))
 
     @app.post("/stress/run", response_class=HTMLResponse, include_in_schema=False)
     def stress_run(
-        request: Request,
-        principal: UserCaller,
-        store: StoreDep,
+        call: StressCall,
         yaml_text: YamlF,
         scenario: ScenarioF = "",
         member: MemberF = "",
@@ -303,25 +298,17 @@ def install(app: FastAPI) -> None:
         seed: SeedF = 0,
     ) -> Response:
         """Computes only; nothing is stored (no audit record)."""
-        common: dict[str, Any] = {
-            "scenario": scenario,
-            "text": yaml_text,
-            "member": member,
-            "runs": runs,
-            "seed": seed,
-        }
+        editor = Editor(scenario, yaml_text, member, runs, seed)
         try:
-            outcome = compute(request, store, yaml_text, member, runs, seed)
+            outcome = compute(call.request, call.store, yaml_text, member, runs, seed)
         except ScenarioProblem as problem:
-            code = 200 if pages.is_htmx(request) else 422
-            return _render(request, principal, store, problem=problem, status=code, **common)
-        return _render(request, principal, store, outcome=outcome, **common)
+            code = 200 if pages.is_htmx(call.request) else 422
+            return _render(call, editor, problem=problem, status=code)
+        return _render(call, editor, outcome=outcome)
 
     @app.post("/stress/download/{table}.{fmt}", include_in_schema=False)
     def stress_download(
-        request: Request,
-        principal: UserCaller,
-        store: StoreDep,
+        call: StressCall,
         table: Annotated[TableName, PathParam()],
         fmt: Annotated[Fmt, PathParam()],
         yaml_text: YamlF,
@@ -332,7 +319,7 @@ def install(app: FastAPI) -> None:
         """The results as CSV or XLSX (recomputed; the Monte Carlo is reproducible)."""
         bands_runs = runs if table == "bands" else 0
         try:
-            outcome = compute(request, store, yaml_text, member, bands_runs, seed)
+            outcome = compute(call.request, call.store, yaml_text, member, bands_runs, seed)
         except ScenarioProblem as problem:
             where = f"field '{problem.field}': " if problem.field else ""
             raise CritmatError(f"the scenario cannot run: {where}{problem.message}") from None

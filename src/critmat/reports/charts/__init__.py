@@ -128,6 +128,43 @@ def _base_layout(height: int, **extra: Any) -> dict[str, Any]:
     return layout
 
 
+def _years_layout(height: int, top_margin: int, **extra: Any) -> dict[str, Any]:
+    """The layout of a chart over years: one hover label for all lines, the legend below."""
+    return _base_layout(
+        height,
+        hovermode="x unified",
+        legend={"orientation": "h", "y": -0.14, "font": {"size": 11}},
+        margin={"l": 10, "r": 20, "t": top_margin, "b": 30},
+        **extra,
+    )
+
+
+def labelled_bars(
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    texts: Sequence[str],
+    marker: dict[str, Any],
+    hover: Sequence[str] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A trace of horizontal bars with each bar's ``texts`` beside it; ``hover``: the hover
+    text of each bar (then no legend entry); ``extra``: further trace keys."""
+    trace: dict[str, Any] = {
+        "type": "bar",
+        "orientation": "h",
+        "y": labels,
+        "x": values,
+        "text": texts,
+        "textposition": "outside",
+        "cliponaxis": False,
+        "marker": marker,
+    }
+    if hover is not None:
+        trace.update(hovertext=hover, hoverinfo="text", showlegend=False)
+    trace.update(extra)
+    return trace
+
+
 def _axis(**extra: Any) -> dict[str, Any]:
     axis: dict[str, Any] = {
         "gridcolor": "#e5e7eb",
@@ -177,19 +214,7 @@ def crma_panel(bars: Sequence[PanelBar], year: int) -> Figure:
     height = 70 + 22 * len(bars)
     return {
         "data": [
-            {
-                "type": "bar",
-                "orientation": "h",
-                "y": labels,
-                "x": values,
-                "text": texts,
-                "textposition": "outside",
-                "cliponaxis": False,
-                "marker": {"color": colours, "opacity": opacity},
-                "hovertext": hover,
-                "hoverinfo": "text",
-                "showlegend": False,
-            }
+            labelled_bars(labels, values, texts, {"color": colours, "opacity": opacity}, hover)
         ],
         "layout": _base_layout(
             height,
@@ -251,19 +276,13 @@ def production_bars(bars: Sequence[ProducerBar], unit: str, year: int) -> Figure
     ]
     return {
         "data": [
-            {
-                "type": "bar",
-                "orientation": "h",
-                "y": labels,
-                "x": [_round(b.share) for b in bars],
-                "text": [f"{b.share:.0%}" if b.share >= 0.005 else "<1%" for b in bars],
-                "textposition": "outside",
-                "cliponaxis": False,
-                "marker": {"color": colours, "pattern": {"shape": pattern, "solidity": 0.35}},
-                "hovertext": hover,
-                "hoverinfo": "text",
-                "showlegend": False,
-            }
+            labelled_bars(
+                labels,
+                [_round(b.share) for b in bars],
+                [f"{b.share:.0%}" if b.share >= 0.005 else "<1%" for b in bars],
+                {"color": colours, "pattern": {"shape": pattern, "solidity": 0.35}},
+                hover,
+            )
         ],
         "layout": _base_layout(
             60 + 24 * max(len(bars), 3),
@@ -323,11 +342,9 @@ def sources_area(years: Sequence[int], series: Sequence[SourceSeries], focus_yea
     n = len(series)
     return {
         "data": traces,
-        "layout": _base_layout(
+        "layout": _years_layout(
             340,
-            hovermode="x unified",
-            legend={"orientation": "h", "y": -0.14, "font": {"size": 11}},
-            margin={"l": 10, "r": 20, "t": 40, "b": 30},
+            40,
             xaxis=_axis(dtick=2, title=None),
             yaxis=_axis(title={"text": "tonnes"}, rangemode="tozero"),
             shapes=[_year_marker(focus_year)],
@@ -408,11 +425,9 @@ def concentration_trend(lines: Sequence[TrendLine], focus_year: int) -> Figure:
     ]
     return {
         "data": traces,
-        "layout": _base_layout(
+        "layout": _years_layout(
             320,
-            hovermode="x unified",
-            legend={"orientation": "h", "y": -0.14, "font": {"size": 11}},
-            margin={"l": 10, "r": 20, "t": 28, "b": 30},
+            28,
             xaxis=_axis(dtick=2),
             yaxis=_axis(range=[0, 1.02], title={"text": "0 – 1"}),
             shapes=[

@@ -24,6 +24,7 @@ from critmat.reports.charts import (
     _base_layout,
     _sig,
     country_colour,
+    labelled_bars,
 )
 from critmat.risk.eu_criticality import EI_THRESHOLD, SR_THRESHOLD
 
@@ -132,24 +133,18 @@ def bars(
         layout.update(_threshold(*threshold))
     return {
         "data": [
-            {
-                "type": "bar",
-                "orientation": "h",
-                "y": list(labels),
-                "x": [stub if v is None else v for v in shown],
-                "text": texts,
-                "textposition": "outside",
-                "cliponaxis": False,
-                "marker": {
+            labelled_bars(
+                list(labels),
+                [stub if v is None else v for v in shown],
+                texts,
+                {
                     "color": [
                         NO_DATA_COLOUR if v is None else c
                         for v, c in zip(shown, colour, strict=True)
                     ]
                 },
-                "hovertext": list(hover),
-                "hoverinfo": "text",
-                "showlegend": False,
-            }
+                list(hover),
+            )
         ],
         "layout": layout,
     }

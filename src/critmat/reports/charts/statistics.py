@@ -21,6 +21,7 @@ from critmat.reports.charts import (
     _base_layout,
     concentration_trend,
     crma_panel,
+    labelled_bars,
     production_bars,
     sources_area,
 )
@@ -59,16 +60,7 @@ def panel_figure(rows: Sequence[PanelRow], year: int, *, star_strategic: bool) -
 
 def production_figure(block: ProductionBlock) -> Figure:
     """World production shares of ``block``'s largest producers and the rest of the world."""
-    bars = [
-        ProducerBar(
-            country=s.country,
-            name=s.name,
-            share=s.share,
-            quantity=s.quantity,
-            estimated=s.estimated,
-        )
-        for s in block.shares
-    ]
+    bars = [ProducerBar(s.country, s.name, s.share, s.quantity, s.estimated) for s in block.shares]
     return production_bars(bars, block.unit, block.year)
 
 
@@ -80,34 +72,29 @@ def sources_figure(sources: EuSources, year: int) -> Figure:
 
 def trend_figure(trend: ConcentrationTrend, year: int) -> Figure:
     """The concentration trend lines of ``trend``, ``year`` marked."""
-    lines: list[TrendLine] = []
-    if trend.production_hhi is not None:
-        lines.append(
-            TrendLine(
-                name=f"HHI world production ({trend.commodity})",
-                years=trend.production_hhi.years,
-                values=trend.production_hhi.values,
-                colour=PRODUCTION_HHI_COLOUR,
-            )
+    series = [
+        (
+            f"HHI world production ({trend.commodity})",
+            trend.production_hhi,
+            PRODUCTION_HHI_COLOUR,
+            "solid",
         )
+    ]
     if trend.import_hhi is not None and trend.top_third_share is not None:
-        lines.append(
-            TrendLine(
-                name="HHI EU27 imports (mass)",
-                years=trend.import_hhi.years,
-                values=trend.import_hhi.values,
-                colour=IMPORT_HHI_COLOUR,
-            )
-        )
-        lines.append(
-            TrendLine(
-                name="largest third-country share of EU27 imports",
-                years=trend.top_third_share.years,
-                values=trend.top_third_share.values,
-                colour=TOP_SHARE_COLOUR,
-                dash="dot",
-            )
-        )
+        series += [
+            ("HHI EU27 imports (mass)", trend.import_hhi, IMPORT_HHI_COLOUR, "solid"),
+            (
+                "largest third-country share of EU27 imports",
+                trend.top_third_share,
+                TOP_SHARE_COLOUR,
+                "dot",
+            ),
+        ]
+    lines = [
+        TrendLine(name, line.years, line.values, colour, dash)
+        for name, line, colour, dash in series
+        if line is not None
+    ]
     return concentration_trend(lines, year)
 
 
@@ -123,21 +110,17 @@ def supply_figure(rows: Sequence[SupplyRow], name: str, year: int, top: int = 15
     values = [round(r.share_value or 0.0, 4) for r in shown]
     return {
         "data": [
-            {
-                "type": "bar",
-                "orientation": "h",
-                "y": labels,
-                "x": values,
-                "text": [f"{v:.0%}" for v in values],
-                "textposition": "outside",
-                "cliponaxis": False,
-                "marker": {
+            labelled_bars(
+                labels,
+                values,
+                [f"{v:.0%}" for v in values],
+                {
                     "color": [
                         OVER_COLOUR if v > CRMA_SINGLE_COUNTRY_LIMIT else OK_COLOUR for v in values
                     ]
                 },
-                "hovertemplate": "%{y}: %{x:.1%}<extra></extra>",
-            }
+                hovertemplate="%{y}: %{x:.1%}<extra></extra>",
+            )
         ],
         "layout": _base_layout(
             80 + 24 * len(shown),
