@@ -5,7 +5,8 @@ benchmark of Art. 5(1)(b) of the Critical Raw Materials Act.
 The HTML report (:mod:`critmat.reports.model`) and the web dashboard both show it; this module
 is the one place the selection rules live:
 
-- *Main stage*: the first catalogued stage (extraction, then intermediate and processing, ...)
+- *Main stage* (:func:`main_stage`: the one stage rule, then the panel's own fallbacks): the
+  first catalogued stage (extraction, then intermediate and processing, ...)
   with EU27 imports on a mass basis in the year whose HS codes are not shared with an unrelated
   material (261590 carries niobium, tantalum and vanadium ores; 261690 PGM and gold ores), else
   the first stage with such imports, else the first with imports by value, else the first whose
@@ -31,7 +32,7 @@ from critmat.indicators.imports import BASES, ImporterSet, import_concentration,
 from critmat.indicators.refresh import Indicators, stage_code_groups
 from critmat.reference.countries import country_name as _country_name
 from critmat.reference.countries import group_members
-from critmat.reference.materials import Catalogue, Material, Stage
+from critmat.reference.materials import Catalogue, Material, Resolved, Stage
 
 EU = "EU27"
 #: EU27 imports below this many tonnes in the year are marked "thin".
@@ -229,15 +230,30 @@ def shared_with(catalogue: Catalogue, material: Material, stage: StageInfo) -> l
 def main_stage(
     catalogue: Catalogue, material: Material, stages: Sequence[StageInfo]
 ) -> StageInfo | None:
-    """The stage the panel uses (rule: module docstring)."""
-    own = [s for s in stages if not shared_with(catalogue, material, s)]
-    candidates = [
-        *(s for s in own if s.mass is not None),
-        *(s for s in stages if s.mass is not None),
+    """The stage the panel uses (rule: module docstring), one of ``stages`` (``material``'s).
+
+    First the one stage rule, :meth:`~critmat.reference.materials.Catalogue.choose_stage`,
+    with "has data" meaning EU27 imports on a mass basis in the year (unshared codes first).
+    Where no stage has such imports the rule answers ``None``, but the panel still needs a row
+    that says why its share is missing, so it falls back on purpose: the first stage with
+    imports by value only (status ``no-quantity``), else the first whose codes are in the trade
+    release (``no-imports``). These fallbacks take catalogue order without preferring unshared
+    codes: the row shows no share, so no other material's figures can enter it.
+    """
+    by_name = {s.name: s for s in stages}
+
+    def has_mass(stage: Stage) -> bool:
+        info = by_name.get(stage.name)
+        return info is not None and info.mass is not None
+
+    chosen = catalogue.choose_stage(Resolved(material, None), has_mass)
+    if chosen is not None:
+        return by_name[chosen.name]
+    fallbacks = [
         *(s for s in stages if s.value is not None),
         *(s for s in stages if s.codes_present),
     ]
-    return candidates[0] if candidates else None
+    return fallbacks[0] if fallbacks else None
 
 
 def panel_row(

@@ -14,7 +14,7 @@ stored assessment is shown exactly as computed. The equations are in
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import islice
@@ -30,7 +30,7 @@ from critmat.indicators.imports import ImporterSet, import_flows
 from critmat.indicators.lookup import check_year, eu_members, resolve_importer
 from critmat.indicators.provenance import provenance_for
 from critmat.reference.countries import group_members
-from critmat.reference.materials import Material, Stage, load_catalogue
+from critmat.reference.materials import Material, Resolved, Stage, load_catalogue
 from critmat.reference.restrictions import Restriction, as_of, load_restrictions
 from critmat.risk import _company_method as cm
 from critmat.risk._company_input import (
@@ -144,6 +144,14 @@ class Option(_Model):
     score: float
 
 
+def _count_listed(data: Any, count: str, listed: str) -> Any:
+    """``data`` (a stored result's fields, before validation) with ``count`` set to the length
+    of its ``listed`` list where a result stored before ``count`` existed lacks it."""
+    if isinstance(data, dict) and count not in data:
+        data = {**data, count: len(data.get(listed, ()))}
+    return data
+
+
 class RestrictionHit(_Model):
     """A registered export restriction, in force on the assessment date, on supply that
     originates in the restricting country. ``in_force_since``: the first day of the period of
@@ -170,9 +178,7 @@ class RestrictionHit(_Model):
     @classmethod
     def _count_rows(cls, data: Any) -> Any:
         """Results stored before ``rows_total`` existed listed every row."""
-        if isinstance(data, dict) and "rows_total" not in data:
-            data = {**data, "rows_total": len(data.get("rows", ()))}
-        return data
+        return _count_listed(data, "rows_total", "rows")
 
 
 class MaterialExposure(_Model):
@@ -231,9 +237,7 @@ class CompanyAssessment(_Model):
     @classmethod
     def _count_lines(cls, data: Any) -> Any:
         """Results stored before ``lines_total`` existed held every line."""
-        if isinstance(data, dict) and "lines_total" not in data:
-            data = {**data, "lines_total": len(data.get("lines", ()))}
-        return data
+        return _count_listed(data, "lines_total", "lines")
 
 
 # ----------------------------------------------------------------------------- data
@@ -293,24 +297,38 @@ def _gpr_series(material: Material, stage: Stage) -> str | None:
     return series if series in set(supported_commodities()) else None
 
 
+def _rows_of(
+    frame: pd.DataFrame, *, text: Sequence[str], numbers: Sequence[str]
+) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``frame`` as tuples: the ``text`` columns as ``str``, then the ``numbers``
+    columns as ``float`` (NaN kept), a column at a time (faster than row by row)."""
+    columns = [*(frame[c].astype(str) for c in text), *(frame[c].astype(float) for c in numbers)]
+    return zip(*columns, strict=True)
+
+
 def _trade_codes(con: duckdb.DuckDBPyConnection, year: int) -> set[str]:
     rows = con.execute("SELECT DISTINCT hs6 FROM trade WHERE year = ?", [year]).fetchall()
     return {str(r[0]) for r in rows}
 
 
 # ----------------------------------------------------------------------------- assessment
-def _line_stage(
-    con: duckdb.DuckDBPyConnection, line: SupplyLine, material: Material, codes_present: set[str]
-) -> Stage:
-    if line.stage is not None:
-        return material.stage(line.stage)
-    with_data = [s for s in material.stages if set(s.hs_codes) & codes_present]
-    catalogue = load_catalogue()
-    own = [s for s in with_data if not catalogue.shared_with(material.id, s)]
-    candidates = own or with_data or [s for s in material.stages if s.hs_codes]
-    if not candidates:
+def _line_stage(line: SupplyLine, material: Material, codes_present: set[str]) -> Stage:
+    """The stage a supply line is assessed at: the one stage rule,
+    :meth:`~critmat.reference.materials.Catalogue.choose_stage` (the line's ``stage`` column,
+    else the first stage with trade rows in the year, unshared codes first), else the first
+    stage with HS codes: a line is still assessed, with empty trade figures, when the year has
+    no trade rows for the material (the rule answers ``None`` there)."""
+
+    def has_rows(stage: Stage) -> bool:
+        return not codes_present.isdisjoint(stage.hs_codes)
+
+    chosen = load_catalogue().choose_stage(Resolved(material, None), has_rows, line.stage)
+    if chosen is not None:
+        return chosen
+    with_codes = [s for s in material.stages if s.hs_codes]
+    if not with_codes:
         raise CritmatError(f"{material.name} has no stage with HS codes in the catalogue")
-    return candidates[0]
+    return with_codes[0]
 
 
 def _restriction_applies(
@@ -392,7 +410,7 @@ def _first_rows(profiles: Iterable[_Profile]) -> list[int]:
 
 
 def _profiles(
-    con: duckdb.DuckDBPyConnection, supply: SupplyInput, codes_present: set[str]
+    supply: SupplyInput, codes_present: set[str]
 ) -> tuple[dict[tuple[str, str, tuple[str, ...], str], _Profile], list[_Profile]]:
     """One pass over the lines: their profiles (first appearance first) and, for the first
     :data:`MAX_LINE_RESULTS` lines, the profile of each."""
@@ -405,7 +423,7 @@ def _profiles(
         found = stages.get(stage_key)
         if found is None:
             material = catalogue.get(line.material_id)
-            stage = _line_stage(con, line, material, codes_present)
+            stage = _line_stage(line, material, codes_present)
             codes = (line.hs_code,) if line.hs_code else stage.hs_codes
             found = stages[stage_key] = (material, stage, tuple(codes))
         material, stage, codes = found
@@ -507,12 +525,8 @@ class ScoreMemo:
             for c in commodities:
                 self._known[(who, c, year)] = (None, None)  # no row: no data
         scores = geopolrisk_scores(con, list(importers), list(commodities), [year])
-        for commodity_name, importer_name, hhi_value, score in zip(
-            scores["wmd_commodity"].astype(str),
-            scores["importer"].astype(str),
-            scores["hhi"].astype(float),
-            scores["score"].astype(float),
-            strict=True,
+        for commodity_name, importer_name, hhi_value, score in _rows_of(
+            scores, text=("wmd_commodity", "importer"), numbers=("hhi", "score")
         ):
             found = (
                 float(hhi_value) if hhi_value == hhi_value else None,
@@ -550,7 +564,7 @@ def assess_lines(
     codes_present = _trade_codes(con, year)
 
     # 1. lines -> profiles (material, stage, codes, supplier country)
-    profiles, first_profiles = _profiles(con, supply, codes_present)
+    profiles, first_profiles = _profiles(supply, codes_present)
     all_codes = sorted({c for p in profiles.values() for c in p.codes})
     suppliers = sorted({p.supplier_country for p in profiles.values()})
 
@@ -558,23 +572,16 @@ def assess_lines(
     flows = import_flows(con, [ImporterSet.country(s) for s in suppliers], all_codes, [year])
     flows = flows.loc[flows["quantity_t"].notna() & (flows["quantity_t"] > 0)]
     imports: dict[tuple[str, str], dict[str, float]] = {}
-    for imp, hs6, origin, tonnes in zip(
-        flows["importer"].astype(str),
-        flows["hs6"].astype(str),
-        flows["origin"].astype(str),
-        flows["quantity_t"].astype(float),
-        strict=True,
+    for imp, hs6, origin, tonnes in _rows_of(
+        flows, text=("importer", "hs6", "origin"), numbers=("quantity_t",)
     ):
         per = imports.setdefault((imp, hs6), {})
         per[origin] = per.get(origin, 0.0) + float(tonnes)
     exports_frame = _exports(con, all_codes, year)
     exports: dict[tuple[str, str], float] = {
         (exporter, hs6): float(tonnes)
-        for exporter, hs6, tonnes in zip(
-            exports_frame["exporter"].astype(str),
-            exports_frame["hs6"].astype(str),
-            exports_frame["tonnes"].astype(float),
-            strict=True,
+        for exporter, hs6, tonnes in _rows_of(
+            exports_frame, text=("exporter", "hs6"), numbers=("tonnes",)
         )
     }
     pairs = {(p.material.id, p.stage.name): (p.material, p.stage) for p in profiles.values()}
@@ -846,26 +853,21 @@ def _actions(
             else "no alternative exporter in the trade data: ask suppliers for other origins"
         )
         if m.exceeds_65:
-            actions.append(
-                Action(
-                    priority=1,
-                    kind="concentration",
-                    material_key=m.key,
-                    text=f"{label}: {_pct(m.top_third_share)} via {top_name}, above 65 %: {source}",
-                    tonnes=m.tonnes * m.top_third_share,
-                )
-            )
+            priority, against_benchmark = 1, "above 65 %"
         elif m.top_third_share > WATCH_SHARE:
-            actions.append(
-                Action(
-                    priority=2,
-                    kind="concentration",
-                    material_key=m.key,
-                    text=f"{label}: {_pct(m.top_third_share)} via {top_name}, approaching "
-                    f"65 %: {source}",
-                    tonnes=m.tonnes * m.top_third_share,
-                )
+            priority, against_benchmark = 2, "approaching 65 %"
+        else:
+            continue
+        actions.append(
+            Action(
+                priority=priority,
+                kind="concentration",
+                material_key=m.key,
+                text=f"{label}: {_pct(m.top_third_share)} via {top_name}, "
+                f"{against_benchmark}: {source}",
+                tonnes=m.tonnes * m.top_third_share,
             )
+        )
     grouped: dict[tuple[str, str], list[RestrictionHit]] = {}
     for h in hits:
         grouped.setdefault((h.material_key, h.country), []).append(h)

@@ -70,6 +70,16 @@ class Baseline:
 
 
 def _stage(material: Material, name: str | None, codes_present: set[str]) -> Stage:
+    """The stage a stress test runs on: the scenario's ``stage``, else the first catalogued
+    stage with trade rows in the baseline years.
+
+    This differs from the one stage rule
+    (:meth:`~critmat.reference.materials.Catalogue.choose_stage`) on purpose: it does not
+    prefer a stage whose HS codes no other material shares. The default is part of the
+    scenario file format ("default the first stage with trade data", docs/stress-tests.md), so
+    a scenario file, a library scenario or a saved run without ``stage`` keeps the stage it was
+    written for; a scenario that wants another stage names it.
+    """
     if name is not None:
         return material.stage(name)
     with_data = [s for s in material.stages if set(s.hs_codes) & codes_present]

@@ -76,6 +76,17 @@ def _eu_importer(text: str) -> str:
     return iso3
 
 
+def _tonnes_by_eu_importer(value: dict[str, float], what: str) -> dict[str, float]:
+    """``value``'s tonnes keyed by :func:`_eu_importer` (EU27 or a Member State's ISO3);
+    a negative amount is an error naming ``what`` ("demand", "stockpile") and the key."""
+    out = {}
+    for key, amount in value.items():
+        if amount < 0:
+            raise ValueError(f"{what} of {key} is negative")
+        out[_eu_importer(key)] = float(amount)
+    return out
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -156,12 +167,7 @@ class BaselineSpec(_Frozen):
     @field_validator("demand")
     @classmethod
     def _demand(cls, value: dict[str, float]) -> dict[str, float]:
-        out = {}
-        for key, amount in value.items():
-            if amount < 0:
-                raise ValueError(f"demand of {key} is negative")
-            out[_eu_importer(key)] = float(amount)
-        return out
+        return _tonnes_by_eu_importer(value, "demand")
 
     @field_validator("hs_codes")
     @classmethod
@@ -186,12 +192,7 @@ class Responses(_Frozen):
     @field_validator("stockpiles")
     @classmethod
     def _stocks(cls, value: dict[str, float]) -> dict[str, float]:
-        out = {}
-        for key, amount in value.items():
-            if amount < 0:
-                raise ValueError(f"stockpile of {key} is negative")
-            out[_eu_importer(key)] = float(amount)
-        return out
+        return _tonnes_by_eu_importer(value, "stockpile")
 
 
 class Scenario(_Frozen):
