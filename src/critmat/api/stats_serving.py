@@ -110,9 +110,10 @@ async def serve(
     status = "hit"
     if entry is None:
         status = "miss"
-        tables = svc.ready_tables(request.app.state.flows_cache, releases)
-        if fast is not None and tables is not None and fmt == "json":
-            entry = _serve_precomputed(state, key, fast, tables)
+        if fast is not None and fmt == "json":
+            tables = svc.ready_tables(request.app.state.flows_cache, releases)
+            if tables is not None:
+                entry = _serve_precomputed(state, key, fast, tables)
     if entry is None:
 
         def work() -> CachedResponse:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
 from critmat.api.routes.auth import UserOut, user_out
+from critmat.api.rows import from_row
 from critmat.platform import accounts, audit
 from critmat.platform.models import AuditEntry, Organisation, Role
 from critmat.server.access import hidden_audit_actions
@@ -56,22 +57,11 @@ class AuditOut(BaseModel):
 
 
 def org_out(org: Organisation) -> OrgOut:
-    return OrgOut(
-        id=org.id, name=org.name, kind=org.kind, country=org.country, created_at=org.created_at
-    )
+    return from_row(OrgOut, org)
 
 
 def audit_out(entry: AuditEntry) -> AuditOut:
-    return AuditOut(
-        id=entry.id,
-        at=entry.at,
-        actor=entry.actor,
-        action=entry.action,
-        target=entry.target,
-        ip=entry.ip,
-        organisation_id=entry.organisation_id,
-        details=dict(entry.details or {}),
-    )
+    return from_row(AuditOut, entry, details=dict(entry.details or {}))
 
 
 @router.get("/admin/users", response_model=list[UserOut])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
+from critmat.api.rows import from_row
 from critmat.platform import accounts
 from critmat.platform.models import ApiToken, Session, User
 from critmat.server.access import PUBLIC
@@ -63,26 +64,11 @@ class NewTokenOut(TokenOut):
 
 
 def user_out(user: User) -> UserOut:
-    return UserOut(
-        id=user.id,
-        email=user.email,
-        name=user.name,
-        role=user.role,
-        organisation_id=user.organisation_id,
-        organisation=user.organisation.name,
-    )
+    return from_row(UserOut, user, organisation=user.organisation.name)
 
 
 def token_out(row: ApiToken) -> TokenOut:
-    return TokenOut(
-        id=row.id,
-        name=row.name,
-        prefix=row.prefix,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        last_used_at=row.last_used_at,
-        revoked=row.revoked,
-    )
+    return from_row(TokenOut, row)
 
 
 @router.post(

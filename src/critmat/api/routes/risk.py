@@ -17,18 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-import anyio
-import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, StringConstraints
-from starlette.concurrency import run_in_threadpool
 
-from critmat import exports
-from critmat.api.query import TABLE_RESPONSES, Basis, FormatQ, MaterialPath, YearQ
-from critmat.api.routes.stats import CACHE_HEADER, cache_key, stats_state
+from critmat.api.query import TABLE_RESPONSES, Basis, FormatQ, MaterialPath, YearQ, stem
+from critmat.api.stats_serving import Format, serve
 from critmat.exports import json_value
 from critmat.indicators.provenance import Provenance
 from critmat.risk import eu_criticality as euc
@@ -36,9 +32,8 @@ from critmat.server.deps import UserCaller
 from critmat.server.errors import responses
 from critmat.services import risk
 from critmat.services import risk_criticality as crit
-from critmat.services.cache import CachedResponse
 from critmat.services.context import ServiceContext
-from critmat.services.statistics_models import ProvenanceOut
+from critmat.services.statistics_models import Computed, ProvenanceOut, table
 
 router = APIRouter(prefix="/api/v1/risk", tags=["risk"])
 
@@ -247,16 +242,8 @@ class BreakdownOut(BaseModel):
 
 
 # ================================================================================ presenting
-Computed = tuple[BaseModel, exports.Table | None]
-
-
 def provenance_out(items: Sequence[Provenance]) -> list[ProvenanceOut]:
     return [ProvenanceOut.of(p) for p in items]
-
-
-def _table(columns: Sequence[str], rows: Sequence[Mapping[str, Any]], title: str) -> exports.Table:
-    """A download of ``rows`` in ``columns``' order on a sheet named ``title``."""
-    return exports.Table.from_records(rows, list(columns), exports.Provenance(title), sheet=title)
 
 
 def _geopolrisk_computed(answer: risk.GeoPolRiskYear) -> Computed:
@@ -272,7 +259,7 @@ def _geopolrisk_computed(answer: risk.GeoPolRiskYear) -> Computed:
         provenance=provenance_out(answer.provenance),
     )
     columns = risk.GEOPOLRISK_COLUMNS
-    return model, _table(columns, answer.rows, f"GeoPolRisk {answer.year}")
+    return Computed(model, table(columns, answer.rows, f"GeoPolRisk {answer.year}"))
 
 
 def _criticality_computed(assessment: euc.Assessment, published_si: bool) -> Computed:
@@ -288,7 +275,7 @@ def _criticality_computed(assessment: euc.Assessment, published_si: bool) -> Com
         provenance=provenance_out(assessment.provenance),
     )
     years = f"{assessment.years[0]}-{assessment.years[-1]}"
-    return model, _table(crit.CRITICALITY_COLUMNS, rows, f"EU SR {years}")
+    return Computed(model, table(crit.CRITICALITY_COLUMNS, rows, f"EU SR {years}"))
 
 
 def json_ready(value: Any) -> Any:
@@ -320,39 +307,21 @@ async def _serve(
     endpoint: str,
     params: Mapping[str, object],
     compute: Callable[[ServiceContext], Computed],
-    fmt: Literal["json", "csv", "xlsx"],
-    stem: str,
+    fmt: Format,
+    download_stem: str,
 ) -> Response:
-    """Answer from the response cache, computing in its pool on a miss."""
-    state = stats_state(request)
+    """Answer as the statistics routes do (:func:`critmat.api.stats_serving.serve`), the
+    answer computed from the app's :class:`ServiceContext` rather than a store cursor."""
     services: ServiceContext = request.app.state.services
-    releases = state.fingerprint.current()
-    if releases is None:
-        releases = await run_in_threadpool(state.fingerprint.refresh)
-    key = cache_key(endpoint, params, fmt, releases)
-    entry = state.cache.response(key)
-    status = "hit"
-    if entry is None:
-        status = "miss"
-
-        def work() -> CachedResponse:
-            model, table = compute(services)
-            if fmt == "json":
-                return CachedResponse(model.model_dump_json().encode(), "application/json")
-            assert table is not None
-            body, media_type, disposition = exports.download(table, fmt, stem)
-            return CachedResponse(body, media_type, (("Content-Disposition", disposition),))
-
-        entry = await anyio.to_thread.run_sync(
-            state.cache.get_or_compute, key, work, limiter=state.compute_limiter
-        )
-    headers = dict(entry.headers)
-    headers[CACHE_HEADER] = status
-    return Response(content=entry.body, media_type=entry.media_type, headers=headers)
-
-
-def _stem(*parts: object) -> str:
-    return "-".join(str(p) for p in parts if p is not None and p != "")
+    return await serve(
+        request,
+        endpoint,
+        params,
+        lambda: compute(services),
+        fmt=fmt,
+        stem=download_stem,
+        needs_store=False,
+    )
 
 
 # ================================================================================ routes
@@ -391,7 +360,7 @@ async def get_geopolrisk(
         },
         compute,
         fmt,
-        _stem("critmat-geopolrisk", "+".join(importers), year, basis.value, compat.value),
+        stem("critmat-geopolrisk", "+".join(importers), year, basis.value, compat.value),
     )
 
 
@@ -416,7 +385,7 @@ async def get_criticality(
         {"year": year, "published_si": published_si},
         compute,
         fmt,
-        _stem("critmat-criticality", year, "published-si" if published_si else ""),
+        stem("critmat-criticality", year, "published-si" if published_si else ""),
     )
 
 
@@ -435,7 +404,7 @@ async def get_criticality_breakdown(
 
     def compute(services: ServiceContext) -> Computed:
         found = crit.criticality_breakdown(services, material, year, published_si)
-        return breakdown_out(found, published_si), None
+        return Computed(breakdown_out(found, published_si))
 
     return await _serve(
         request,

@@ -9,7 +9,7 @@ encodes and caches. Table-shaped endpoints also answer ``format=csv`` or ``forma
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
@@ -29,6 +29,7 @@ from critmat.api.query import (
     one_of_material_or_hs,
     stem,
 )
+from critmat.api.rows import from_row
 from critmat.api.stats_serving import (
     CACHE_HEADER,
     cache_key,
@@ -36,6 +37,7 @@ from critmat.api.stats_serving import (
     serve,
     stats_state,
 )
+from critmat.indicators.flows_cache import FlowsCache
 from critmat.reference.restrictions import as_of
 from critmat.server.deps import UserCaller
 from critmat.server.errors import responses
@@ -55,6 +57,42 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "Unknown material or country (with `suggestions`), or no data."},
 }
 _TABLE = {**_ERRORS, **TABLE_RESPONSES}
+
+
+class _Precomputed(TypedDict):
+    """Where the services look for the precomputed tables before querying the store."""
+
+    flows_cache: FlowsCache | None
+    release_ids: tuple[int, ...] | None
+
+
+def _precomputed(request: Request) -> _Precomputed:
+    return {"flows_cache": request.app.state.flows_cache, "release_ids": release_ids(request)}
+
+
+class _Trade(TypedDict):
+    """A trade question as the services take it (``basis``: "mass" or "value")."""
+
+    importer: str
+    basis: str
+    material: str | None
+    stage: str | None
+    hs: str | None
+
+
+class _TradeYear(_Trade):
+    year: int | None
+
+
+class _TradeSpan(_Trade):
+    first: int | None
+    last: int | None
+
+
+def _trade(
+    importer: str, basis: Basis, material: str | None, stage: str | None, hs: str | None
+) -> _Trade:
+    return _Trade(importer=importer, basis=basis.value, material=material, stage=stage, hs=hs)
 
 
 # -- materials ---------------------------------------------------------------------------------
@@ -105,13 +143,7 @@ async def get_production(
         request,
         "production",
         {"material": material, "year": year},
-        lambda store: svc.production(
-            store,
-            material,
-            year,
-            flows_cache=request.app.state.flows_cache,
-            release_ids=release_ids(request),
-        ),
+        lambda store: svc.production(store, material, year, **_precomputed(request)),
         fmt=fmt,
         stem=stem("critmat-production", material, year),
         fast=lambda _store, tables: svc.fast_production(tables, material, year),
@@ -143,8 +175,7 @@ async def get_member_states(
             year=year,
             stage=stage,
             basis=basis.value,
-            flows_cache=request.app.state.flows_cache,
-            release_ids=release_ids(request),
+            **_precomputed(request),
         ),
         fmt=fmt,
         stem=stem("critmat-member-states", material, stage, year, basis.value),
@@ -195,40 +226,15 @@ async def get_dependency(
     origin, HHI and the CRMA 65 % single-third-country flag. Same fields as
     `critmat dependency --format json`. Give `material` or `hs`."""
     one_of_material_or_hs(material, hs)
+    trade: _TradeYear = {**_trade(importer, basis, material, stage, hs), "year": year}
     return await serve(
         request,
         "dependency",
-        {
-            "material": material,
-            "hs": hs,
-            "stage": stage,
-            "year": year,
-            "importer": importer,
-            "basis": basis,
-        },
-        lambda store: svc.dependency(
-            store,
-            flows_cache=request.app.state.flows_cache,
-            release_ids=release_ids(request),
-            importer=importer,
-            year=year,
-            basis=basis.value,
-            material=material,
-            stage=stage,
-            hs=hs,
-        ),
+        trade,
+        lambda store: svc.dependency(store, **trade, **_precomputed(request)),
         fmt=fmt,
         stem=stem("critmat-dependency", material or hs, stage, importer, year, basis.value),
-        fast=lambda store, tables: svc.fast_dependency(
-            store,
-            tables,
-            importer=importer,
-            year=year,
-            basis=basis.value,
-            material=material,
-            stage=stage,
-            hs=hs,
-        ),
+        fast=lambda store, tables: svc.fast_dependency(store, tables, **trade),
     )
 
 
@@ -248,43 +254,19 @@ async def get_dependency_series(
     """Import concentration year by year: total, top supplier, HHI, largest third country and
     the CRMA 65 % flag (as `critmat trend --format json`)."""
     one_of_material_or_hs(material, hs)
+    trade: _TradeSpan = {
+        **_trade(importer, basis, material, stage, hs),
+        "first": first,
+        "last": last,
+    }
     return await serve(
         request,
         "dependency-series",
-        {
-            "material": material,
-            "hs": hs,
-            "stage": stage,
-            "importer": importer,
-            "basis": basis,
-            "from": first,
-            "to": last,
-        },
-        lambda store: svc.dependency_series(
-            store,
-            flows_cache=request.app.state.flows_cache,
-            release_ids=release_ids(request),
-            importer=importer,
-            basis=basis.value,
-            material=material,
-            stage=stage,
-            hs=hs,
-            first=first,
-            last=last,
-        ),
+        trade,
+        lambda store: svc.dependency_series(store, **trade, **_precomputed(request)),
         fmt=fmt,
         stem=stem("critmat-dependency-series", material or hs, stage, importer, basis.value),
-        fast=lambda store, tables: svc.fast_series(
-            store,
-            tables,
-            importer=importer,
-            basis=basis.value,
-            material=material,
-            stage=stage,
-            hs=hs,
-            first=first,
-            last=last,
-        ),
+        fast=lambda store, tables: svc.fast_series(store, tables, **trade),
     )
 
 
@@ -423,16 +405,14 @@ async def search(
     )
 
 
+def _collection(kind: str) -> str:
+    """The collection a search hit's own URL is in."""
+    return "materials" if kind == "material" else "countries"
+
+
 def _search(q: str, limit: int) -> svc.Computed:
     hits = [
-        m.SearchHitOut(
-            kind=h.kind,
-            id=h.id,
-            name=h.name,
-            matched=h.matched,
-            score=h.score,
-            url=f"/api/v1/{'materials' if h.kind == 'material' else 'countries'}/{h.id}",
-        )
+        from_row(m.SearchHitOut, h, url=f"/api/v1/{_collection(h.kind)}/{h.id}")
         for h in catalogue.search(q, limit)
     ]
     return svc.Computed(m.SearchOut(query=q, results=hits))
