@@ -77,7 +77,10 @@ def test_search_follows_the_catalogue_ranking(services: ServiceContext, store: S
     result = overview.search(services, store, "rare", limit=10)
     assert result.named is None
     assert [h.key for h in result.hits] == [h.id for h in catalogue.search("rare", 10)]
-    # a stage's alias names its material, which leads the list
+    # a stage's alias names its material, which leads the list (the API's list too)
     named = overview.search(services, store, "NdFeB magnets", limit=10)
     assert named.named is not None and named.named.key == "rare_earths"
-    assert named.hits[0] == named.named
+    assert (named.hits[0].kind, named.hits[0].key) == ("material", "rare_earths")
+    assert catalogue.search("NdFeB magnets", 1)[0].matched == "NdFeB magnets"
+    # what the query names exactly ranks above any prefix match, whatever the weights
+    assert catalogue.search("Niger", 2)[0].id == "NER"

@@ -71,7 +71,8 @@ class Stage:
     """One value-chain stage of a material and the HS 1992 codes that trade it.
 
     ``hs_codes`` are 6-digit HS92 codes; ``wmd_commodity`` is set only when the stage has its own
-    World Mining Data series different from the material's (e.g. primary aluminium).
+    World Mining Data series different from the material's (e.g. primary aluminium);
+    ``aliases`` are names of the stage's product that resolve to it (e.g. "NdFeB magnets").
     """
 
     name: str
@@ -80,6 +81,7 @@ class Stage:
     notes: str
     sources: tuple[str, ...]
     wmd_commodity: str | None = None
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -487,6 +489,7 @@ def _build(path: Path, data: _FileIn, hs_table: Mapping[str, HsCode]) -> Catalog
                     notes=s.notes,
                     sources=_expand_sources(path, f"{s_where}.sources", s.sources, data.sources),
                     wmd_commodity=s.wmd_commodity,
+                    aliases=tuple(s.aliases),
                 )
             )
         for commodity in [m.wmd_commodity, *(s.wmd_commodity for s in m.stages)]:

@@ -189,6 +189,7 @@ def _search_index() -> tuple[_Entry, ...]:
     for mat in load_catalogue():
         texts = [(mat.id, 1.0), (mat.name, 1.0)]
         texts += [(a, 0.95) for a in mat.aliases]
+        texts += [(a, 0.95) for stage in mat.stages for a in stage.aliases]
         texts += [(c, 0.9) for c in mat.wmd_commodities]
         for text, weight in texts:
             entries.append(_Entry("material", mat.id, mat.name, text, name_key(text), weight))
@@ -230,18 +231,31 @@ def search(query: str, limit: int) -> list[SearchHit]:
     (queries of 3 characters or more), else 0.6 × its similarity when that is at least 0.6;
     times the text's weight: 1 for a material's id and name, 0.97 a country's ISO3 and name,
     0.95 a material alias, 0.9 a WMD series or a country's ISO name, 0.85 its ISO2 code or
-    official name. Each material or country counts once, by its best text; ties: materials
-    first, then by name.
+    official name; a stage's alias (e.g. "NdFeB magnets") counts as its material's alias. A text
+    equal to the query ranks above every text that is not, whatever the weights (what the query
+    names exactly comes first). Each material or country counts once, by its best text; ties:
+    materials first, then by name.
     """
     key = name_key(query)
     best: dict[tuple[str, str], tuple[float, _Entry]] = {}
+    named: set[tuple[str, str]] = set()  # what one of whose texts equals the query
     if key:
         for entry in _search_index():
             score = _score(key, entry) * entry.weight
             if score <= 0:
                 continue
             found = (entry.kind, entry.id)
+            if entry.key == key:
+                named.add(found)
             if found not in best or score > best[found][0]:
                 best[found] = (score, entry)
-    ranked = sorted(best.values(), key=lambda se: (-se[0], se[1].kind != "material", se[1].name))
+    ranked = sorted(
+        best.values(),
+        key=lambda se: (
+            (se[1].kind, se[1].id) not in named,
+            -se[0],
+            se[1].kind != "material",
+            se[1].name,
+        ),
+    )
     return [SearchHit(e.kind, e.id, e.name, e.text, round(s, 4)) for s, e in ranked[:limit]]

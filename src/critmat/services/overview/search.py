@@ -39,13 +39,10 @@ class SearchResult:
 
 
 def search_result(catalogue: Catalogue, query: str, limit: int = 12) -> SearchResult:
-    """The best ``limit`` materials and countries for ``query``, best first; the one the query
-    names leads the list."""
-    named = _named(catalogue, query)
+    """The best ``limit`` materials and countries for ``query``, best first (the catalogue's
+    ranking puts what the query names exactly first), and the one it names, if any."""
     hits = [_hit(catalogue, found) for found in catalogue_service.search(query, limit)]
-    if named is not None:
-        hits = [named, *(h for h in hits if (h.kind, h.key) != (named.kind, named.key))][:limit]
-    return SearchResult(query, hits, named)
+    return SearchResult(query, hits, _named(catalogue, query))
 
 
 def _hit(catalogue: Catalogue, found: catalogue_service.SearchHit) -> Hit:
