@@ -5,7 +5,7 @@ Every route is ``async``: :func:`serve` checks the response cache first (the app
 precomputed tables on the event loop (when they hold the answer) or opens a store cursor and
 computes in a small thread pool. Responses are cached as encoded bytes under ``(endpoint,
 normalised parameters, format, current release ids)``; a new data release gives new keys. The
-risk and stress routes share the cache through :func:`stats_state` and :func:`cache_key`.
+risk routes answer through :func:`serve` too (their answers need no store cursor).
 """
 
 from __future__ import annotations

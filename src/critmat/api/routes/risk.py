@@ -9,8 +9,9 @@
 :mod:`critmat.services.risk` and :mod:`critmat.services.risk_criticality` answer (once per
 parameters and current releases, in the app's
 :class:`~critmat.services.context.ServiceContext`); this module maps HTTP to its calls and
-presents. Finished responses are kept as bytes in the same cache (via :func:`stats_state`), keyed
-by endpoint, normalised parameters, format and release ids.
+presents. Finished responses are served and kept as bytes as the statistics routes' are
+(:func:`critmat.api.stats_serving.serve`), keyed by endpoint, normalised parameters, format and
+release ids.
 """
 
 from __future__ import annotations

@@ -30,13 +30,7 @@ from critmat.api.query import (
     stem,
 )
 from critmat.api.rows import from_row
-from critmat.api.stats_serving import (
-    CACHE_HEADER,
-    cache_key,
-    release_ids,
-    serve,
-    stats_state,
-)
+from critmat.api.stats_serving import CACHE_HEADER, release_ids, serve
 from critmat.indicators.flows_cache import FlowsCache
 from critmat.reference.restrictions import as_of
 from critmat.server.deps import UserCaller
@@ -45,8 +39,8 @@ from critmat.services import catalogue
 from critmat.services import statistics as svc
 from critmat.services import statistics_models as m
 
-# The risk and stress routes share the statistics response cache through these.
-__all__ = ["CACHE_HEADER", "cache_key", "router", "stats_state"]
+# The stress routes mark their cached answers with the same header.
+__all__ = ["CACHE_HEADER", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["statistics"])
 
