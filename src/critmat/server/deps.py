@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request, Response, UploadFile, status
+from fastapi import Depends, HTTPException, Request, Response, status
 from sqlalchemy.orm import Session as DbSession
 from starlette.concurrency import run_in_threadpool
 
@@ -19,7 +19,6 @@ from critmat.platform import accounts, security
 from critmat.platform.audit import utcnow
 from critmat.platform.db import session_factory, transaction
 from critmat.platform.models import Role, User
-from critmat.risk.company import MAX_BYTES, RowError, SupplyFileError
 from critmat.server.access import ADMIN, COMPANY_ASSESSMENTS, LOGGED_IN, OWN_ORG, PUBLIC, AccessRule
 from critmat.server.stamps import StampBatcher
 from critmat.store import Store
@@ -328,14 +327,3 @@ def set_session_cookie(response: Response, settings: SettingsDep, token: str) ->
 
 
 CompanyCaller = Annotated[Principal, Depends(allow(COMPANY_ASSESSMENTS))]
-
-
-def read_upload(upload: UploadFile) -> tuple[str, bytes]:
-    """The upload's name and bytes; more than :data:`MAX_BYTES` is refused before reading on."""
-    name = upload.filename or "upload.csv"
-    data = upload.file.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise SupplyFileError(
-            [RowError(name, None, None, f"the file is larger than {MAX_BYTES // 2**20} MB")]
-        )
-    return name, data

@@ -17,11 +17,11 @@ from typing import Annotated, Any, cast
 from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from critmat.config import Settings
 from critmat.reports import company as report
 from critmat.risk.company import SupplyFileError
-from critmat.server.deps import CompanyCaller, DbDep, StoreDep, client_ip, read_upload
+from critmat.server.deps import CompanyCaller, DbDep, StoreDep
 from critmat.server.params import NO_NUL, DbId
+from critmat.server.uploads import assess_upload
 from critmat.services import assessments as service
 from critmat.services.assessment_worker import AssessmentTimeout, AssessmentWorkerFailed
 from critmat.web.render import attachment
@@ -83,18 +83,15 @@ def install(app: FastAPI) -> None:
         name: Annotated[str, Form(max_length=200, pattern=NO_NUL)] = "",
         importer: Annotated[str, Form(max_length=100, pattern=NO_NUL)] = "EU27",
     ) -> Response:
-        settings: Settings = request.app.state.settings
         try:
-            filename, data = read_upload(file)
-            stored = service.run_assessment(
+            stored = assess_upload(
+                request,
                 db,
-                store_path=store.path,
-                limits=service.WorkerLimits.of(settings),
-                organisation_id=org_id,
-                author=service.Author(principal.user_id, principal.actor, client_ip(request)),
-                upload=service.Upload(
-                    filename=filename, data=data, title=name, importer=importer or "EU27"
-                ),
+                store,
+                principal,
+                org_id,
+                file,
+                service.Upload("", b"", title=name, importer=importer or "EU27"),
             )
         except SupplyFileError as exc:
             return listing(

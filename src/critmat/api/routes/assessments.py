@@ -19,9 +19,10 @@ from starlette.concurrency import run_in_threadpool
 from critmat.config import Settings
 from critmat.reports import company as report
 from critmat.risk.company import CompanyAssessment, SupplyFileError
-from critmat.server.deps import CompanyCaller, DbDep, StoreDep, client_ip, read_upload
+from critmat.server.deps import CompanyCaller, DbDep, StoreDep
 from critmat.server.errors import ErrorOut
 from critmat.server.params import NO_NUL, DbId, Limit, UtcDateTime
+from critmat.server.uploads import assess_upload
 from critmat.services import assessment_worker as worker
 from critmat.services import assessments as service
 
@@ -120,18 +121,15 @@ def upload_assessment(
     answered at once with 422: file, row, column, reason; nothing is stored), then the
     assessment is computed in a worker process within the time limit (503 when exceeded) and
     stored for your organisation."""
-    settings: Settings = request.app.state.settings
     try:
-        filename, data = read_upload(file)
-        found = service.run_assessment(
+        found = assess_upload(
+            request,
             db,
-            store_path=store.path,
-            limits=service.WorkerLimits.of(settings),
-            organisation_id=org_id,
-            author=service.Author(principal.user_id, principal.actor, client_ip(request)),
-            upload=service.Upload(
-                filename=filename, data=data, title=name, importer=importer, year=year, on=on
-            ),
+            store,
+            principal,
+            org_id,
+            file,
+            service.Upload("", b"", title=name, importer=importer, year=year, on=on),
         )
     except SupplyFileError as exc:
         return file_errors(exc)
