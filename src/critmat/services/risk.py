@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from critmat.exports import json_value
-from critmat.indicators.lookup import check_year
+from critmat.indicators.lookup import year_or_latest
 from critmat.indicators.provenance import Provenance
 from critmat.risk import geopolrisk as gpr
 from critmat.services.risk_breakdown import (
@@ -101,11 +101,9 @@ def geopolrisk(
 
 
 def choose_year(years: Sequence[int], year: int | None) -> int:
-    """``year`` checked against the GeoPolRisk ``years`` (default: the latest)."""
-    if year is None:
-        return max(years)
-    check_year(year, min(years), max(years), "production and trade")
-    return year
+    """``year`` checked against the GeoPolRisk ``years`` (default: the latest), by the one
+    default-year rule (:func:`~critmat.indicators.lookup.year_or_latest`)."""
+    return year_or_latest(year, min(years), max(years), "production and trade")
 
 
 @dataclass(frozen=True)
