@@ -75,7 +75,9 @@ class ResponseCache:
 
     # The count bound only keeps the bookkeeping small (the byte bound limits memory): it is
     # above the distinct answers a working day asks for (benchmarks/api_load.py sends 5,355).
-    def __init__(self, max_entries: int = 32_768, max_bytes: int = 128 * 1024 * 1024) -> None:
+    # The byte bound leaves room for the web overview's basis (~120 MB of indicator frames,
+    # rebuilt in ~5 s when evicted) beside a day's API answers.
+    def __init__(self, max_entries: int = 32_768, max_bytes: int = 512 * 1024 * 1024) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self._data: OrderedDict[Hashable, Sized] = OrderedDict()

@@ -26,8 +26,8 @@ Progress = Callable[[str], None]
 #: Years shown in the time-series answers (the latest ``TREND_YEARS`` of the trade release).
 TREND_YEARS = 15
 #: What the basis is charged against the cache's byte budget (an estimate: the indexed
-#: indicator frames of the default data).
-BASIS_BYTES = 48 * 1024 * 1024
+#: indicator frames of the default data take about 120 MB).
+BASIS_BYTES = 128 * 1024 * 1024
 
 
 @dataclass(frozen=True)
