@@ -170,7 +170,8 @@ def test_cli_montecarlo_json_is_the_service_document(
     ran = CliRunner().invoke(_cli(), [*argv, "--workers", "1", "--format", "json"])
     assert ran.exit_code == 0, ran.output
     printed = json.loads(ran.stdout)
-    assert printed["backend"] == "in-process" and printed["seconds"] >= 0
+    # the document carries its run time (a figure, not checked: time belongs in benchmarks/)
+    assert printed["backend"] == "in-process" and isinstance(printed["seconds"], int | float)
     prepared = stress.load("cobalt-drc-2025")
     found = build_baseline(real_con, prepared.scenario)
     result = stress.montecarlo(prepared, found, 40, 3)
