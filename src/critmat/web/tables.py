@@ -8,7 +8,6 @@ written as numbers and are never touched.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -65,7 +64,7 @@ class Table:
         for row in self.rows:
             values: list[Any] = []
             for c in self.columns:
-                value = _plain(row.get(c.key))
+                value = exports.json_value(row.get(c.key))
                 values.append(value)
                 if c.kind == "country":
                     values.append(country_name(value) if value else None)
@@ -78,19 +77,6 @@ class Table:
         share_columns = {i: "0.0%" for i, kind in enumerate(_kinds(self)) if kind == "share"}
         provenance = exports.Provenance(self.title, [self.source], self.year, self.notes)
         return exports.Table(self.header(), self.values(), provenance, "data", share_columns)
-
-
-def _plain(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, bool | int | float | str):
-        return value
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return str(value)
 
 
 def _kinds(table: Table) -> list[Kind]:
