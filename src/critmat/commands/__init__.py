@@ -10,6 +10,11 @@
 - :mod:`~critmat.commands.report`: ``report``
 - :mod:`~critmat.commands.admin`: ``users``, ``orgs``, ``db``, ``serve``
 
+Shared by the command modules: :mod:`~critmat.commands.options`, the options and arguments
+several commands take (``--format``, ``--importer``, ``--hs``, ``--output``, ...), and
+:mod:`~critmat.commands.columns`, the header and kind of every table column by row key (a table
+is declared by its keys).
+
 Every module presents through :mod:`critmat.cli_output` and imports at module level only what
 that needs (Typer, Rich's console, critmat's config and errors): the libraries a command runs on
 (pandas, DuckDB, the store, the platform, the web stack) load inside the command function.

@@ -15,7 +15,9 @@ from typing import Annotated
 import typer
 
 from critmat import __version__
-from critmat.cli_output import Format, FormatOpt, emit_rows, iso, out, user_errors
+from critmat.cli_output import Format, emit_rows, iso, out, user_errors
+from critmat.commands.columns import columns
+from critmat.commands.options import FormatOpt
 from critmat.config import get_settings
 
 users_app = typer.Typer(help="Platform users (admin).", no_args_is_help=True)
@@ -85,13 +87,7 @@ def orgs_list(fmt: FormatOpt = Format.table) -> None:
         rows,
         fmt,
         "Organisations",
-        [
-            ("id", "id", "text"),
-            ("name", "name", "text"),
-            ("kind", "kind", "text"),
-            ("country", "country", "text"),
-            ("users", "users", ""),
-        ],
+        columns("id", "name", "kind", "country", "users"),
     )
 
 
@@ -163,14 +159,7 @@ def users_list(
         rows,
         fmt,
         "Users",
-        [
-            ("id", "id", "text"),
-            ("email", "e-mail", "text"),
-            ("role", "role", "text"),
-            ("organisation", "organisation", "text"),
-            ("disabled", "disabled", "text"),
-            ("last_login_at", "last login", "text"),
-        ],
+        columns("id", "email", "role", "organisation", "disabled", "last_login_at"),
     )
 
 

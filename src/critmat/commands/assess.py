@@ -15,7 +15,6 @@ import typer
 
 from critmat.cli_output import (
     Format,
-    FormatOpt,
     emit_document,
     err,
     out,
@@ -25,18 +24,14 @@ from critmat.cli_output import (
     table,
     user_errors,
 )
+from critmat.commands.columns import columns
+from critmat.commands.options import FormatOpt, output_option
 from critmat.errors import CritmatError
 
-MATERIAL_COLUMNS = (
-    ("material", "material", "text"),
-    ("stage", "stage", "text"),
-    ("tonnes", "tonnes", ""),
-    ("top_third_country", "largest third country", "text"),
-    ("top_third_share", "share", "share"),
-    ("exceeds_65", "> 65 %", "text"),
-    ("geopolrisk", "GeoPolRisk", "hhi"),
-    ("restricted_share", "under export restriction", "share"),
-    ("options", "diversification options", "text"),
+MATERIAL_COLUMNS = columns(
+    *("material", "stage", "tonnes", ("top_third_country", "largest third country")),
+    *("top_third_share", ("exceeds_65", "> 65 %"), "geopolrisk", "restricted_share"),
+    "options",
 )
 REPORT_SUFFIXES = (".html", ".xlsx", ".json")
 
@@ -76,8 +71,7 @@ def assess(
     ] = None,
     fmt: FormatOpt = Format.table,
     output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write the report: report.html, .xlsx or .json."),
+        Path | None, output_option("Write the report: report.html, .xlsx or .json.")
     ] = None,
 ) -> None:
     """Supply-chain risk of a company's supply lines (CRMA Art. 24): exposure by material and

@@ -17,9 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import typer
 
 from critmat.cli_output import (
-    BasisOption,
     Format,
-    FormatOpt,
     emit_document,
     emit_rows,
     fmt_number,
@@ -30,6 +28,8 @@ from critmat.cli_output import (
     table,
     user_errors,
 )
+from critmat.commands.columns import columns
+from critmat.commands.options import BasisOption, FormatOpt
 
 if TYPE_CHECKING:  # annotations only: the services load when a command runs
     from critmat.services.statistics_models import MaterialOut, RestrictionsOut
@@ -52,15 +52,10 @@ def materials(
         rows,
         fmt,
         "Materials",
-        [
-            ("id", "id", "text"),
-            ("name", "name", "text"),
-            ("critical", "critical", "text"),
-            ("strategic", "strategic", "text"),
-            ("wmd_commodity", "WMD commodity", "text"),
-            ("stages", "stages", "text"),
-            ("hs_codes", "HS6 (HS92)", "text"),
-        ],
+        columns(
+            *("id", "name", "critical", "strategic", "wmd_commodity"),
+            *("stages", "hs_codes"),
+        ),
         caption=f"{len(rows)} materials · source: critmat reference catalogue (CRMA Annexes I–II)",
     )
 
@@ -118,12 +113,7 @@ def material(
     out.print(
         table(
             "Value-chain stages",
-            [
-                ("name", "stage", "text"),
-                ("label", "label", "text"),
-                ("hs", "HS6 (HS92)", "text"),
-                ("notes", "notes", "text"),
-            ],
+            columns(("name", "stage"), "label", "hs", "notes"),
             [
                 {"name": s["name"], "label": s["label"], "hs": ", ".join(s["hs_codes"])}
                 | {"notes": s["notes"]}
@@ -200,28 +190,14 @@ def restrictions(
                 "year_after": r.year_after,
             }
         rows.append(row)
-    columns = [
-        ("id", "id", "text"),
-        ("country", "country", "text"),
-        ("materials", "materials", "text"),
-        ("measure", "measure", "text"),
-        ("effective", "effective", "text"),
-        ("status", "registry status", "text"),
-        ("in_force", "in force", "text"),
-    ]
+    shown = columns("id", "country", "materials", "measure", "effective", "status", "in_force")
     if exposure:
-        columns += [
-            ("targeted", "targets importer", "text"),
-            ("share_before", "share before", "share"),
-            ("year_before", "year", "text"),
-            ("share_after", "share after", "share"),
-            ("year_after", "year", "text"),
-        ]
+        shown += columns("targeted", "share_before", "year_before", "share_after", "year_after")
     emit_rows(
         rows,
         fmt,
         "Export restrictions",
-        columns,
+        shown,
         caption="in force on "
         + (answer.restrictions[0].as_of.isoformat() if answer.restrictions else "-")
         + "; source: critmat restriction registry (see `sources` in --format json)",

@@ -16,7 +16,6 @@ import typer
 
 from critmat.cli_output import (
     Format,
-    FormatOpt,
     emit_document,
     emit_rows,
     out,
@@ -24,28 +23,15 @@ from critmat.cli_output import (
     table,
     user_errors,
 )
+from critmat.commands.columns import columns
+from critmat.commands.options import FormatOpt
 
-_SUMMARY_COLUMNS = [
-    ("material", "material", "text"),
-    ("sr", "SR", ""),
-    ("sr_stage", "stage", "text"),
-    ("basis", "basis", "text"),
-    ("ei", "EI", ""),
-    ("critical", "critical", "text"),
-    ("crma_critical", "CRMA Annex II", "text"),
-    ("import_reliance", "IR", "share"),
-    ("eol_rir", "EoL-RIR", "share"),
-    ("si_sr", "SI_SR", ""),
-]
-_EXPLAIN_COLUMNS = [
-    ("stage", "stage", "text"),
-    ("term", "term", "text"),
-    ("symbol", "symbol", "text"),
-    ("value", "value", "text"),
-    ("unit", "unit", "text"),
-    ("inputs", "inputs", "text"),
-    ("note", "note", "text"),
-]
+_SUMMARY_COLUMNS = columns(
+    *("material", "sr", "sr_stage", "basis", "ei", "critical", "crma_critical"),
+    *(("import_reliance", "IR"), "eol_rir", "si_sr"),
+)
+#: Every term's value is text already (three decimals, :func:`_text`).
+_EXPLAIN_COLUMNS = columns("stage", "term", "symbol", "value", "unit", "inputs", "note")
 
 
 def criticality(

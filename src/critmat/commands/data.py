@@ -16,7 +16,6 @@ import typer
 
 from critmat.cli_output import (
     Format,
-    FormatOpt,
     emit_document,
     err,
     fail,
@@ -27,6 +26,8 @@ from critmat.cli_output import (
     table,
     user_errors,
 )
+from critmat.commands.columns import columns
+from critmat.commands.options import FormatOpt
 from critmat.config import get_settings
 from critmat.errors import CritmatError
 
@@ -159,15 +160,7 @@ def data_status(fmt: FormatOpt = Format.table) -> None:
     out.print(
         table(
             "Releases",
-            [
-                ("dataset", "dataset", "text"),
-                ("current", "current", "text"),
-                ("source", "source", "text"),
-                ("version", "version", "text"),
-                ("years", "years", "text"),
-                ("rows", "rows", ""),
-                ("imported_at", "imported", "text"),
-            ],
+            columns("dataset", "current", "source", "version", "years", "rows", "imported_at"),
             rows,
         )
     )
@@ -178,15 +171,10 @@ def data_status(fmt: FormatOpt = Format.table) -> None:
     out.print(
         table(
             "Coverage",
-            [
-                ("dataset", "dataset", "text"),
-                ("years", "years", "text"),
-                ("countries", "countries", ""),
-                ("codes", "codes/commodities", ""),
-                ("rows", "rows", ""),
-                ("missing_quantity_share", "rows w/o quantity", "share"),
-                ("estimated_share", "rows estimated", "share"),
-            ],
+            columns(
+                *("dataset", "years", "countries", "codes", "rows"),
+                *("missing_quantity_share", "estimated_share"),
+            ),
             cover,
         )
     )

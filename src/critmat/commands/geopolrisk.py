@@ -13,15 +13,9 @@ from typing import Annotated
 
 import typer
 
-from critmat.cli_output import (
-    BasisOption,
-    Format,
-    FormatOpt,
-    emit_rows,
-    records,
-    store_readonly,
-    user_errors,
-)
+from critmat.cli_output import Format, emit_rows, records, store_readonly, user_errors
+from critmat.commands.columns import columns
+from critmat.commands.options import BasisOption, FormatOpt
 
 
 class CompatOption(StrEnum):
@@ -31,16 +25,9 @@ class CompatOption(StrEnum):
 
 #: Columns of the table; JSON and CSV print every column of
 #: :data:`critmat.services.risk.GEOPOLRISK_COLUMNS`, in that order.
-TABLE_COLUMNS = (
-    ("wmd_commodity", "WMD commodity", "text"),
-    ("material", "material", "text"),
-    ("importer", "importer", "text"),
-    ("year", "year", "text"),
-    ("hhi", "HHI", "hhi"),
-    ("import_risk", "import risk", "hhi"),
-    ("score", "score", "hhi"),
-    ("cf", "CF (kg Cu-eq/kg)", "hhi"),
-    ("price_usd_per_kg", "price USD/kg", ""),
+TABLE_COLUMNS = columns(
+    *("wmd_commodity", "material", "importer", "year"),
+    *("hhi", "import_risk", "score", "cf", "price_usd_per_kg"),
 )
 
 

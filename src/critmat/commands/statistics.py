@@ -11,43 +11,60 @@ main app by :mod:`critmat.cli`. GeoPolRisk has its own module, :mod:`critmat.com
 # annotations``): Typer reads every command's annotations on every start, and string
 # annotations would be compiled and evaluated anew each time (critmat.commands).
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
 import typer
 
 from critmat.cli_output import (
-    BasisOption,
     Format,
-    FormatOpt,
     emit_document,
-    emit_rows,
     fmt_number,
     out,
     store_readonly,
     table,
     user_errors,
 )
+from critmat.commands.columns import Column, columns
+from critmat.commands.options import (
+    BasisOption,
+    FormatOpt,
+    FromOpt,
+    HsOpt,
+    ImporterOpt,
+    MaterialArg,
+    StageOpt,
+    ToOpt,
+    TradeYearOpt,
+)
 
-if TYPE_CHECKING:  # annotations only: the service loads when a command runs
+if TYPE_CHECKING:  # annotations only: the service and the store load when a command runs
     from critmat.services.statistics_models import (
+        Computed,
         DependencyOut,
         ProductionOut,
         ProvenanceOut,
         SeriesOut,
     )
+    from critmat.store import Store
 
-ImporterOpt = Annotated[
-    str,
-    typer.Option(help="EU27, a group (G7, EEA...), a country, or countries joined by commas."),
-]
-StageOpt = Annotated[str | None, typer.Option(help="Value-chain stage, e.g. processing.")]
-HsOpt = Annotated[str | None, typer.Option("--hs", help="One HS6 code instead of a material.")]
-MaterialArg = Annotated[
-    str | None, typer.Argument(metavar="[MATERIAL]", help="Material name or alias.")
-]
-FromOpt = Annotated[int | None, typer.Option("--from", help="First year (default: first).")]
-ToOpt = Annotated[int | None, typer.Option("--to", help="Last year (default: last).")]
+
+class ImportFlow(TypedDict):
+    """The imports a trade command asks about: an importer's, of a material (at a stage) or of
+    one HS6 code, as the statistics service takes them (keyword arguments)."""
+
+    importer: str
+    material: str | None
+    stage: str | None
+    hs: str | None
+
+
+def _answer(question: Callable[["Store"], "Computed"]) -> Any:
+    """The model of the statistics service's answer to ``question``, asked of the read-only
+    store (a user error ends the command with its message); the caller names its type."""
+    with user_errors(), store_readonly() as store:
+        return question(store).model
 
 
 def _citation(provenance: Sequence["ProvenanceOut"]) -> str:
@@ -80,8 +97,9 @@ def production(
     from critmat.reference.materials import load_catalogue
     from critmat.services import statistics
 
-    with user_errors(), store_readonly() as store:
-        answer = cast("ProductionOut", statistics.production(store, material_name, year).model)
+    answer: ProductionOut = _answer(
+        partial(statistics.production, material=material_name, year=year)
+    )
     citation = _citation(answer.provenance)
     rows = [
         {
@@ -94,8 +112,7 @@ def production(
         }
         for r in answer.rows
     ]
-    if fmt is not Format.table:
-        emit_rows(rows, fmt, "", [])
+    if emit_document(fmt, rows, rows):
         return
     caption = (
         f"total {fmt_number(answer.total)} {answer.unit}"
@@ -107,12 +124,7 @@ def production(
     out.print(
         table(
             f"World production of {name} ({answer.commodity}), {answer.year}",
-            [
-                ("country", "country", "text"),
-                ("quantity", f"quantity ({answer.unit})", ""),
-                ("share", "share", "share"),
-                ("estimated", "estimated", "text"),
-            ],
+            columns("country", ("quantity", f"quantity ({answer.unit})"), "share", "estimated"),
             rows,
             caption,
         )
@@ -120,20 +132,13 @@ def production(
 
 
 def dependency(
-    material_name: Annotated[
-        str | None, typer.Argument(metavar="[MATERIAL]", help="Material name or alias.")
-    ] = None,
-    year: Annotated[
-        int | None,
-        typer.Option("--year", "-y", help="Year (default: the latest with trade data)."),
-    ] = None,
+    material_name: MaterialArg = None,
+    year: TradeYearOpt = None,
     importer: Annotated[
         str, typer.Option(help="EU27, a group, or a country (ISO3 or name).")
     ] = "EU27",
-    stage: Annotated[str | None, typer.Option(help="Value-chain stage, e.g. processing.")] = None,
-    hs: Annotated[
-        str | None, typer.Option("--hs", help="One HS6 code instead of a material.")
-    ] = None,
+    stage: StageOpt = None,
+    hs: HsOpt = None,
     basis: Annotated[
         BasisOption, typer.Option(help="mass (tonnes) or value (USD).")
     ] = BasisOption.mass,
@@ -142,17 +147,10 @@ def dependency(
     """Where an importer gets a material from: shares by origin, HHI and the CRMA 65% flag."""
     from critmat.services import statistics
 
-    with user_errors(), store_readonly() as store:
-        computed = statistics.dependency(
-            store,
-            importer=importer,
-            year=year,
-            basis=basis.value,
-            material=material_name,
-            stage=stage,
-            hs=hs,
-        )
-    answer = cast("DependencyOut", computed.model)
+    flow = ImportFlow(importer=importer, material=material_name, stage=stage, hs=hs)
+    answer: DependencyOut = _answer(
+        partial(statistics.dependency, year=year, basis=basis.value, **flow)
+    )
     amount_key = "quantity" if answer.basis == "mass" else "value"
     payload: dict[str, Any] = answer.model_dump(mode="json")
     # The CLI lists each origin's amount under the basis' key only (the API has both keys).
@@ -190,11 +188,9 @@ def dependency(
     out.print(
         table(
             f"Imports of {subject} into {answer.importer}, {answer.year}, by {answer.basis}",
-            [
-                ("country", "origin", "text"),
-                (amount_key, f"{amount_key} ({answer.unit})", ""),
-                ("share", "share", "share"),
-            ],
+            columns(
+                ("country", "origin"), (amount_key, f"{amount_key} ({answer.unit})", ""), "share"
+            ),
             payload["sources"],
             caption,
         )
@@ -205,7 +201,7 @@ def _emit_series(
     answer: "SeriesOut",
     fmt: Format,
     title: str,
-    columns: Sequence[tuple[str, str, str]],
+    columns: Sequence[Column],
     drop: Sequence[str] = (),
 ) -> None:
     """Print a series answer with its provenance (``drop``: row keys the CLI does not show)."""
@@ -231,34 +227,20 @@ def trend(
     """Import concentration year by year: top supplier, HHI and the CRMA 65% flag."""
     from critmat.services import statistics
 
-    with user_errors(), store_readonly() as store:
-        computed = statistics.dependency_series(
-            store,
-            importer=importer,
-            basis=basis.value,
-            material=material_name,
-            stage=stage,
-            hs=hs,
-            first=first,
-            last=last,
-        )
-    answer = cast("SeriesOut", computed.model)
+    flow = ImportFlow(importer=importer, material=material_name, stage=stage, hs=hs)
+    answer: SeriesOut = _answer(
+        partial(statistics.dependency_series, basis=basis.value, first=first, last=last, **flow)
+    )
     unit = "t" if basis is BasisOption.mass else "kUSD"
     _emit_series(
         answer,
         fmt,
         f"Imports of {_subject(answer.material, answer.stage, answer.hs_codes)} into "
         f"{answer.importer} by {basis.value}, year by year",
-        [
-            ("year", "year", "text"),
-            ("total", f"total ({unit})", ""),
-            ("top_supplier", "top supplier", "text"),
-            ("top_share", "share", "share"),
-            ("hhi", "HHI", "hhi"),
-            ("top_third_country", "top third country", "text"),
-            ("top_third_share", "share", "share"),
-            ("exceeds_65", "> 65%", "text"),
-        ],
+        columns(
+            *("year", ("total", f"total ({unit})"), "top_supplier", "top_share", "hhi"),
+            *("top_third_country", "top_third_share", "exceeds_65"),
+        ),
     )
 
 
@@ -272,36 +254,27 @@ def reliance(
     """Apparent consumption and import reliance (estimated), year by year."""
     from critmat.services import statistics
 
-    with user_errors(), store_readonly() as store:
-        computed = statistics.reliance(
-            store, importer=importer, material=material_name, first=first, last=last
+    answer: SeriesOut = _answer(
+        partial(
+            statistics.reliance, importer=importer, material=material_name, first=first, last=last
         )
-    answer = cast("SeriesOut", computed.model)
+    )
     _emit_series(
         answer,
         fmt,
         f"Apparent consumption of {_subject(answer.material, None, answer.hs_codes)} in "
         f"{answer.importer} (tonnes, estimated)",
-        [
-            ("commodity", "WMD series", "text"),
-            ("stage", "trade stage", "text"),
-            ("year", "year", "text"),
-            ("production", "production", ""),
-            ("imports_t", "imports", ""),
-            ("exports_t", "exports", ""),
-            ("apparent_consumption", "consumption", ""),
-            ("import_reliance", "import reliance", "share"),
-            ("ir_out_of_range", "IR outside 0–1", "text"),
-        ],
+        columns(
+            *("commodity", ("stage", "trade stage"), "year"),
+            *("production", "imports_t", "exports_t", "apparent_consumption"),
+            *("import_reliance", "ir_out_of_range"),
+        ),
     )
 
 
 def unit_values(
     material_name: MaterialArg = None,
-    year: Annotated[
-        int | None,
-        typer.Option("--year", "-y", help="Year (default: the latest with trade data)."),
-    ] = None,
+    year: TradeYearOpt = None,
     importer: ImporterOpt = "EU27",
     stage: StageOpt = None,
     hs: HsOpt = None,
@@ -310,25 +283,14 @@ def unit_values(
     """Unit values (USD/t) of imports by origin, with outliers flagged (modified z > 3.5)."""
     from critmat.services import statistics
 
-    with user_errors(), store_readonly() as store:
-        computed = statistics.unit_values(
-            store, importer=importer, year=year, material=material_name, stage=stage, hs=hs
-        )
-    answer = cast("SeriesOut", computed.model)
+    flow = ImportFlow(importer=importer, material=material_name, stage=stage, hs=hs)
+    answer: SeriesOut = _answer(partial(statistics.unit_values, year=year, **flow))
     years = sorted({y for p in answer.provenance for y in p.years})
     _emit_series(
         answer,
         fmt,
         f"Unit values of {_subject(answer.material, answer.stage, answer.hs_codes)} imported "
         f"by {answer.importer}, {', '.join(map(str, years))}",
-        [
-            ("hs6", "HS6", "text"),
-            ("origin", "origin", "text"),
-            ("quantity_t", "tonnes", ""),
-            ("value_kusd", "kUSD", ""),
-            ("usd_per_t", "USD/t", ""),
-            ("robust_z", "robust z", "hhi"),
-            ("outlier", "outlier", "text"),
-        ],
+        columns("hs6", "origin", "quantity_t", "value_kusd", "usd_per_t", "robust_z", "outlier"),
         drop=("year",),  # one year for all rows: it is in the title
     )

@@ -14,17 +14,17 @@ import typer
 
 from critmat.cli_output import (
     Format,
-    FormatOpt,
     emit_document,
     emit_rows,
     fmt_number,
     out,
-    print_json,
     status,
     store_readonly,
     table,
     user_errors,
 )
+from critmat.commands.columns import columns
+from critmat.commands.options import FormatOpt, output_option
 
 if TYPE_CHECKING:  # annotations only: the service loads when a command runs
     from critmat.scenarios.baseline import Baseline
@@ -32,30 +32,21 @@ if TYPE_CHECKING:  # annotations only: the service loads when a command runs
 
 stress_app = typer.Typer(help="Stress tests: export bans, quotas, outages.", no_args_is_help=True)
 
-SUMMARY_COLUMNS = (
-    ("importer", "importer", "text"),
-    ("demand_source", "demand from", "text"),
-    ("demand_t", "demand t", ""),
-    ("shortfall_t", "shortfall t", ""),
-    ("shortfall_pct", "shortfall", "share"),
-    ("peak_shortfall_pct", "worst month", "share"),
-    ("months_short", "months short", ""),
-    ("redirected_t", "redirected t", ""),
-    ("stock_drawn_t", "stock drawn t", ""),
+SUMMARY_COLUMNS = columns(
+    *("importer", "demand_source", "demand_t", "shortfall_t", "shortfall_pct"),
+    *("peak_shortfall_pct", "months_short", "redirected_t", "stock_drawn_t"),
 )
-BACKTEST_COLUMNS = (
-    ("id", "registry id", "text"),
-    ("country", "country", "text"),
-    ("measure", "measure", "text"),
-    ("targets", "targets", "text"),
-    ("hs_codes", "HS codes", "text"),
-    ("before", "before", "text"),
-    ("after", "after", "text"),
-    ("months_in_force", "months in force", ""),
-    ("eu_imports_before_t", "EU imports before t", ""),
-    ("predicted_change", "predicted", "share"),
-    ("observed_change", "observed", "share"),
-    ("error_pp", "error pp", ""),
+BACKTEST_COLUMNS = columns(
+    *(("id", "registry id"), "country", "measure", "targets", ("hs_codes", "HS codes")),
+    *("before", "after", "months_in_force", "eu_imports_before_t"),
+    *("predicted_change", "observed_change", "error_pp"),
+)
+MONTH_COLUMNS = columns(
+    *("month", "demand_t", "supply_t", "redirected_t", "shortfall_t", "shortfall_pct"),
+    *("stock_t", "days_of_cover"),
+)
+SECTOR_COLUMNS = columns(
+    "application", "sector", ("share", "share of use"), "shortfall_t", "estimate"
 )
 
 
@@ -131,14 +122,7 @@ def list_command(fmt: FormatOpt = Format.table) -> None:
         rows,
         fmt,
         "Stress-test library",
-        (
-            ("name", "name", "text"),
-            ("material", "material", "text"),
-            ("stage", "stage", "text"),
-            ("start", "start", "text"),
-            ("registry_ids", "registry ids", "text"),
-            ("title", "title", "text"),
-        ),
+        columns("name", "material", "stage", "start", "registry_ids", "title"),
         "run one with `critmat stress run NAME`",
     )
 
@@ -148,8 +132,7 @@ def run_command(
     scenario: ScenarioArg,
     fmt: FormatOpt = Format.table,
     output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write the monthly results (CSV) to this file."),
+        Path | None, output_option("Write the monthly results (CSV) to this file.")
     ] = None,
     sectors: Annotated[
         Path | None,
@@ -187,34 +170,13 @@ def run_command(
         caption += "\nnotes: " + "; ".join(notes)
     out.print(table(spec.title, SUMMARY_COLUMNS, summary, caption))
     eu_rows = [r for r in monthly if r["importer"] == "EU27"]
-    out.print(
-        table(
-            "EU27 by month",
-            (
-                ("month", "month", "text"),
-                ("demand_t", "demand t", ""),
-                ("supply_t", "supply t", ""),
-                ("redirected_t", "redirected t", ""),
-                ("shortfall_t", "shortfall t", ""),
-                ("shortfall_pct", "shortfall", "share"),
-                ("stock_t", "stock t", ""),
-                ("days_of_cover", "days of cover", ""),
-            ),
-            eu_rows,
-        )
-    )
+    out.print(table("EU27 by month", MONTH_COLUMNS, eu_rows))
     eu_sectors = [r for r in exposure if r["importer"] == "EU27"]
     if eu_sectors:
         out.print(
             table(
                 "EU27 exposure of downstream sectors (shortfall shared pro rata)",
-                (
-                    ("application", "application", "text"),
-                    ("sector", "sector", "text"),
-                    ("share", "share of use", "share"),
-                    ("shortfall_t", "shortfall t", ""),
-                    ("estimate", "estimate", ""),
-                ),
+                SECTOR_COLUMNS,
                 eu_sectors,
             )
         )
@@ -243,32 +205,22 @@ def backtest_command(
     with user_errors(), store_readonly() as store:
         answer = backtest_answer(stress.backtest(store, licensing_delay))
     rows, skipped = answer.rows, answer.skipped
-    if fmt is Format.json:
-        print_json(answer.document())
+    if emit_document(fmt, answer.document(), rows):
         return
     caption = (
         "change in EU27 imports (t) from the restricting country, year before vs year after; "
         f"licensing = {licensing_delay} months without exports, then normal\nleft out: "
         + "; ".join(f"{r['id']} ({r['reason']})" for r in skipped)
     )
-    emit_rows(rows, fmt, "Stress-test backtest", BACKTEST_COLUMNS, caption)
+    out.print(table("Stress-test backtest", BACKTEST_COLUMNS, rows, caption))
 
 
-_BAND_COLUMNS = (
-    ("demand_t", "demand t", ""),
-    ("shortfall_p5_t", "shortfall p5 t", ""),
-    ("shortfall_p50_t", "p50 t", ""),
-    ("shortfall_p95_t", "p95 t", ""),
-    ("shortfall_p5_pct", "p5", "share"),
-    ("shortfall_p50_pct", "p50", "share"),
-    ("shortfall_p95_pct", "p95", "share"),
+_BAND_COLUMNS = columns(
+    *("demand_t", "shortfall_p5_t", "shortfall_p50_t", "shortfall_p95_t"),
+    *("shortfall_p5_pct", "shortfall_p50_pct", "shortfall_p95_pct"),
 )
-MC_SUMMARY_COLUMNS = (
-    ("importer", "importer", "text"),
-    *_BAND_COLUMNS,
-    ("p_short", "runs short", "share"),
-)
-MC_MONTH_COLUMNS = (("month", "month", "text"), *_BAND_COLUMNS)
+MC_SUMMARY_COLUMNS = (*columns("importer"), *_BAND_COLUMNS, *columns("p_short"))
+MC_MONTH_COLUMNS = (*columns("month"), *_BAND_COLUMNS)
 PROGRESS_MIN_RUNS = 500
 NO_UNCERTAINTY_HINT = (
     "add an `uncertainty:` block to the file or give --param, e.g. "
@@ -307,8 +259,7 @@ def montecarlo_command(
     ] = None,
     fmt: FormatOpt = Format.table,
     output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write the bands per importer and month (CSV)."),
+        Path | None, output_option("Write the bands per importer and month (CSV).")
     ] = None,
 ) -> None:
     """Monte Carlo: draw uncertain parameters, run N times, report p5/p50/p95 shortfall bands.
