@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from abc import abstractmethod
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, Self
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
@@ -44,19 +44,32 @@ class _Dist(BaseModel):
         """Short text, e.g. ``uniform(0.05, 0.2)``."""
 
 
-class Uniform(_Dist):
-    dist: Literal["uniform"]
-    low: float
-    high: float
+class _Interval(_Dist):
+    """A distribution whose draws lie in [``low``, ``high``], with ``low`` below ``high``.
+
+    Each subclass declares ``low`` and ``high`` itself, at their place among its own fields:
+    pydantic puts a base class's fields first, and the field order is that of the dumped JSON
+    and of the schema. The annotations here only tell the type checker they exist.
+    """
+
+    if TYPE_CHECKING:
+        low: float
+        high: float
 
     @model_validator(mode="after")
-    def _order(self) -> Uniform:
+    def _low_below_high(self) -> Self:
         if not self.low < self.high:
             raise ValueError("low must be smaller than high")
         return self
 
     def support(self) -> tuple[float, float]:
         return self.low, self.high
+
+
+class Uniform(_Interval):
+    dist: Literal["uniform"]
+    low: float
+    high: float
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.uniform(self.low, self.high, n)
@@ -65,22 +78,17 @@ class Uniform(_Dist):
         return f"uniform({self.low:g}, {self.high:g})"
 
 
-class Triangular(_Dist):
+class Triangular(_Interval):
     dist: Literal["triangular"]
     low: float
     mode: float
     high: float
 
     @model_validator(mode="after")
-    def _order(self) -> Triangular:
-        if not self.low < self.high:
-            raise ValueError("low must be smaller than high")
+    def _mode_inside(self) -> Triangular:
         if not self.low <= self.mode <= self.high:
             raise ValueError("mode must lie between low and high")
         return self
-
-    def support(self) -> tuple[float, float]:
-        return self.low, self.high
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.triangular(self.low, self.mode, self.high, n)
@@ -93,7 +101,7 @@ def _phi(x: float) -> float:
     return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
 
 
-class Normal(_Dist):
+class Normal(_Interval):
     """Normal(mean, sd) truncated to [low, high]."""
 
     dist: Literal["normal"]
@@ -103,9 +111,7 @@ class Normal(_Dist):
     high: float
 
     @model_validator(mode="after")
-    def _order(self) -> Normal:
-        if not self.low < self.high:
-            raise ValueError("low must be smaller than high")
+    def _enough_mass(self) -> Normal:
         if self.mass() < _MIN_MASS:
             raise ValueError(
                 f"[low, high] holds only {self.mass():.2%} of normal({self.mean:g}, {self.sd:g}); "
@@ -115,9 +121,6 @@ class Normal(_Dist):
 
     def mass(self) -> float:
         return _phi((self.high - self.mean) / self.sd) - _phi((self.low - self.mean) / self.sd)
-
-    def support(self) -> tuple[float, float]:
-        return self.low, self.high
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         out = np.empty(n)
