@@ -111,47 +111,60 @@ def _share(key: str, label: str, download: str) -> Column:
     return Column(key, label, "share", export_label=f"{download} (0-1)")
 
 
-MONTHLY_COLUMNS = (
-    Column("importer", "Importer"),
-    Column("month", "Month"),
-    _num("demand_t", "Demand (t)"),
-    _num("supply_t", "Supply (t)"),
-    _num("redirected_t", "Redirected (t)"),
-    _num("demand_reduction_t", "Demand cut (t)"),
-    _num("stock_draw_t", "Stock drawn (t)"),
-    _num("shortfall_t", "Shortfall (t)"),
-    _share("shortfall_pct", "Shortfall", "shortfall"),
-    _num("stock_t", "Stock (t)"),
-    _num("days_of_cover", "Days of cover"),
-)
-SUMMARY_COLUMNS = (
-    Column("importer", "Importer"),
-    Column("demand_source", "Demand from"),
-    _num("demand_t", "Demand (t)"),
-    _num("shortfall_t", "Shortfall (t)"),
-    _share("shortfall_pct", "Shortfall", "shortfall"),
-    _share("peak_shortfall_pct", "Worst month", "peak_shortfall"),
-    Column("months_short", "Months short", "int"),
-    _num("redirected_t", "Redirected (t)"),
-    _num("stock_drawn_t", "Stock drawn (t)"),
-)
-SECTOR_COLUMNS = (
-    Column("importer", "Importer"),
-    Column("application", "Application"),
-    Column("sector", "Sector"),
-    _share("share", "Share of use", "share"),
-    _num("shortfall_t", "Shortfall (t)"),
-    Column("estimate", "Estimate", "bool"),
-    Column("source", "Source"),
-)
 BAND_PERCENTILES = ("p5", "p50", "p95")
-BAND_COLUMNS = (
-    Column("importer", "Importer"),
-    Column("month", "Month"),
-    _num("demand_t", "Demand (t)"),
-    *(_num(f"shortfall_{p}_t", f"{p} (t)") for p in BAND_PERCENTILES),
-    *(_share(f"shortfall_{p}_pct", p, f"shortfall_{p}") for p in BAND_PERCENTILES),
-    _num("shortfall_mean_t", "Mean (t)"),
+#: Every column the stress tables show, by row key: a key reads the same in every table.
+#: Tonnes are downloaded under their key; shares as fractions (0-1).
+STRESS_COLUMNS: dict[str, Column] = {
+    column.key: column
+    for column in (
+        Column("importer", "Importer"),
+        Column("month", "Month"),
+        Column("demand_source", "Demand from"),
+        Column("application", "Application"),
+        Column("sector", "Sector"),
+        Column("source", "Source"),
+        Column("estimate", "Estimate", "bool"),
+        Column("months_short", "Months short", "int"),
+        _num("demand_t", "Demand (t)"),
+        _num("supply_t", "Supply (t)"),
+        _num("redirected_t", "Redirected (t)"),
+        _num("demand_reduction_t", "Demand cut (t)"),
+        _num("stock_draw_t", "Stock drawn (t)"),
+        _num("stock_drawn_t", "Stock drawn (t)"),
+        _num("shortfall_t", "Shortfall (t)"),
+        _num("stock_t", "Stock (t)"),
+        _num("days_of_cover", "Days of cover"),
+        _num("shortfall_mean_t", "Mean (t)"),
+        *(_num(f"shortfall_{p}_t", f"{p} (t)") for p in BAND_PERCENTILES),
+        _share("shortfall_pct", "Shortfall", "shortfall"),
+        _share("peak_shortfall_pct", "Worst month", "peak_shortfall"),
+        _share("share", "Share of use", "share"),
+        *(_share(f"shortfall_{p}_pct", p, f"shortfall_{p}") for p in BAND_PERCENTILES),
+    )
+}
+
+
+def _columns(*keys: str) -> tuple[Column, ...]:
+    """The columns of ``keys``, in their order, from :data:`STRESS_COLUMNS`."""
+    return tuple(STRESS_COLUMNS[key] for key in keys)
+
+
+MONTHLY_COLUMNS = _columns(
+    *("importer", "month", "demand_t", "supply_t", "redirected_t", "demand_reduction_t"),
+    *("stock_draw_t", "shortfall_t", "shortfall_pct", "stock_t", "days_of_cover"),
+)
+SUMMARY_COLUMNS = _columns(
+    *("importer", "demand_source", "demand_t", "shortfall_t", "shortfall_pct"),
+    *("peak_shortfall_pct", "months_short", "redirected_t", "stock_drawn_t"),
+)
+SECTOR_COLUMNS = _columns(
+    "importer", "application", "sector", "share", "shortfall_t", "estimate", "source"
+)
+BAND_COLUMNS = _columns(
+    *("importer", "month", "demand_t"),
+    *(f"shortfall_{p}_t" for p in BAND_PERCENTILES),
+    *(f"shortfall_{p}_pct" for p in BAND_PERCENTILES),
+    "shortfall_mean_t",
 )
 
 
