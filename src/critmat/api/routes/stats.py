@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypedDict
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from critmat.api.query import (
     TABLE_RESPONSES,
@@ -64,14 +65,19 @@ def _precomputed(request: Request) -> _Precomputed:
     return {"flows_cache": request.app.state.flows_cache, "release_ids": release_ids(request)}
 
 
-class _Trade(TypedDict):
+class _Code(TypedDict):
+    """What is traded, as the services take it: a material or one HS92 code, and a stage."""
+
+    material: str | None
+    stage: str | None
+    hs: str | None
+
+
+class _Trade(_Code):
     """A trade question as the services take it (``basis``: "mass" or "value")."""
 
     importer: str
     basis: str
-    material: str | None
-    stage: str | None
-    hs: str | None
 
 
 class _TradeYear(_Trade):
@@ -83,10 +89,73 @@ class _TradeSpan(_Trade):
     last: int | None
 
 
-def _trade(
-    importer: str, basis: Basis, material: str | None, stage: str | None, hs: str | None
-) -> _Trade:
-    return _Trade(importer=importer, basis=basis.value, material=material, stage=stage, hs=hs)
+class _UnitValuesQuestion(_Code):
+    importer: str
+    year: int | None
+
+
+class _TradeAsk(BaseModel):
+    """The query string of a trade route, as a FastAPI query-parameter model: its fields are
+    the route's parameters in the OpenAPI schema, in field order (a subclass's after these).
+
+    Every trade route starts with the traded thing: a material or one HS92 code, and a stage.
+    """
+
+    material: MaterialQ = None
+    hs: HsQ = None
+    stage: StageQ = None
+
+    @property
+    def subject(self) -> str | None:
+        """The material or HS code asked for (a download's name starts with it)."""
+        return self.material or self.hs
+
+    def code(self) -> _Code:
+        """The traded thing as the services take it; a 422 unless exactly one of ``material``
+        and ``hs`` is given."""
+        one_of_material_or_hs(self.material, self.hs)
+        return {"material": self.material, "stage": self.stage, "hs": self.hs}
+
+
+class _DependencyAsk(_TradeAsk):
+    year: YearQ = None
+    importer: ImporterQ = "EU27"
+    basis: Basis = Basis.mass
+    fmt: FormatQ = "json"
+
+    def question(self) -> _TradeYear:
+        return {
+            **self.code(),
+            "importer": self.importer,
+            "basis": self.basis.value,
+            "year": self.year,
+        }
+
+
+class _SeriesAsk(_TradeAsk):
+    importer: ImporterQ = "EU27"
+    basis: Basis = Basis.mass
+    first: FromQ = None
+    last: ToQ = None
+    fmt: FormatQ = "json"
+
+    def question(self) -> _TradeSpan:
+        return {
+            **self.code(),
+            "importer": self.importer,
+            "basis": self.basis.value,
+            "first": self.first,
+            "last": self.last,
+        }
+
+
+class _UnitValuesAsk(_TradeAsk):
+    year: YearQ = None
+    importer: ImporterQ = "EU27"
+    fmt: FormatQ = "json"
+
+    def question(self) -> _UnitValuesQuestion:
+        return {**self.code(), "importer": self.importer, "year": self.year}
 
 
 # -- materials ---------------------------------------------------------------------------------
@@ -206,93 +275,59 @@ async def get_reliance(
 # -- trade -------------------------------------------------------------------------------------
 @router.get("/dependency", response_model=m.DependencyOut, responses=_TABLE)
 async def get_dependency(
-    request: Request,
-    _p: UserCaller,
-    material: MaterialQ = None,
-    hs: HsQ = None,
-    stage: StageQ = None,
-    year: YearQ = None,
-    importer: ImporterQ = "EU27",
-    basis: Basis = Basis.mass,
-    fmt: FormatQ = "json",
+    request: Request, _p: UserCaller, ask: Annotated[_DependencyAsk, Query()]
 ) -> Response:
     """Where an importer gets a material stage (or one HS code) from in a year: shares by
     origin, HHI and the CRMA 65 % single-third-country flag. Same fields as
     `critmat dependency --format json`. Give `material` or `hs`."""
-    one_of_material_or_hs(material, hs)
-    trade: _TradeYear = {**_trade(importer, basis, material, stage, hs), "year": year}
+    trade = ask.question()
     return await serve(
         request,
         "dependency",
         trade,
         lambda store: svc.dependency(store, **trade, **_precomputed(request)),
-        fmt=fmt,
-        stem=stem("critmat-dependency", material or hs, stage, importer, year, basis.value),
+        fmt=ask.fmt,
+        stem=stem(
+            "critmat-dependency", ask.subject, ask.stage, ask.importer, ask.year, ask.basis.value
+        ),
         fast=lambda store, tables: svc.fast_dependency(store, tables, **trade),
     )
 
 
 @router.get("/dependency/series", response_model=m.SeriesOut, responses=_TABLE)
 async def get_dependency_series(
-    request: Request,
-    _p: UserCaller,
-    material: MaterialQ = None,
-    hs: HsQ = None,
-    stage: StageQ = None,
-    importer: ImporterQ = "EU27",
-    basis: Basis = Basis.mass,
-    first: FromQ = None,
-    last: ToQ = None,
-    fmt: FormatQ = "json",
+    request: Request, _p: UserCaller, ask: Annotated[_SeriesAsk, Query()]
 ) -> Response:
     """Import concentration year by year: total, top supplier, HHI, largest third country and
     the CRMA 65 % flag (as `critmat trend --format json`)."""
-    one_of_material_or_hs(material, hs)
-    trade: _TradeSpan = {
-        **_trade(importer, basis, material, stage, hs),
-        "first": first,
-        "last": last,
-    }
+    trade = ask.question()
     return await serve(
         request,
         "dependency-series",
         trade,
         lambda store: svc.dependency_series(store, **trade, **_precomputed(request)),
-        fmt=fmt,
-        stem=stem("critmat-dependency-series", material or hs, stage, importer, basis.value),
+        fmt=ask.fmt,
+        stem=stem(
+            "critmat-dependency-series", ask.subject, ask.stage, ask.importer, ask.basis.value
+        ),
         fast=lambda store, tables: svc.fast_series(store, tables, **trade),
     )
 
 
 @router.get("/unit-values", response_model=m.SeriesOut, responses=_TABLE)
 async def get_unit_values(
-    request: Request,
-    _p: UserCaller,
-    material: MaterialQ = None,
-    hs: HsQ = None,
-    stage: StageQ = None,
-    year: YearQ = None,
-    importer: ImporterQ = "EU27",
-    fmt: FormatQ = "json",
+    request: Request, _p: UserCaller, ask: Annotated[_UnitValuesAsk, Query()]
 ) -> Response:
     """Unit values (USD per tonne) of an importer's imports by origin and code in a year, with
     outliers flagged (modified z-score above 3.5)."""
-    one_of_material_or_hs(material, hs)
+    question = ask.question()
     return await serve(
         request,
         "unit-values",
-        {"material": material, "hs": hs, "stage": stage, "year": year, "importer": importer},
-        lambda store: svc.unit_values(
-            store,
-            importer=importer,
-            year=year,
-            material=material,
-            stage=stage,
-            hs=hs,
-            flows_cache=request.app.state.flows_cache,
-        ),
-        fmt=fmt,
-        stem=stem("critmat-unit-values", material or hs, stage, importer, year),
+        question,
+        lambda store: svc.unit_values(store, **question, flows_cache=request.app.state.flows_cache),
+        fmt=ask.fmt,
+        stem=stem("critmat-unit-values", ask.subject, ask.stage, ask.importer, ask.year),
     )
 
 
