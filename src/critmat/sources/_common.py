@@ -17,7 +17,15 @@ import pandas as pd
 import pycountry
 
 from critmat.errors import InputFileError
-from critmat.sources.base import CANONICAL_COLUMNS, COUNTRY_COLUMNS, KEY_COLUMNS, Dataset
+from critmat.sources.base import (
+    AGGREGATE_COUNTRIES,
+    AGGREGATES_ALLOWED,
+    CANONICAL_COLUMNS,
+    COUNTRY_COLUMNS,
+    KEY_COLUMNS,
+    VOCABULARIES,
+    Dataset,
+)
 
 YEAR_MIN = 1900
 YEAR_MAX = 2100
@@ -48,6 +56,7 @@ _NON_NEGATIVE: dict[Dataset, tuple[str, ...]] = {
     "production": ("quantity",),
     "trade": ("value_kusd", "quantity_t"),
     "governance": ("stderr", "sources", "percentile", "lower", "upper"),
+    "stage_production": ("quantity_t",),
 }
 
 
@@ -153,10 +162,17 @@ def finalize(
     year_mask = (~years.between(YEAR_MIN, YEAR_MAX)).to_numpy()
     if year_mask.any():
         fail(year_mask, "year", f"year {{!r}} outside {YEAR_MIN}..{YEAR_MAX}")
+    known = (
+        KNOWN_ALPHA3 | set(AGGREGATE_COUNTRIES) if dataset in AGGREGATES_ALLOWED else KNOWN_ALPHA3
+    )
     for column in COUNTRY_COLUMNS[dataset]:
-        unknown = (~frame[column].isin(KNOWN_ALPHA3)).to_numpy()
+        unknown = (~frame[column].isin(known)).to_numpy()
         if unknown.any():
             fail(unknown, column, "unknown country code {!r}")
+    for column, allowed in VOCABULARIES.get(dataset, {}).items():
+        outside = (~frame[column].isin(allowed)).to_numpy()
+        if outside.any():
+            fail(outside, column, f"{{!r}} is not one of {', '.join(allowed)}")
     for column in _NON_NEGATIVE[dataset]:
         negative = (pd.to_numeric(frame[column], errors="coerce") < 0).to_numpy()
         if negative.any():

@@ -14,6 +14,7 @@ from critmat.sources.base import (
     CANONICAL_COLUMNS,
     COUNTRY_COLUMNS,
     KEY_COLUMNS,
+    VOCABULARIES,
     CanonicalBatch,
 )
 
@@ -28,6 +29,8 @@ def validate_batch(batch: CanonicalBatch) -> pd.DataFrame:
     if spec is None:
         raise BatchError(f"unknown dataset kind '{batch.dataset}'")
     where = f"{batch.source} {batch.version} ({batch.origin})"
+    if not batch.series.strip():
+        raise BatchError(f"{where}: empty series name")
     missing = [c for c in spec if c not in batch.table.columns]
     if missing:
         raise BatchError(f"{where}: {batch.dataset} table lacks columns {missing}")
@@ -45,6 +48,13 @@ def validate_batch(batch: CanonicalBatch) -> pd.DataFrame:
             raise BatchError(
                 f"{where}: column '{column}' holds codes that are not ISO3-like, "
                 f"e.g. {table.loc[bad, column].iloc[0]!r}"
+            )
+    for column, allowed in VOCABULARIES.get(batch.dataset, {}).items():
+        outside = ~table[column].isin(allowed)
+        if outside.any():
+            raise BatchError(
+                f"{where}: column '{column}' holds {table.loc[outside, column].iloc[0]!r}, "
+                f"not one of {', '.join(allowed)}"
             )
     if batch.dataset == "trade":
         bad_hs = ~table["hs6"].str.fullmatch(r"\d{6}")
