@@ -10,7 +10,7 @@ tests/api_stats/test_stats_precomputed.py). Use them through :mod:`critmat.servi
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import pandas as pd
 
@@ -44,6 +44,31 @@ from critmat.services.statistics_base import (
 from critmat.store import Store
 
 
+class TradeQuestion(TypedDict):
+    """What a trade answer is about, as its keyword arguments: the ``importer`` (a country, a
+    group or a list of ISO3 codes), the ``basis`` ("mass" or "value") and the codes (a
+    ``material``, at a ``stage``, or one ``hs`` code)."""
+
+    importer: str
+    basis: str
+    material: str | None
+    stage: str | None
+    hs: str | None
+
+
+class TradeYearQuestion(TradeQuestion):
+    """A trade question about one ``year`` (``None``: the latest year of the trade data)."""
+
+    year: int | None
+
+
+class TradeSpanQuestion(TradeQuestion):
+    """A trade question about the years ``first`` to ``last`` (``None``: the data's ends)."""
+
+    first: int | None
+    last: int | None
+
+
 def _table_basis(basis: str) -> Basis | None:
     """``basis`` as the tables know it; ``None`` for one only the general path can reject."""
     if basis not in BASES:
@@ -52,15 +77,12 @@ def _table_basis(basis: str) -> Basis | None:
 
 
 def _covered_selection(
-    store: Store,
-    tables: Tables,
-    importer: ImporterSet,
-    material: str | None,
-    stage: str | None,
-    hs: str | None,
+    store: Store, tables: Tables, importer: ImporterSet, question: TradeQuestion
 ) -> lookup.CodeSelection | None:
     """The codes asked for, if the tables hold their flows into ``importer`` (else ``None``)."""
-    selection = cached_selection(store, tables, material, stage, hs)
+    selection = cached_selection(
+        store, tables, question["material"], question["stage"], question["hs"]
+    )
     return selection if tables.covers(importer, selection.hs_codes) else None
 
 
@@ -81,23 +103,15 @@ def _concentration(summary: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def fast_dependency(
-    store: Store,
-    tables: Tables,
-    *,
-    importer: str,
-    year: int | None,
-    basis: str,
-    material: str | None,
-    stage: str | None,
-    hs: str | None,
+    store: Store, tables: Tables, **question: Unpack[TradeYearQuestion]
 ) -> Computed | None:
     """:func:`dependency` from the precomputed tables; ``None`` when they do not hold it."""
-    checked = _table_basis(basis)
+    checked = _table_basis(question["basis"])
     if checked is None:
         return None
-    importer_set = lookup.resolve_importer(importer)
-    chosen_year = lookup.year_or_latest(year, *trade_span(tables), "trade")
-    selection = _covered_selection(store, tables, importer_set, material, stage, hs)
+    importer_set = lookup.resolve_importer(question["importer"])
+    chosen_year = lookup.year_or_latest(question["year"], *trade_span(tables), "trade")
+    selection = _covered_selection(store, tables, importer_set, question)
     if selection is None:
         return None
     got = tables.origins(selection.hs_codes, importer_set.name, chosen_year).shares(
@@ -129,23 +143,18 @@ def fast_dependency(
 def dependency(
     store: Store,
     *,
-    importer: str,
-    year: int | None,
-    basis: str,
-    material: str | None,
-    stage: str | None,
-    hs: str | None,
     flows_cache: FlowsCache | None = None,
     release_ids: tuple[int, ...] | None = None,
+    **question: Unpack[TradeYearQuestion],
 ) -> Computed:
-    query: dict[str, Any] = dict(
-        importer=importer, year=year, basis=basis, material=material, stage=stage, hs=hs
-    )
+    """Where the importer's imports of the codes come from in the year: the origins' amounts
+    and shares and the concentration figures (the precomputed tables' answer if they hold it,
+    else :func:`critmat.indicators.lookup.dependency`'s)."""
     tables = tables_of(store, flows_cache, release_ids)
-    fast = None if tables is None else fast_dependency(store, tables, **query)
+    fast = None if tables is None else fast_dependency(store, tables, **question)
     if fast is not None:
         return fast
-    result = lookup.dependency(store, **query, flows_cache=flows_cache)
+    result = lookup.dependency(store, **question, flows_cache=flows_cache)
     return _dependency_computed(
         result.importer,
         result.year,
@@ -218,19 +227,38 @@ def _dependency_computed(
     return Computed(model, table(columns, table_rows, "dependency"))
 
 
+def _series_out(
+    importer: ImporterSet,
+    selection: lookup.CodeSelection,
+    basis: str | None,
+    rows: list[dict[str, Any]],
+    prov: Iterable[Provenance],
+    notes: Sequence[str],
+) -> m.SeriesOut:
+    """The answer of a yearly series of ``importer``'s imports of ``selection``."""
+    return m.SeriesOut(
+        importer=importer.name,
+        importer_members=sorted(importer.members),
+        material=selection.material.id if selection.material else None,
+        stage=selection.stage.name if selection.stage else None,
+        hs_codes=list(selection.hs_codes),
+        basis=basis,
+        rows=rows,
+        provenance=provenance(prov),
+        notes=list(notes),
+    )
+
+
 def _series_model(
     result: lookup.SeriesResult, basis: str | None, extra_notes: Sequence[str] = ()
 ) -> m.SeriesOut:
-    return m.SeriesOut(
-        importer=result.importer.name,
-        importer_members=sorted(result.importer.members),
-        material=result.selection.material.id if result.selection.material else None,
-        stage=result.selection.stage.name if result.selection.stage else None,
-        hs_codes=list(result.selection.hs_codes),
-        basis=basis,
-        rows=records(result.rows),
-        provenance=provenance(result.provenance),
-        notes=[*result.notes, *extra_notes],
+    return _series_out(
+        result.importer,
+        result.selection,
+        basis,
+        records(result.rows),
+        result.provenance,
+        [*result.notes, *extra_notes],
     )
 
 
@@ -240,29 +268,21 @@ def _series_computed(model: m.SeriesOut, columns: Sequence[str], title: str) -> 
 
 
 def fast_series(
-    store: Store,
-    tables: Tables,
-    *,
-    importer: str,
-    basis: str,
-    material: str | None,
-    stage: str | None,
-    hs: str | None,
-    first: int | None,
-    last: int | None,
+    store: Store, tables: Tables, **question: Unpack[TradeSpanQuestion]
 ) -> Computed | None:
     """:func:`dependency_series` from the precomputed tables; ``None`` when they do not hold
     it or the years need the general path's error."""
-    checked = _table_basis(basis)
+    checked = _table_basis(question["basis"])
     if checked is None:
         return None
-    importer_set = lookup.resolve_importer(importer)
+    importer_set = lookup.resolve_importer(question["importer"])
     year_min, year_max = trade_span(tables)
+    first, last = question["first"], question["last"]
     start = year_min if first is None else first
     end = year_max if last is None else last
     if not year_min <= start <= end <= year_max:
         return None
-    selection = _covered_selection(store, tables, importer_set, material, stage, hs)
+    selection = _covered_selection(store, tables, importer_set, question)
     if selection is None:
         return None
     eu = lookup.eu_members()
@@ -275,41 +295,26 @@ def fast_series(
         )
         if summary is not None:
             rows.append({"year": year, **summary})
-    model = m.SeriesOut(
-        importer=importer_set.name,
-        importer_members=sorted(importer_set.members),
-        material=selection.material.id if selection.material else None,
-        stage=selection.stage.name if selection.stage else None,
-        hs_codes=list(selection.hs_codes),
-        basis=basis,
-        rows=rows,
-        provenance=provenance(tables.provenance(["trade"], [r["year"] for r in rows])),
-        notes=list(selection.notes),
-    )
+    prov = tables.provenance(["trade"], [r["year"] for r in rows])
+    model = _series_out(importer_set, selection, question["basis"], rows, prov, selection.notes)
     return _series_computed(model, ["year", *CONCENTRATION_FIELDS], "dependency series")
 
 
 def dependency_series(
     store: Store,
     *,
-    importer: str,
-    basis: str,
-    material: str | None,
-    stage: str | None,
-    hs: str | None,
-    first: int | None,
-    last: int | None,
     flows_cache: FlowsCache | None = None,
     release_ids: tuple[int, ...] | None = None,
+    **question: Unpack[TradeSpanQuestion],
 ) -> Computed:
-    query: dict[str, Any] = dict(importer=importer, basis=basis, material=material, stage=stage)
-    query |= dict(hs=hs, first=first, last=last)
+    """The importer's import concentration year by year (the precomputed tables' answer if
+    they hold it, else :func:`critmat.indicators.lookup.dependency_series`'s)."""
     tables = tables_of(store, flows_cache, release_ids)
-    fast = None if tables is None else fast_series(store, tables, **query)
+    fast = None if tables is None else fast_series(store, tables, **question)
     if fast is not None:
         return fast
-    result = lookup.dependency_series(store, **query, flows_cache=flows_cache)
-    model = _series_model(result, basis)
+    result = lookup.dependency_series(store, **question, flows_cache=flows_cache)
+    model = _series_model(result, question["basis"])
     return _series_computed(model, list(result.rows.columns), "dependency series")
 
 
