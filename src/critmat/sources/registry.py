@@ -34,17 +34,25 @@ def _wgi(path: Path, **kw: Any) -> list[CanonicalBatch]:
     return [read_wgi(path, **kw)]
 
 
+def _iea_cmde(path: Path, **kw: Any) -> list[CanonicalBatch]:
+    from critmat.sources.iea_cmde import read_iea_cmde
+
+    return [read_iea_cmde(path, **kw)]
+
+
 #: kind -> reader; each returns the batches the file holds.
 READERS: dict[str, Callable[..., list[CanonicalBatch]]] = {
     "bundle": _bundle,
     "baci": _baci,
     "wmd": _wmd,
     "wgi": _wgi,
+    "iea-cmde": _iea_cmde,
 }
 
 
 def read_any(kind: str, path: Path, **kw: Any) -> list[CanonicalBatch]:
-    """Read ``path`` with the importer for ``kind`` (``bundle``, ``baci``, ``wmd``, ``wgi``).
+    """Read ``path`` with the importer for ``kind`` (``bundle``, ``baci``, ``wmd``, ``wgi``,
+    ``iea-cmde``).
 
     Keyword arguments go to the reader (e.g. ``hs_codes=`` and ``progress=`` for ``baci``).
     """
