@@ -6,46 +6,19 @@ from dataclasses import asdict, dataclass
 
 from critmat.reports import charts
 from critmat.reports.charts import statistics as figures
-from critmat.services.overview import CountryPage, OverviewBasis, RestrictionRow
+from critmat.services.overview import CountryPage, OverviewBasis
 from critmat.web.overview_view import restrictions_table
 from critmat.web.tables import Column, Table
 
 
 @dataclass
 class CountryView:
-    """A country page: the service's answer, its tables and figures (name → plotly spec)."""
+    """A country page: the service's answer (the templates read its fields from ``page``), its
+    tables and figures (name → plotly spec)."""
 
     page: CountryPage
     tables: dict[str, Table]
     figures: dict[str, charts.Figure]
-
-    @property
-    def iso3(self) -> str:
-        return self.page.iso3
-
-    @property
-    def name(self) -> str:
-        return self.page.name
-
-    @property
-    def year(self) -> int:
-        return self.page.year
-
-    @property
-    def groups(self) -> list[tuple[str, str]]:
-        return self.page.groups
-
-    @property
-    def eu_value_kusd(self) -> float | None:
-        return self.page.eu_value_kusd
-
-    @property
-    def eu_share_value(self) -> float | None:
-        return self.page.eu_share_value
-
-    @property
-    def restrictions(self) -> list[RestrictionRow]:
-        return self.page.restrictions
 
 
 def country_view(page: CountryPage, basis: OverviewBasis) -> CountryView:

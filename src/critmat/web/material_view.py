@@ -10,17 +10,17 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from critmat.indicators.panel import StageInfo
-from critmat.reference.materials import Material
 from critmat.reports import charts
 from critmat.reports.charts import statistics as figures
-from critmat.services.overview import MaterialPage, MaterialSection, OverviewBasis
+from critmat.services.overview import MaterialPage, OverviewBasis
 from critmat.web.overview_view import restrictions_table
 from critmat.web.tables import Column, Table
 
 
 @dataclass
 class MaterialView:
-    """A material page: the service's answer, its tables and figures (key → plotly spec)."""
+    """A material page: the service's answer (the templates read its fields from ``page``), its
+    tables and figures (key → plotly spec) and the keys of the figures the page places."""
 
     page: MaterialPage
     tables: dict[str, Table]
@@ -28,22 +28,6 @@ class MaterialView:
     production_figure: str | None
     sources_figure: str | None
     trend_figure: str | None
-
-    @property
-    def material(self) -> Material:
-        return self.page.material
-
-    @property
-    def section(self) -> MaterialSection:
-        return self.page.section
-
-    @property
-    def stage(self) -> StageInfo | None:
-        return self.page.stage
-
-    @property
-    def data_note(self) -> str | None:
-        return self.page.section.data_note
 
 
 def material_view(page: MaterialPage, basis: OverviewBasis) -> MaterialView:

@@ -205,7 +205,7 @@ def _material_routes(app: FastAPI) -> None:
             "v": view,
             "year": chosen,
             "stage_choices": overview.stage_choices(snap, material),
-            "query": {"year": chosen, "stage": view.stage.name if view.stage else ""},
+            "query": {"year": chosen, "stage": view.page.stage.name if view.page.stage else ""},
             "pivot": sources_pivot(view.tables["sources-trend"])
             if "sources-trend" in view.tables
             else None,
@@ -224,8 +224,8 @@ def _material_routes(app: FastAPI) -> None:
                 hint="available: " + ", ".join(view.tables),
             )
         stem = f"{material.id}-{table}-{chosen}"
-        if view.stage is not None and table in ("sources", "sources-trend", "member-states"):
-            stem += f"-{view.stage.name}"
+        if view.page.stage is not None and table in ("sources", "sources-trend", "member-states"):
+            stem += f"-{view.page.stage.name}"
         return download(view.tables[table], fmt, stem)
 
 
