@@ -13,12 +13,12 @@ from critmat.sources.baci import parse_release_name, read_baci
 from tests.sources.sources_helpers import assert_canonical, write_baci_release, zip_files
 
 Y2022 = (
-    "2022,180,156,810520,1000.5,250\n"
+    "2022,180,156,810510,1000.5,250\n"
     "2022,180,156,260500, 20.0 ,  \n"  # padded value, blank quantity
     "2022,4,842,10111,3.25,NA\n"  # k without its leading zero, NA quantity
-    "2022,490,276,811292,7,1.5\n"  # 490 'Other Asia, nes' -> TWN
+    "2022,490,276,811291,7,1.5\n"  # 490 'Other Asia, nes' -> TWN
 )
-Y2023 = "2023,180,156,810520,1200,300\n"
+Y2023 = "2023,180,156,810510,1200,300\n"
 
 
 def test_reads_one_yearly_csv_with_the_code_table_beside_it(tmp_path: Path) -> None:
@@ -59,14 +59,14 @@ def test_directory_and_list_of_files_give_the_same_table(tmp_path: Path) -> None
 
 def test_hs_filter_keeps_only_the_given_codes(tmp_path: Path) -> None:
     (path,) = write_baci_release(tmp_path, {2022: Y2022})
-    batch = read_baci(path, hs_codes={"810520", "10111"})
-    assert sorted(batch.table.hs6) == ["010111", "810520"]
+    batch = read_baci(path, hs_codes={"810510", "10111"})
+    assert sorted(batch.table.hs6) == ["010111", "810510"]
 
 
 def test_codes_sharing_an_iso3_are_summed_and_partial_quantity_is_nan(tmp_path: Path) -> None:
     body = (
-        "1998,56,156,810520,10,1\n"
-        "1998,58,156,810520,5,2\n"  # same flow as above once 56/58 -> BEL: q = 3
+        "1998,56,156,810510,10,1\n"
+        "1998,58,156,810510,5,2\n"  # same flow as above once 56/58 -> BEL: q = 3
         "1998,56,156,260500,10,4\n"
         "1998,58,156,260500,5,\n"  # one part without quantity: q = NaN, v = 15
         "1998,56,156,280300,1,\n"
@@ -75,7 +75,7 @@ def test_codes_sharing_an_iso3_are_summed_and_partial_quantity_is_nan(tmp_path: 
     (path,) = write_baci_release(tmp_path, {1998: body})
     t = read_baci(path).table.set_index("hs6")
     assert len(t) == 3
-    assert t.loc["810520", "value_kusd"] == 15 and t.loc["810520", "quantity_t"] == 3
+    assert t.loc["810510", "value_kusd"] == 15 and t.loc["810510", "quantity_t"] == 3
     assert t.loc["260500", "value_kusd"] == 15 and math.isnan(t.loc["260500", "quantity_t"])
     assert math.isnan(t.loc["280300", "quantity_t"])
     assert not read_baci(path).table.duplicated(["year", "exporter", "importer", "hs6"]).any()
@@ -97,9 +97,9 @@ def test_release_name_parsing() -> None:
 # ------------------------------------------------------------------------------ errors
 
 
-def _error(path: Path | list[Path]) -> InputFileError:
+def _error(path: Path | list[Path], classification: str | None = None) -> InputFileError:
     with pytest.raises(InputFileError) as info:
-        read_baci(path)  # type: ignore[arg-type]
+        read_baci(path, classification=classification)  # type: ignore[arg-type]
     return info.value
 
 
@@ -148,7 +148,7 @@ def test_bad_value_names_file_row_and_field(
 def test_year_outside_range_fails(tmp_path: Path) -> None:
     path = tmp_path / "trade.csv"
     path.write_text(BACI_BODY_1850)
-    err = _error(path)
+    err = _error(path, classification="HS92")
     assert err.field == "t" and err.row == 2 and "1900..2100" in err.reason
 
 

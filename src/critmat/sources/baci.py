@@ -41,6 +41,7 @@ import pyarrow as pa
 import pycountry
 
 from critmat.errors import InputFileError
+from critmat.sources import hs_revisions
 from critmat.sources._common import KNOWN_ALPHA3, YEAR_MAX, YEAR_MIN, finalize
 from critmat.sources.base import CanonicalBatch, file_sha256
 
@@ -68,7 +69,7 @@ BACI_NON_M49: dict[int, str] = {
     849: "UMI",  # US Misc. Pacific Islands
 }
 
-_NAME = re.compile(r"BACI_(HS\d{2})_(?:Y(\d{4})_)?(V\d{6}[A-Za-z0-9]*)", re.IGNORECASE)
+_NAME = re.compile(r"BACI[_-](HS\d{2})[_-](?:Y(\d{4})[_-])?(V\d{6}[A-Za-z0-9]*)", re.IGNORECASE)
 _NA_SQL = "('', 'NA', 'N/A', 'nan', 'NaN', 'None', 'NULL', 'null', '..')"
 
 ProgressCallback = Callable[[int, int], None]
@@ -97,7 +98,7 @@ def parse_release_name(name: str) -> tuple[str, int | None, str] | None:
     if match is None:
         return None
     year = int(match.group(2)) if match.group(2) else None
-    return match.group(1).upper(), year, match.group(3)
+    return match.group(1).upper(), year, "V" + match.group(3)[1:]
 
 
 def codes_from_pairs(
@@ -217,11 +218,14 @@ def validate_raw(
     *,
     expected_year: int | None = None,
     row_is_line: bool = True,
+    revision: str | None = None,
 ) -> None:
     """Check a raw relation ``(_row, t, i, j, k, v, q)`` of VARCHARs against table ``codes``.
 
     Leaves the parsed rows in temp table ``checked`` (see :func:`insert_checked`). ``_row`` is
     the spreadsheet row (header = 1) when ``row_is_line``, else the row number in the table.
+    With ``revision`` (e.g. ``"HS17"``), a code listed in temp table ``foreign_hs`` (codes that
+    do not exist in that revision, see :func:`_create_stage`) fails too.
     One scan answers all checks; only a failing check is looked up row by row.
     """
     con.execute("DROP TABLE IF EXISTS checked")
@@ -249,6 +253,8 @@ def validate_raw(
         checks.append(
             ("t", f"year <> {expected_year}", "t", f"year {{!r}} in the file for {expected_year}")
         )
+    if revision is not None:
+        checks.append(_foreign_code_check(revision))
     counts = con.execute(
         "SELECT "
         + ", ".join(f"count(*) FILTER (WHERE coalesce({c[1]}, false))" for c in checks)
@@ -268,6 +274,24 @@ def validate_raw(
         if row_is_line:
             raise InputFileError(path, reason.format(shown) + more, row=row, field=column)
         raise InputFileError(path, f"row {row}: " + reason.format(shown) + more, field=column)
+
+
+#: Shown value of a code of another revision: the code and the revisions it exists in.
+_FOREIGN_SHOWN = (
+    "hs6 || ' (an ' || (SELECT f.known_in FROM foreign_hs f WHERE f.hs6 = checked.hs6) || ' code)'"
+)
+
+
+def _foreign_code_check(revision: str) -> tuple[str, str, str, str]:
+    """The check (shaped as ``_CHECKS``) refusing codes that do not exist in ``revision``."""
+    return (
+        "k",
+        "k_ok AND hs6 IN (SELECT hs6 FROM foreign_hs)",
+        _FOREIGN_SHOWN,
+        f"HS6 code {{}} does not exist in {revision}: the file holds another HS revision than "
+        f"the {revision} it is read as (check the BACI_<HS>_... file name or the "
+        "classification option)",
+    )
 
 
 def insert_checked(con: duckdb.DuckDBPyConnection, hs_filter: bool) -> None:
@@ -333,10 +357,24 @@ def _connect(temp_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
 
 
 def _create_stage(
-    con: duckdb.DuckDBPyConnection, codes: CountryCodes, hs_codes: set[str] | None
+    con: duckdb.DuckDBPyConnection,
+    codes: CountryCodes,
+    hs_codes: set[str] | None,
+    revision: str | None = None,
 ) -> None:
+    """Temp tables ``codes`` (country codes), ``hs_filter``, ``foreign_hs`` (the codes that do
+    not exist in ``revision``, with the revisions they exist in) and the empty ``stage``."""
     con.register("codes_arrow", codes.arrow())
     con.execute("CREATE TEMP TABLE codes AS SELECT * FROM codes_arrow")
+    con.execute("CREATE TEMP TABLE foreign_hs (hs6 VARCHAR, known_in VARCHAR)")
+    if revision is not None:
+        con.executemany(
+            "INSERT INTO foreign_hs VALUES (?, ?)",
+            [
+                (code, "/".join(r for r in hs_revisions.REVISIONS if r in known))
+                for code, known in sorted(hs_revisions.absent_codes(revision).items())
+            ],
+        )
     con.execute("CREATE TEMP TABLE hs_filter (hs6 VARCHAR)")
     if hs_codes is not None:
         con.executemany(
@@ -408,8 +446,9 @@ def _load_csv(
     shown: str,
     expected_year: int | None,
     hs_filter: bool,
+    revision: str,
 ) -> int:
-    """Read one yearly CSV into ``stage``; return its number of data rows."""
+    """Read one yearly CSV of HS ``revision`` into ``stage``; return its number of data rows."""
     _check_header(csv_path, shown)
     columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in COLUMNS) + "}"
     try:
@@ -434,7 +473,7 @@ def _load_csv(
     rows = int(count[0]) if count else 0
     if rows == 0:
         raise InputFileError(shown, "no data rows (header only)")
-    validate_raw(con, "raw_year", shown, expected_year=expected_year)
+    validate_raw(con, "raw_year", shown, expected_year=expected_year, revision=revision)
     insert_checked(con, hs_filter)
     con.execute("DROP VIEW raw_year")
     con.execute("DROP TABLE raw_file")
@@ -539,18 +578,89 @@ def _from_csvs(paths: Sequence[Path]) -> _Inputs:
     return _Inputs(yearly, codes, version, digest, ", ".join(map(str, paths)), notes)
 
 
+def declared_revision(named: Sequence[tuple[str, str]], classification: str | None) -> str:
+    """The HS revision a release is read as, from its file names and/or the caller's option.
+
+    ``named`` holds (file shown in messages, revision its name carries) for every named input.
+    The names must agree with each other and with ``classification``; when neither says
+    anything the release cannot be read, because a code's meaning depends on the revision.
+    """
+    declared = None
+    if classification is not None:
+        try:
+            declared = hs_revisions.normalise_revision(classification)
+        except ValueError as exc:
+            raise InputFileError("(option)", str(exc), field="classification") from None
+    for shown, raw in named:
+        try:
+            from_name = hs_revisions.normalise_revision(raw)
+        except ValueError as exc:
+            raise InputFileError(shown, str(exc), field="classification") from None
+        if declared is None:
+            declared = from_name
+        elif from_name != declared:
+            raise InputFileError(
+                shown,
+                f"the file name says {from_name} but the release is read as {declared}",
+                field="classification",
+                hint="read files of one HS revision at a time, with the classification their "
+                "names give",
+            )
+    if declared is None:
+        shown = named[0][0] if named else "(input)"
+        raise InputFileError(
+            shown,
+            "cannot tell the HS revision (HS92, HS17, HS22) of this BACI file",
+            field="classification",
+            hint="keep CEPII's file name (BACI_HS17_Y2024_V202601.csv, ...) or pass the "
+            "classification (e.g. classification='HS17')",
+        )
+    return declared
+
+
+def _named_revisions(inputs: _Inputs) -> list[tuple[str, str]]:
+    named = [
+        (shown, parsed[0])
+        for _year, shown, _extract in inputs.yearly
+        if (parsed := parse_release_name(Path(shown.rsplit("!", 1)[-1]).name))
+    ]
+    if inputs.version is not None:
+        named.insert(0, (inputs.origin, inputs.version[0]))
+    return named
+
+
+def _filter_notes(revision: str, hs_codes: set[str] | None) -> list[str]:
+    if hs_codes is None:
+        return []
+    notes = [f"filtered to {len(hs_codes)} HS6 codes"]
+    foreign = sorted(set(hs_codes) & set(hs_revisions.absent_codes(revision)))
+    if foreign:
+        notes.append(
+            f"{len(foreign)} filter codes do not exist in {revision} and cannot occur in it: "
+            + ", ".join(foreign)
+            + f" (give the {revision} codes of those goods to keep them)"
+        )
+    return notes
+
+
 def read_baci(
     path: Path | Sequence[Path],
     hs_codes: set[str] | None = None,
     progress: ProgressCallback | None = None,
+    classification: str | None = None,
 ) -> CanonicalBatch:
-    """Read a BACI release into the canonical ``trade`` table.
+    """Read a BACI release into the canonical ``trade`` table, as the series of its HS revision.
 
-    ``path``: the published zip, one yearly CSV, a directory holding yearly CSVs, or a list of
-    yearly CSVs. ``hs_codes`` keeps only those HS6 codes (all when ``None``); ``progress`` is
-    called as ``progress(done, total)`` after each year file. Every row of every file is checked
-    before anything is returned.
+    ``path``: the published zip, one yearly CSV, a directory holding yearly CSVs, a list of
+    yearly CSVs, or a Parquet extract (see :func:`read_extract`). The HS revision (``HS92``,
+    ``HS17``, ``HS22``) comes from CEPII's file names and/or ``classification``; it becomes the
+    batch's ``series`` and the first word of its version, and every code is checked against it
+    (:mod:`critmat.sources.hs_revisions`). ``hs_codes`` keeps only those HS6 codes (all when
+    ``None``); ``progress`` is called as ``progress(done, total)`` after each year file. Every
+    row of every file is checked before anything is returned.
     """
+    if isinstance(path, str | Path) and Path(path).suffix.lower() == ".parquet":
+        return read_extract(Path(path), hs_codes=hs_codes, classification=classification)
     with tempfile.TemporaryDirectory(prefix="critmat-baci-") as tmp:
         workdir = Path(tmp)
         if isinstance(path, str | Path):
@@ -573,16 +683,16 @@ def read_baci(
             if not paths:
                 raise InputFileError("(no files)", "no BACI file given")
             inputs = _from_csvs(paths)
+        revision = declared_revision(_named_revisions(inputs), classification)
 
         con = _connect(workdir)
         try:
-            _create_stage(con, inputs.codes, hs_codes)
+            _create_stage(con, inputs.codes, hs_codes, revision)
             total = len(inputs.yearly)
-            source_rows = 0
             for done, (year, shown, extract) in enumerate(inputs.yearly, start=1):
                 csv_path = extract(workdir)
                 try:
-                    source_rows += _load_csv(con, csv_path, shown, year, hs_codes is not None)
+                    _load_csv(con, csv_path, shown, year, hs_codes is not None, revision)
                 finally:
                     if csv_path.parent == workdir:
                         csv_path.unlink(missing_ok=True)
@@ -599,18 +709,167 @@ def read_baci(
         )
     table = finalize("trade", frame, inputs.origin, sort=False, unique=False)
     years = sorted({y for y, _, _ in inputs.yearly if y is not None}) or sorted(set(table["year"]))
-    nomenclature, release = inputs.version or ("HS??", "unknown release")
-    notes = [*inputs.codes.notes, *inputs.notes, *agg_notes]
-    if hs_codes is not None:
-        notes.append(f"filtered to {len(hs_codes)} HS6 codes")
-    notes.append(f"years {years[0]}-{years[-1]} from {len(inputs.yearly)} file(s)")
+    release = inputs.version[1] if inputs.version else "unknown release"
+    notes = [
+        *inputs.codes.notes,
+        *inputs.notes,
+        *agg_notes,
+        *_filter_notes(revision, hs_codes),
+        *hs_revisions.bundling_notes(revision, set(table["hs6"])),
+        f"years {years[0]}-{years[-1]} from {len(inputs.yearly)} file(s)",
+    ]
     return CanonicalBatch(
         dataset="trade",
         source=SOURCE,
-        version=f"{nomenclature} {release}",
+        version=f"{revision} {release}",
         licence=LICENCE,
         origin=inputs.origin,
         sha256=inputs.sha256,
         table=table,
         notes=notes,
+        series=revision,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# the Parquet extract layout (one table, ISO3 codes and names; e.g. the shipped HS17 extract)
+
+#: Columns of the extract layout and what they hold: year; exporter/importer ISO3 (BACI's own
+#: ``S19`` for Taiwan allowed); HS6 code; value in thousand current USD; quantity in tonnes.
+EXTRACT_COLUMNS: tuple[str, ...] = ("year", "exporter", "importer", "hs6", "value_kusd", "qty_t")
+#: Further columns of the extract that critmat does not keep (names are BACI's, ``material``
+#: is the extractor's own label for the HS code).
+EXTRACT_EXTRA_COLUMNS: tuple[str, ...] = ("exporter_name", "importer_name", "material")
+
+
+def read_extract(
+    path: Path, hs_codes: set[str] | None = None, classification: str | None = None
+) -> CanonicalBatch:
+    """Read a BACI extract stored as one Parquet table into the canonical ``trade`` table.
+
+    Layout (:data:`EXTRACT_COLUMNS`): ``year, exporter, importer, hs6, value_kusd, qty_t`` with
+    ISO3 country codes, plus optional :data:`EXTRACT_EXTRA_COLUMNS`. The HS revision comes from
+    the file name (``baci-hs17-v202601-…``, ``BACI_HS17_V202601…``) and/or ``classification``.
+    A missing ``qty_t`` stays NaN. Errors name the 1-based row of the Parquet table. The rows
+    are not summed: an extract must already hold one row per (year, exporter, importer, hs6),
+    and a repeated one is refused.
+    """
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        raise InputFileError(path, "file not found")
+    parsed = parse_release_name(path.name)
+    revision = declared_revision([(str(path), parsed[0])] if parsed else [], classification)
+    try:
+        raw = pq.read_table(path).to_pandas()
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputFileError(path, f"not a readable Parquet file ({exc})") from exc
+    missing = [c for c in EXTRACT_COLUMNS if c not in raw.columns]
+    if missing:
+        raise InputFileError(
+            path,
+            f"missing column '{missing[0]}' (the extract layout has "
+            f"{', '.join(EXTRACT_COLUMNS)}; this file has {', '.join(map(str, raw.columns))})",
+            field=missing[0],
+        )
+    frame = _extract_frame(raw, path, revision)
+    table = finalize("trade", frame, path)
+    notes = _extract_notes(raw, table, revision)
+    if hs_codes is not None:
+        wanted = {str(code).strip().zfill(6) for code in hs_codes}
+        table = table[table["hs6"].isin(wanted)].reset_index(drop=True)
+        notes += _filter_notes(revision, hs_codes)
+        if table.empty:
+            raise InputFileError(path, "no trade rows left after the HS filter")
+    release = parsed[2] if parsed else "unknown release"
+    years = sorted(set(table["year"]))
+    notes.append(f"years {years[0]}-{years[-1]} from one Parquet table")
+    return CanonicalBatch(
+        dataset="trade",
+        source=SOURCE,
+        version=f"{revision} {release} extract",
+        licence=LICENCE,
+        origin=str(path),
+        sha256=file_sha256(path),
+        table=table,
+        notes=notes,
+        series=revision,
+    )
+
+
+def _extract_frame(raw: pd.DataFrame, path: Path, revision: str) -> pd.DataFrame:
+    """The extract's rows in canonical columns, every cell checked (row = Parquet row, 1-based)."""
+    rows = pd.Series(range(1, len(raw) + 1), index=raw.index)
+
+    def fail(mask: pd.Series, column: str, reason: str) -> None:
+        first = mask[mask].index[0]
+        count = int(mask.sum())
+        more = f" ({count} rows in all)" if count > 1 else ""
+        raise InputFileError(
+            path, reason.format(raw.at[first, column]) + more, row=int(rows[first]), field=column
+        )
+
+    codes = raw["hs6"].astype("string").str.strip()
+    bad_code = ~codes.fillna("").str.fullmatch(r"\d{1,6}")
+    if bad_code.any():
+        fail(bad_code, "hs6", "not an HS6 product code: {!r}")
+    hs6 = codes.str.zfill(6)
+    absent = hs_revisions.absent_codes(revision)
+    foreign = hs6.isin(list(absent))
+    if foreign.any():
+        first = hs6[foreign].iloc[0]
+        known = "/".join(r for r in hs_revisions.REVISIONS if r in absent[first])
+        fail(
+            foreign,
+            "hs6",
+            f"HS6 code {{!r}} does not exist in {revision} (an {known} code): the file holds "
+            f"another HS revision than the {revision} it is read as",
+        )
+    numbers = {}
+    for column in ("year", "value_kusd", "qty_t"):
+        numbers[column] = pd.to_numeric(raw[column], errors="coerce")
+        not_number = numbers[column].isna() & raw[column].notna()
+        if not_number.any():
+            fail(not_number, column, "not a number: {!r}")
+    for column in ("year", "value_kusd"):
+        if numbers[column].isna().any():
+            fail(numbers[column].isna(), column, "missing value {!r}")
+    if (numbers["year"] % 1 != 0).any():
+        fail(numbers["year"] % 1 != 0, "year", "not a year: {!r}")
+    countries = {
+        column: raw[column].astype("string").str.strip().str.upper().replace(BACI_ISO3_FIXES)
+        for column in ("exporter", "importer")
+    }
+    return pd.DataFrame(
+        {
+            "year": numbers["year"],
+            "exporter": countries["exporter"],
+            "importer": countries["importer"],
+            "hs6": hs6,
+            "value_kusd": numbers["value_kusd"].astype("float64"),
+            "quantity_t": numbers["qty_t"].astype("float64"),
+            "_row": rows,
+        }
+    )
+
+
+def _extract_notes(raw: pd.DataFrame, table: pd.DataFrame, revision: str) -> list[str]:
+    fixed = {
+        code: int((raw["exporter"] == code).sum() + (raw["importer"] == code).sum())
+        for code in BACI_ISO3_FIXES
+    }
+    notes = [
+        f"{len(table)} rows, one per (year, exporter, importer, hs6); "
+        f"{int(table['quantity_t'].isna().sum())} without quantity kept as NaN (never 0)",
+        "country codes are ISO3 as in the file"
+        + "".join(
+            f"; BACI's {code} -> {BACI_ISO3_FIXES[code]} ({count} cells)"
+            for code, count in fixed.items()
+            if count
+        ),
+    ]
+    extras = [c for c in EXTRACT_EXTRA_COLUMNS if c in raw.columns]
+    if extras:
+        notes.append(f"columns {', '.join(extras)} not kept (names and the extractor's labels)")
+    notes += hs_revisions.bundling_notes(revision, set(table["hs6"]))
+    return notes
