@@ -1,9 +1,10 @@
 """What the statistics services share: value conversion, provenance and the precomputed tables
-of the current releases (see :mod:`critmat.services.statistics`)."""
+of the current releases (see :mod:`critmat.services.statistics`). The overview's production
+blocks read their figures here too (:func:`production_figures`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -24,6 +25,7 @@ __all__ = [
     "as_int",
     "as_str",
     "cached_selection",
+    "production_figures",
     "provenance",
     "ready_tables",
     "records",
@@ -57,6 +59,23 @@ def as_int(value: Any) -> int | None:
 def as_str(value: Any) -> str | None:
     value = json_value(value)
     return None if value is None else str(value)
+
+
+def production_figures(summary: Mapping[str, Any] | pd.Series[Any]) -> dict[str, Any]:
+    """The concentration of world production of one commodity in one year, typed as the
+    answers hold it (missing: ``None``), from a row of
+    :func:`critmat.indicators.production.production_concentration`: ``total`` (in the series'
+    unit), ``producers`` (countries), ``top_country`` and its ``top_share``, ``top3_share``,
+    ``hhi`` and ``estimated_share`` (shares 0–1)."""
+    return {
+        "total": as_float(summary.get("total")),
+        "producers": as_int(summary.get("producers")),
+        "top_country": as_str(summary.get("top_country")),
+        "top_share": as_float(summary.get("top_share")),
+        "top3_share": as_float(summary.get("top3_share")),
+        "hhi": as_float(summary.get("hhi")),
+        "estimated_share": as_float(summary.get("estimated_share")),
+    }
 
 
 def provenance(items: Iterable[Provenance]) -> list[m.ProvenanceOut]:

@@ -20,10 +20,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from critmat.indicators import panel as crma
-from critmat.indicators.panel import EU, PanelRow, StageInfo, _int, _str, country_name, fnum
+from critmat.indicators.panel import EU, PanelRow, StageInfo, _str, country_name, fnum
 from critmat.reference.materials import Catalogue, Material, Stage
 from critmat.services.overview.basis import OverviewBasis
 from critmat.services.overview.restrictions import RestrictionRow
+from critmat.services.statistics_base import production_figures
 
 #: Origins shown separately in the EU-sources series (the year's top three, then the largest
 #: over the years shown; the rest is "Other origins").
@@ -256,19 +257,14 @@ class SectionBuilder:
                 earlier = [y for y in frame.index if y <= self.year]
                 year = int(max(earlier)) if earlier else year
             row = frame.loc[year]
+            assert isinstance(row, pd.Series)  # the table has one row a year
             blocks.append(
                 ProductionBlock(
                     commodity=commodity,
                     label=label,
                     unit=str(row["unit"]),
                     year=year,
-                    total=fnum(row["total"]),
-                    producers=_int(row["producers"]),
-                    top_country=_str(row["top_country"]),
-                    top_share=fnum(row["top_share"]),
-                    top3_share=fnum(row["top3_share"]),
-                    hhi=fnum(row["hhi"]),
-                    estimated_share=fnum(row["estimated_share"]),
+                    **production_figures(row),
                     figure_id=f"prod-{owner_id}-{index}" if chart else "",
                     shares=self.producer_shares(commodity, year) if chart else (),
                 )
