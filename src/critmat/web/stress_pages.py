@@ -39,7 +39,7 @@ from critmat.services.context import ServiceContext
 from critmat.store import Store
 from critmat.web import pages
 from critmat.web.pages import PageCall
-from critmat.web.tables import Column, Table
+from critmat.web.tables import Column, Kind, Table
 
 Fmt = Literal["csv", "xlsx"]
 TableName = Literal["monthly", "summary", "bands", "sectors"]
@@ -103,50 +103,47 @@ def _most_affected(result: Result) -> str:
 
 
 # ================================================================================ tables
-def _num(key: str, label: str) -> Column:
-    return Column(key, label, "num", export_label=key)
-
-
-def _share(key: str, label: str, download: str) -> Column:
-    return Column(key, label, "share", export_label=f"{download} (0-1)")
-
-
 BAND_PERCENTILES = ("p5", "p50", "p95")
-#: Every column the stress tables show, by row key: a key reads the same in every table.
-#: Tonnes are downloaded under their key; shares as fractions (0-1).
-STRESS_COLUMNS: dict[str, Column] = {
-    column.key: column
-    for column in (
-        Column("importer", "Importer"),
-        Column("month", "Month"),
-        Column("demand_source", "Demand from"),
-        Column("application", "Application"),
-        Column("sector", "Sector"),
-        Column("source", "Source"),
-        Column("estimate", "Estimate", "bool"),
-        Column("months_short", "Months short", "int"),
-        _num("demand_t", "Demand (t)"),
-        _num("supply_t", "Supply (t)"),
-        _num("redirected_t", "Redirected (t)"),
-        _num("demand_reduction_t", "Demand cut (t)"),
-        _num("stock_draw_t", "Stock drawn (t)"),
-        _num("stock_drawn_t", "Stock drawn (t)"),
-        _num("shortfall_t", "Shortfall (t)"),
-        _num("stock_t", "Stock (t)"),
-        _num("days_of_cover", "Days of cover"),
-        _num("shortfall_mean_t", "Mean (t)"),
-        *(_num(f"shortfall_{p}_t", f"{p} (t)") for p in BAND_PERCENTILES),
-        _share("shortfall_pct", "Shortfall", "shortfall"),
-        _share("peak_shortfall_pct", "Worst month", "peak_shortfall"),
-        _share("share", "Share of use", "share"),
-        *(_share(f"shortfall_{p}_pct", p, f"shortfall_{p}") for p in BAND_PERCENTILES),
-    )
+#: Label and kind of every column the stress tables show, by row key: a key reads the same in
+#: every table.
+STRESS_COLUMNS: dict[str, tuple[str, Kind]] = {
+    "importer": ("Importer", "text"),
+    "month": ("Month", "text"),
+    "demand_source": ("Demand from", "text"),
+    "application": ("Application", "text"),
+    "sector": ("Sector", "text"),
+    "source": ("Source", "text"),
+    "estimate": ("Estimate", "bool"),
+    "months_short": ("Months short", "int"),
+    "demand_t": ("Demand (t)", "num"),
+    "supply_t": ("Supply (t)", "num"),
+    "redirected_t": ("Redirected (t)", "num"),
+    "demand_reduction_t": ("Demand cut (t)", "num"),
+    "stock_draw_t": ("Stock drawn (t)", "num"),
+    "stock_drawn_t": ("Stock drawn (t)", "num"),
+    "shortfall_t": ("Shortfall (t)", "num"),
+    "stock_t": ("Stock (t)", "num"),
+    "days_of_cover": ("Days of cover", "num"),
+    "shortfall_mean_t": ("Mean (t)", "num"),
+    **{f"shortfall_{p}_t": (f"{p} (t)", "num") for p in BAND_PERCENTILES},
+    "shortfall_pct": ("Shortfall", "share"),
+    "peak_shortfall_pct": ("Worst month", "share"),
+    "share": ("Share of use", "share"),
+    **{f"shortfall_{p}_pct": (p, "share") for p in BAND_PERCENTILES},
 }
 
 
+def _column(key: str) -> Column:
+    """The column of row key ``key``: a download heads a number by its key and a share by its
+    key without ``_pct``, as a fraction (``shortfall (0-1)``); text by its label."""
+    label, kind = STRESS_COLUMNS[key]
+    download = {"num": key, "share": f"{key.removesuffix('_pct')} (0-1)"}.get(kind)
+    return Column(key, label, kind, export_label=download)
+
+
 def _columns(*keys: str) -> tuple[Column, ...]:
-    """The columns of ``keys``, in their order, from :data:`STRESS_COLUMNS`."""
-    return tuple(STRESS_COLUMNS[key] for key in keys)
+    """The columns of ``keys``, in their order."""
+    return tuple(_column(key) for key in keys)
 
 
 MONTHLY_COLUMNS = _columns(
