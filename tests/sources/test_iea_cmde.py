@@ -385,3 +385,56 @@ def test_same_country_twice_under_two_names(tmp_path: Path) -> None:
 def _line_of(path: Path, needle: str, encoding: str = "utf-8") -> int:
     lines = path.read_bytes().decode(encoding).splitlines()
     return next(i for i, line in enumerate(lines, 1) if needle in line)
+
+
+# --------------------------------------------------------------------------------------------
+# in the store
+
+
+def test_store_holds_the_series_and_a_bad_file_changes_nothing(
+    tmp_path: Path, raw: dict[str, Any]
+) -> None:
+    from critmat.config import Settings
+    from critmat.pipeline import import_file
+    from critmat.store import open_store
+
+    settings = Settings(data_dir=tmp_path / "data")
+    settings.data_dir.mkdir()
+    (result,) = import_file(settings, "iea-cmde", SHIPPED)
+    assert result.status == "imported" and result.release.series == "IEA CMDE 2024"
+
+    def snapshot() -> tuple[tuple[int, ...], pd.DataFrame]:
+        with open_store(settings.store_path, read_only=True) as store:
+            rows = store.query(
+                "SELECT * FROM stage_production_all WHERE series = 'IEA CMDE 2024' ORDER BY ALL"
+            )
+            return store.release_key(), rows
+
+    before = snapshot()
+    with open_store(settings.store_path, read_only=True) as store:
+        world = store.query(
+            "SELECT commodity, stage, quantity_t FROM stage_production_all "
+            "WHERE series = 'IEA CMDE 2024' AND country = 'WLD'"
+        )
+        china = store.query(
+            "SELECT commodity, quantity_t FROM stage_production_all WHERE series = "
+            "'IEA CMDE 2024' AND country = 'CHN' AND stage = 'refinery'"
+        )
+    assert len(world) == 12
+    key = {v: k for k, v in COMMODITIES.items()}
+    for commodity, stage, tonnes in world.itertuples(index=False):
+        stage_key = {v: k for k, v in STAGES.items()}[stage]
+        assert tonnes == pytest.approx(
+            raw["supply"][key[commodity]][stage_key]["total"]["2024"] * 1e3
+        )
+    for commodity, tonnes in china.itertuples(index=False):
+        published = raw["supply"][key[commodity]]["refining"]["countries"]["China"]["2024"]
+        assert tonnes == pytest.approx(published * 1e3)
+    bad = _write(tmp_path, {**_small(), "supply": {"Cobalt": {"mining": {"total": {}}}}})
+    with pytest.raises(InputFileError):
+        import_file(settings, "iea-cmde", bad)
+    after = snapshot()
+    assert after[0] == before[0]
+    pd.testing.assert_frame_equal(after[1], before[1])
+    (again,) = import_file(settings, "iea-cmde", SHIPPED)
+    assert again.status == "unchanged"

@@ -7,6 +7,7 @@ import gzip
 import math
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import critmat.sources
@@ -219,3 +220,65 @@ def test_truncated_gzip(tmp_path: Path) -> None:
     path = tmp_path / "w.csv.gz"
     path.write_bytes(gzip.compress((WIDE_HEADER + WIDE_ROWS).encode())[:-12])
     assert "gzip" in _error(path).reason
+
+
+# --------------------------------------------------------------------------------------------
+# in the store, beside the bundle's Political Stability series
+
+
+def _bundle_like_pv(tmp_path: Path) -> CanonicalBatch:
+    """A Political-Stability-only batch in the governance default series, as the bundle's."""
+    path = tmp_path / "pv.csv"
+    path.write_text(
+        "codeindyr,code,countryname,year,indicator,estimate,stddev,nsource,pctrank,"
+        "pctranklower,pctrankupper\n"
+        "DEUpv2023,DEU,Germany,2023,pv,0.55,0.2,9,60,50,70\n"
+        "CHNpv2023,CHN,China,2023,pv,-0.4,0.2,9,25,20,30\n"
+    )
+    pv = read_wgi(path)
+    return CanonicalBatch(
+        "governance", "geopolrisk-bundle", "test", pv.licence, str(path), "pv-sha", pv.table
+    )
+
+
+def test_full_series_beside_the_default_and_a_bad_file_changes_nothing(tmp_path: Path) -> None:
+    from critmat.config import Settings
+    from critmat.pipeline import import_file
+    from critmat.sources.base import DEFAULT_SERIES
+    from critmat.store import open_store
+
+    settings = Settings(data_dir=tmp_path / "data")
+    settings.data_dir.mkdir()
+    default = _bundle_like_pv(tmp_path)
+    assert default.series == DEFAULT_SERIES["governance"]
+    with open_store(settings.store_path) as store:
+        store.apply([default])
+    good = _wide(tmp_path)
+    (result,) = import_file(settings, "wgi", good)
+    assert result.status == "imported" and result.release.series == FULL_SERIES
+
+    def snapshot() -> tuple[tuple[int, ...], pd.DataFrame, pd.DataFrame]:
+        with open_store(settings.store_path, read_only=True) as store:
+            plain = store.query("SELECT * FROM governance ORDER BY ALL")
+            full = store.query(
+                "SELECT * EXCLUDE (series) FROM governance_all WHERE series = ? ORDER BY ALL",
+                [FULL_SERIES],
+            )
+            return store.release_key(), plain, full
+
+    key, plain, full = snapshot()
+    assert len(key) == 2
+    # the plain name still gives exactly the default series' rows: GeoPolRisk sees no change
+    assert plain.country.tolist() == ["CHN", "DEU"] and set(plain.indicator) == {"PV"}
+    expected = read_wgi(good).table.sort_values(list(full.columns), ignore_index=True)
+    pd.testing.assert_frame_equal(full, expected, check_dtype=False)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(WIDE_HEADER + WIDE_ROWS + "France,FRA,2023,1.2,1.1,W,1.0,1.1,1.2\n")
+    with pytest.raises(InputFileError):
+        import_file(settings, "wgi", bad)
+    after = snapshot()
+    assert after[0] == key
+    pd.testing.assert_frame_equal(after[1], plain)
+    pd.testing.assert_frame_equal(after[2], full)
+    (again,) = import_file(settings, "wgi", good)
+    assert again.status == "unchanged"
