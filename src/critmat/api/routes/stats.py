@@ -8,6 +8,7 @@ encodes and caches. Table-shaped endpoints also answer ``format=csv`` or ``forma
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, TypedDict
 
@@ -31,7 +32,7 @@ from critmat.api.query import (
     stem,
 )
 from critmat.api.rows import from_row
-from critmat.api.stats_serving import CACHE_HEADER, release_ids, serve
+from critmat.api.stats_serving import CACHE_HEADER, Format, release_ids, serve
 from critmat.indicators.flows_cache import FlowsCache
 from critmat.reference.restrictions import as_of
 from critmat.server.deps import UserCaller
@@ -65,38 +66,35 @@ def _precomputed(request: Request) -> _Precomputed:
     return {"flows_cache": request.app.state.flows_cache, "release_ids": release_ids(request)}
 
 
-class _Code(TypedDict):
-    """What is traded, as the services take it: a material or one HS92 code, and a stage."""
-
-    material: str | None
-    stage: str | None
-    hs: str | None
-
-
-class _Trade(_Code):
-    """A trade question as the services take it (``basis``: "mass" or "value")."""
-
-    importer: str
-    basis: str
-
-
-class _TradeYear(_Trade):
-    year: int | None
-
-
-class _TradeSpan(_Trade):
-    first: int | None
-    last: int | None
-
-
-class _UnitValuesQuestion(_Code):
-    importer: str
-    year: int | None
+async def _serve_precomputable(
+    request: Request,
+    endpoint: str,
+    question: dict[str, Any],
+    compute: Callable[..., svc.Computed],
+    fast: Callable[..., svc.Computed | None],
+    fmt: Format,
+    *,
+    stem_parts: tuple[object, ...],
+) -> Response:
+    """Serve ``question`` (the services' keyword arguments) at ``endpoint``: from the
+    precomputed tables when they hold the answer (``fast(store, tables, **question)``), else
+    ``compute(store, **question)`` with the tables to look in; a download is named
+    ``critmat-<endpoint>-<stem_parts>``."""
+    return await serve(
+        request,
+        endpoint,
+        question,
+        lambda store: compute(store, **question, **_precomputed(request)),
+        fmt=fmt,
+        stem=stem(f"critmat-{endpoint}", *stem_parts),
+        fast=lambda store, tables: fast(store, tables, **question),
+    )
 
 
 class _TradeAsk(BaseModel):
     """The query string of a trade route, as a FastAPI query-parameter model: its fields are
-    the route's parameters in the OpenAPI schema, in field order (a subclass's after these).
+    the route's parameters in the OpenAPI schema, in field order (a subclass's after these),
+    and, but for ``fmt``, the keyword arguments of the route's services.
 
     Every trade route starts with the traded thing: a material or one HS92 code, and a stage.
     """
@@ -110,26 +108,19 @@ class _TradeAsk(BaseModel):
         """The material or HS code asked for (a download's name starts with it)."""
         return self.material or self.hs
 
-    def code(self) -> _Code:
-        """The traded thing as the services take it; a 422 unless exactly one of ``material``
-        and ``hs`` is given."""
+    def question(self) -> dict[str, Any]:
+        """The question as the services take it (``basis`` as "mass" or "value"); a 422 unless
+        exactly one of ``material`` and ``hs`` is given."""
         one_of_material_or_hs(self.material, self.hs)
-        return {"material": self.material, "stage": self.stage, "hs": self.hs}
+        return self.model_dump(mode="json", exclude={"fmt"})
 
 
+# Each route's own fields follow, ``fmt`` (the answer's format) last.
 class _DependencyAsk(_TradeAsk):
     year: YearQ = None
     importer: ImporterQ = "EU27"
     basis: Basis = Basis.mass
     fmt: FormatQ = "json"
-
-    def question(self) -> _TradeYear:
-        return {
-            **self.code(),
-            "importer": self.importer,
-            "basis": self.basis.value,
-            "year": self.year,
-        }
 
 
 class _SeriesAsk(_TradeAsk):
@@ -139,23 +130,11 @@ class _SeriesAsk(_TradeAsk):
     last: ToQ = None
     fmt: FormatQ = "json"
 
-    def question(self) -> _TradeSpan:
-        return {
-            **self.code(),
-            "importer": self.importer,
-            "basis": self.basis.value,
-            "first": self.first,
-            "last": self.last,
-        }
-
 
 class _UnitValuesAsk(_TradeAsk):
     year: YearQ = None
     importer: ImporterQ = "EU27"
     fmt: FormatQ = "json"
-
-    def question(self) -> _UnitValuesQuestion:
-        return {**self.code(), "importer": self.importer, "year": self.year}
 
 
 # -- materials ---------------------------------------------------------------------------------
@@ -228,23 +207,15 @@ async def get_member_states(
     """Each Member State's imports of a material stage in a year: total, top supplier, largest
     third-country supplier and its share, HHI and the CRMA 65 % flag. A Member State counts all
     its partners, including other Member States."""
-    return await serve(
+    question = {"material": material, "year": year, "stage": stage, "basis": basis.value}
+    return await _serve_precomputable(
         request,
         "member-states",
-        {"material": material, "year": year, "stage": stage, "basis": basis},
-        lambda store: svc.member_states(
-            store,
-            material=material,
-            year=year,
-            stage=stage,
-            basis=basis.value,
-            **_precomputed(request),
-        ),
-        fmt=fmt,
-        stem=stem("critmat-member-states", material, stage, year, basis.value),
-        fast=lambda store, tables: svc.fast_member_states(
-            store, tables, material=material, year=year, stage=stage, basis=basis.value
-        ),
+        question,
+        svc.member_states,
+        svc.fast_member_states,
+        fmt,
+        stem_parts=(material, stage, year, basis.value),
     )
 
 
@@ -280,17 +251,14 @@ async def get_dependency(
     """Where an importer gets a material stage (or one HS code) from in a year: shares by
     origin, HHI and the CRMA 65 % single-third-country flag. Same fields as
     `critmat dependency --format json`. Give `material` or `hs`."""
-    trade = ask.question()
-    return await serve(
+    return await _serve_precomputable(
         request,
         "dependency",
-        trade,
-        lambda store: svc.dependency(store, **trade, **_precomputed(request)),
-        fmt=ask.fmt,
-        stem=stem(
-            "critmat-dependency", ask.subject, ask.stage, ask.importer, ask.year, ask.basis.value
-        ),
-        fast=lambda store, tables: svc.fast_dependency(store, tables, **trade),
+        ask.question(),
+        svc.dependency,
+        svc.fast_dependency,
+        ask.fmt,
+        stem_parts=(ask.subject, ask.stage, ask.importer, ask.year, ask.basis.value),
     )
 
 
@@ -300,17 +268,14 @@ async def get_dependency_series(
 ) -> Response:
     """Import concentration year by year: total, top supplier, HHI, largest third country and
     the CRMA 65 % flag (as `critmat trend --format json`)."""
-    trade = ask.question()
-    return await serve(
+    return await _serve_precomputable(
         request,
         "dependency-series",
-        trade,
-        lambda store: svc.dependency_series(store, **trade, **_precomputed(request)),
-        fmt=ask.fmt,
-        stem=stem(
-            "critmat-dependency-series", ask.subject, ask.stage, ask.importer, ask.basis.value
-        ),
-        fast=lambda store, tables: svc.fast_series(store, tables, **trade),
+        ask.question(),
+        svc.dependency_series,
+        svc.fast_series,
+        ask.fmt,
+        stem_parts=(ask.subject, ask.stage, ask.importer, ask.basis.value),
     )
 
 
@@ -359,20 +324,18 @@ async def get_restrictions(
     """The export-restriction registry, each measure with the registry's status and whether it
     is in force on the day (`on`, default today); optionally with an importer's exposure to
     each measure (share of its imports of the affected codes from the restricting country)."""
-    day = as_of(on)
-    params = {"material": material, "country": country, "exposure": exposure, "basis": basis}
+    question: dict[str, Any] = {
+        "material": material,
+        "country": country,
+        "exposure": exposure,
+        "basis": basis.value,
+        "on": as_of(on),
+    }
     return await serve(
         request,
         "restrictions",
-        {**params, "on": day},
-        lambda store: svc.restrictions(
-            store,
-            material=material,
-            country=country,
-            exposure=exposure,
-            basis=basis.value,
-            on=day,
-        ),
+        question,
+        lambda store: svc.restrictions(store, **question),
         fmt=fmt,
         stem=stem("critmat-restrictions", material, country, exposure),
     )
