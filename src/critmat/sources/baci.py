@@ -42,7 +42,7 @@ import pycountry
 
 from critmat.errors import InputFileError
 from critmat.sources import hs_revisions
-from critmat.sources._common import KNOWN_ALPHA3, YEAR_MAX, YEAR_MIN, finalize
+from critmat.sources._common import KNOWN_ALPHA3, YEAR_MAX, YEAR_MIN, finalize, is_na_token
 from critmat.sources.base import CanonicalBatch, file_sha256
 
 SOURCE = "baci"
@@ -828,7 +828,7 @@ def _extract_frame(raw: pd.DataFrame, path: Path, revision: str) -> pd.DataFrame
     numbers = {}
     for column in ("year", "value_kusd", "qty_t"):
         numbers[column] = pd.to_numeric(raw[column], errors="coerce")
-        not_number = numbers[column].isna() & raw[column].notna()
+        not_number = numbers[column].isna() & ~raw[column].map(is_na_token)
         if not_number.any():
             fail(not_number, column, "not a number: {!r}")
     for column in ("year", "value_kusd"):
