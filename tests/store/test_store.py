@@ -164,7 +164,14 @@ def test_series_sit_side_by_side_and_an_import_replaces_only_its_own(tmp_path: P
         assert current == {("HS17", "h17"), ("HS92", "bbb")}
         # the releases of the default series only, as before series existed
         assert [r.sha256 for r in store.releases()] == ["bbb", "aaa"]
-        assert [r.series for r in store.current_releases("trade")] == ["HS17", "HS92"]
+        # the default series first
+        assert [r.series for r in store.current_releases("trade")] == ["HS92", "HS17"]
+        every = store.releases(every_series=True)
+        assert [(r.series, r.sha256) for r in every] == [
+            ("HS92", "bbb"),
+            ("HS92", "aaa"),
+            ("HS17", "h17"),
+        ]
         hs17 = store.require_release("trade", "HS17")
         assert store.release_key() == tuple(
             sorted((hs17.release_id, store.require_release("trade").release_id))

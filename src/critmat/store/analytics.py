@@ -363,12 +363,13 @@ class Store:
     # -- releases ----------------------------------------------------------------------------
     def releases(self, *, current_only: bool = False, every_series: bool = False) -> list[Release]:
         """Releases of each dataset's default series, newest first (``current_only``: only the
-        current one per dataset); ``every_series``: of every series, by dataset and series."""
+        current one per dataset); ``every_series``: of every series, by dataset, the default
+        series first, then the others by name."""
         table = "releases_all" if every_series else "releases"
         where = "WHERE is_current" if current_only else ""
         rows = self.con.execute(
             f"SELECT {_RELEASE_COLUMNS} FROM {table} {where} "
-            "ORDER BY dataset, series, release_id DESC"
+            f"ORDER BY dataset, series <> {_default_series_case()}, series, release_id DESC"
         ).fetchall()
         return [_release_from_row(r) for r in rows]
 
@@ -390,10 +391,10 @@ class Store:
         return _release_from_row(rows[0]) if rows else None
 
     def current_releases(self, dataset: Dataset) -> list[Release]:
-        """The current release of every series of ``dataset``, by series."""
+        """The current release of every series of ``dataset``, the default series first."""
         rows = self.con.execute(
             f"SELECT {_RELEASE_COLUMNS} FROM releases_all WHERE dataset = ? AND is_current "
-            "ORDER BY series",
+            f"ORDER BY series <> {_default_series_case()}, series",
             [dataset],
         ).fetchall()
         return [_release_from_row(r) for r in rows]
