@@ -8,7 +8,8 @@ they are served here from the installed package, under the service's own CSP.
 
 from __future__ import annotations
 
-from functools import cache
+from collections.abc import Callable
+from functools import cache, partial
 from importlib.resources import files
 from pathlib import Path
 
@@ -47,31 +48,47 @@ def install(app: FastAPI) -> None:
     """
     openapi_url = app.openapi_url or "/api/v1/openapi.json"
     title = f"{app.title} — API"
-
-    @app.get(
-        f"{ASSETS_URL}/redoc.standalone.js", include_in_schema=False, dependencies=[require(PUBLIC)]
+    favicon = f"{ASSETS_URL}/favicon.png"
+    redoc_js = f"{ASSETS_URL}/redoc.standalone.js"
+    _public_get(
+        app,
+        redoc_js,
+        "redoc_script",
+        lambda: Response(_redoc_script(), media_type="text/javascript"),
     )
-    async def redoc_script() -> Response:
-        return Response(_redoc_script(), media_type="text/javascript")
-
     app.mount(ASSETS_URL, StaticFiles(directory=assets_directory()), name="docs-assets")
-
-    @app.get(DOCS_URL, include_in_schema=False, dependencies=[require(PUBLIC)])
-    async def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
+    # The pages depend on nothing but the app: written once, served as they are.
+    pages = {
+        ("swagger_ui", DOCS_URL): get_swagger_ui_html(
             openapi_url=openapi_url,
             title=title,
             swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
             swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
-            swagger_favicon_url=f"{ASSETS_URL}/favicon.png",
-        )
-
-    @app.get(REDOC_URL, include_in_schema=False, dependencies=[require(PUBLIC)])
-    async def redoc() -> HTMLResponse:
-        return get_redoc_html(
+            swagger_favicon_url=favicon,
+        ),
+        ("redoc", REDOC_URL): get_redoc_html(
             openapi_url=openapi_url,
             title=title,
-            redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js",
-            redoc_favicon_url=f"{ASSETS_URL}/favicon.png",
+            redoc_js_url=redoc_js,
+            redoc_favicon_url=favicon,
             with_google_fonts=False,
-        )
+        ),
+    }
+    for (name, url), page in pages.items():
+        _public_get(app, url, name, partial(HTMLResponse, bytes(page.body)))
+
+
+def _public_get(app: FastAPI, url: str, name: str, answer: Callable[[], Response]) -> None:
+    """A GET route anyone may call, left out of the OpenAPI schema, answering ``answer()``."""
+
+    async def endpoint() -> Response:
+        return answer()
+
+    app.add_api_route(
+        url,
+        endpoint,
+        methods=["GET"],
+        name=name,
+        include_in_schema=False,
+        dependencies=[require(PUBLIC)],
+    )
