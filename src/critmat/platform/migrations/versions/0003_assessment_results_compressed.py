@@ -1,18 +1,16 @@
-"""assessment results stored gzip'd
+"""Assessment results stored gzip'd.
 
 Replaces ``assessments.result`` (JSON) by ``result_gz`` (the same JSON, gzip'd, in a binary
 column that listings do not read) and ``result_bytes`` (its size). Existing rows are converted
 one at a time; the downgrade converts them back.
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-12-02 09:00:00.000000
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -31,26 +29,37 @@ _TABLE = sa.table(
 )
 
 
-def _ids(bind: sa.Connection) -> list[int]:
-    return [int(i) for i in bind.execute(sa.select(_TABLE.c.id).order_by(_TABLE.c.id)).scalars()]
+def _rewrite_each_row(
+    source: sa.ColumnClause[Any], new_values: Callable[[Any], dict[str, Any]]
+) -> None:
+    """For every assessment in id order, one row at a time (a result may be megabytes): read
+    ``source`` and set the columns ``new_values`` makes of it."""
+    bind = op.get_bind()
+    ids = bind.execute(sa.select(_TABLE.c.id).order_by(_TABLE.c.id)).scalars()
+    for assessment_id in [int(i) for i in ids]:
+        row = _TABLE.c.id == assessment_id
+        value = bind.execute(sa.select(source).where(row)).scalar_one()
+        bind.execute(_TABLE.update().where(row).values(**new_values(value)))
+
+
+def _packed(result: Any) -> dict[str, Any]:
+    """The new columns of one JSON result: compact UTF-8 JSON gzip'd (level 6, no timestamp,
+    as :func:`critmat.platform.assessments.compress_result` stores it) and its size."""
+    raw = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode()
+    packed = gzip.compress(raw, compresslevel=6, mtime=0)
+    return {"result_gz": packed, "result_bytes": len(packed)}
+
+
+def _unpacked(packed: bytes) -> dict[str, Any]:
+    """The old column of one gzip'd result: the JSON itself."""
+    return {"result": json.loads(gzip.decompress(packed))}
 
 
 def upgrade() -> None:
     with op.batch_alter_table("assessments", schema=None) as batch_op:
         batch_op.add_column(sa.Column("result_gz", sa.LargeBinary(), nullable=True))
         batch_op.add_column(sa.Column("result_bytes", sa.Integer(), nullable=True))
-    bind = op.get_bind()
-    for assessment_id in _ids(bind):
-        result = bind.execute(
-            sa.select(_TABLE.c.result).where(_TABLE.c.id == assessment_id)
-        ).scalar_one()
-        raw = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode()
-        packed = gzip.compress(raw, compresslevel=6, mtime=0)
-        bind.execute(
-            _TABLE.update()
-            .where(_TABLE.c.id == assessment_id)
-            .values(result_gz=packed, result_bytes=len(packed))
-        )
+    _rewrite_each_row(_TABLE.c.result, _packed)
     with op.batch_alter_table("assessments", schema=None) as batch_op:
         batch_op.alter_column("result_gz", existing_type=sa.LargeBinary(), nullable=False)
         batch_op.alter_column("result_bytes", existing_type=sa.Integer(), nullable=False)
@@ -60,16 +69,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("assessments", schema=None) as batch_op:
         batch_op.add_column(sa.Column("result", sa.JSON(), nullable=True))
-    bind = op.get_bind()
-    for assessment_id in _ids(bind):
-        packed = bind.execute(
-            sa.select(_TABLE.c.result_gz).where(_TABLE.c.id == assessment_id)
-        ).scalar_one()
-        bind.execute(
-            _TABLE.update()
-            .where(_TABLE.c.id == assessment_id)
-            .values(result=json.loads(gzip.decompress(packed)))
-        )
+    _rewrite_each_row(_TABLE.c.result_gz, _unpacked)
     with op.batch_alter_table("assessments", schema=None) as batch_op:
         batch_op.alter_column("result", existing_type=sa.JSON(), nullable=False)
         batch_op.drop_column("result_bytes")
