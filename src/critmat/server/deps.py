@@ -8,7 +8,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, HTTPException, Request, Response, status
 from sqlalchemy.orm import Session as DbSession
@@ -313,15 +313,38 @@ AdminCaller = Annotated[Principal, Depends(allow(ADMIN))]
 OwnOrgCaller = Annotated[Principal, Depends(allow(OWN_ORG))]
 
 
+def set_private_cookie(
+    response: Response,
+    settings: Settings,
+    name: str,
+    value: str,
+    *,
+    max_age: int,
+    samesite: Literal["lax", "strict"],
+    path: str,
+) -> None:
+    """Set a cookie that scripts cannot read (HTTP-only), sent over HTTPS only when the
+    service says so (``settings.secure_cookies``); ``max_age`` in seconds."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite=samesite,
+        secure=settings.secure_cookies,
+        path=path,
+    )
+
+
 def set_session_cookie(response: Response, settings: SettingsDep, token: str) -> None:
     """Set the HTTP-only session cookie of a web login (lifetime: the session's, in s)."""
-    response.set_cookie(
+    set_private_cookie(
+        response,
+        settings,
         SESSION_COOKIE,
         token,
         max_age=settings.session_max_seconds,
-        httponly=True,
         samesite="lax",
-        secure=settings.secure_cookies,
         path="/",
     )
 
