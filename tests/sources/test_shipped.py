@@ -79,3 +79,72 @@ def test_every_shipped_file_is_intact_and_gives_what_its_entry_says(entry):
     batches = read_shipped(entry)  # sha256, provides and the importer's own checks
     assert {(b.dataset, b.series) for b in batches} == set(entry.provides.items())
     assert all(b.sha256 == entry.sha256 and len(b.table) > 0 for b in batches)
+
+
+@pytest.mark.parametrize(
+    "entry", [e for e in shipped_releases() if e.original_sha256], ids=lambda e: e.file
+)
+def test_a_gzipped_shipped_file_holds_the_original_unchanged(entry):
+    import gzip
+
+    original = gzip.decompress(entry.path.read_bytes())
+    assert hashlib.sha256(original).hexdigest() == entry.original_sha256
+
+
+def test_installing_the_shipped_files_twice_changes_nothing(tmp_path: Path):
+    from critmat.config import Settings
+    from critmat.pipeline import install_shipped
+    from critmat.store import open_store
+
+    settings = Settings(data_dir=tmp_path)
+    first = install_shipped(settings)
+    provided = {pair for entry in shipped_releases() for pair in entry.provides.items()}
+    assert {(r.dataset, r.release.series) for r in first} == provided
+    assert {r.status for r in first} == {"imported"}
+    with open_store(settings.store_path, read_only=True) as store:
+        key = store.release_key()
+    again = install_shipped(settings)
+    assert {r.status for r in again} == {"unchanged"}
+    with open_store(settings.store_path, read_only=True) as store:
+        assert store.release_key() == key
+        for entry in shipped_releases():
+            for dataset, series in entry.provides.items():
+                release = store.require_release(dataset, series)
+                assert release.sha256 == entry.sha256
+                assert release.origin.startswith(f"shipped with critmat: {entry.file}")
+
+
+def test_a_damaged_shipped_file_is_refused_and_the_store_keeps_its_releases(tmp_path: Path):
+    from critmat.config import Settings
+    from critmat.pipeline import install_shipped
+    from critmat.store import open_store
+
+    usgs = next(e for e in shipped_releases() if e.file.startswith("MCS2026"))
+    folder = tmp_path / "shipped"
+    folder.mkdir()
+    (folder / usgs.file).write_bytes(usgs.path.read_bytes())
+    text = ENTRY.replace("tiny.csv", usgs.file).replace("USGS MCS 2099", "USGS MCS 2026")
+    good = read_manifest(_manifest(folder, text.format(sha=usgs.sha256)))
+    settings = Settings(data_dir=tmp_path / "data")
+    assert [r.status for r in install_shipped(settings, entries=good)] == ["imported"]
+    # a newer entry for the series whose file's bytes are not those the manifest names
+    damaged = folder / "damaged.csv.gz"
+    damaged.write_bytes(usgs.path.read_bytes()[:-10])
+    text = ENTRY.replace("tiny.csv", damaged.name).replace("USGS MCS 2099", "USGS MCS 2026")
+    bad = read_manifest(_manifest(folder, text.format(sha="f" * 64)))
+    with pytest.raises(ShippedDataError, match="the manifest says"):
+        install_shipped(settings, entries=bad)
+    with open_store(settings.store_path, read_only=True) as store:
+        assert store.require_release("stage_production").sha256 == usgs.sha256
+        assert store.row_count("stage_production") == 2318
+
+
+def test_an_entry_that_promises_another_series_is_refused(tmp_path: Path):
+    from critmat.pipeline import read_shipped
+
+    usgs = next(e for e in shipped_releases() if e.file.startswith("MCS2026"))
+    (tmp_path / usgs.file).write_bytes(usgs.path.read_bytes())
+    text = ENTRY.replace("tiny.csv", usgs.file)  # says USGS MCS 2099
+    (entry,) = read_manifest(_manifest(tmp_path, text.format(sha=usgs.sha256)))
+    with pytest.raises(ShippedDataError, match="the manifest says"):
+        read_shipped(entry)

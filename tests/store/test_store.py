@@ -229,6 +229,9 @@ def test_stage_production_takes_world_and_rest_of_world_aggregates(tmp_path: Pat
         # withheld stays missing, never 0
         assert found["quantity_t"].isna().tolist() == [False, True, False]
         assert store.current_release("stage_production").series == "USGS MCS 2026"
+        # the plain release list stays that of production, trade and governance
+        assert store.releases() == []
+        assert [r.dataset for r in store.releases(every_series=True)] == ["stage_production"]
 
 
 @pytest.mark.parametrize(

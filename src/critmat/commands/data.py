@@ -74,6 +74,8 @@ class ImportKind(StrEnum):
     baci = "baci"
     wmd = "wmd"
     wgi = "wgi"
+    usgs_mcs = "usgs-mcs"
+    iea_cmde = "iea-cmde"
     bundle = "bundle"
 
 
@@ -92,8 +94,25 @@ def data_import(
     hs: Annotated[
         list[str] | None, typer.Option("--hs", help="BACI: keep only these HS6 codes.")
     ] = None,
+    classification: Annotated[
+        str | None,
+        typer.Option(
+            "--classification",
+            help="BACI: the HS revision (HS92, HS17, HS22) when the file names do not say it.",
+        ),
+    ] = None,
+    edition: Annotated[
+        str | None,
+        typer.Option(
+            "--edition",
+            help="USGS MCS: the edition (e.g. 2024) when neither file names nor the Source "
+            "column say it.",
+        ),
+    ] = None,
 ) -> None:
-    """Import an original publication: CEPII BACI (zip/CSV), WMD Excel, WGI (xlsx/csv)."""
+    """Import an original publication: CEPII BACI (zip/CSV), WMD Excel, WGI (xlsx/csv), USGS
+    MCS (the long data-release CSV, or a folder/zip of world tables), IEA Critical Minerals
+    Data Explorer (JSON)."""
     from rich.progress import Progress
 
     from critmat.pipeline import import_file
@@ -101,6 +120,10 @@ def data_import(
     options: dict[str, object] = {}
     if kind is ImportKind.baci:
         options["hs_codes"] = _baci_codes(all_codes, hs)
+        if classification:
+            options["classification"] = classification
+    if kind is ImportKind.usgs_mcs and edition:
+        options["edition"] = edition
     with user_errors(), Progress(console=err, transient=True) as bar:
         task = bar.add_task(f"reading {path.name}", total=None)
 

@@ -40,6 +40,12 @@ def _iea_cmde(path: Path, **kw: Any) -> list[CanonicalBatch]:
     return [read_iea_cmde(path, **kw)]
 
 
+def _usgs_mcs(path: Path, **kw: Any) -> list[CanonicalBatch]:
+    from critmat.sources.usgs_mcs import read_usgs_mcs
+
+    return [read_usgs_mcs(path, **kw)]
+
+
 #: kind -> reader; each returns the batches the file holds.
 READERS: dict[str, Callable[..., list[CanonicalBatch]]] = {
     "bundle": _bundle,
@@ -47,14 +53,16 @@ READERS: dict[str, Callable[..., list[CanonicalBatch]]] = {
     "wmd": _wmd,
     "wgi": _wgi,
     "iea-cmde": _iea_cmde,
+    "usgs-mcs": _usgs_mcs,
 }
 
 
 def read_any(kind: str, path: Path, **kw: Any) -> list[CanonicalBatch]:
     """Read ``path`` with the importer for ``kind`` (``bundle``, ``baci``, ``wmd``, ``wgi``,
-    ``iea-cmde``).
+    ``iea-cmde``, ``usgs-mcs``).
 
-    Keyword arguments go to the reader (e.g. ``hs_codes=`` and ``progress=`` for ``baci``).
+    Keyword arguments go to the reader (e.g. ``hs_codes=`` and ``progress=`` for ``baci``,
+    ``edition=`` for ``usgs-mcs``).
     """
     reader = READERS.get(kind.strip().lower())
     if reader is None:

@@ -362,11 +362,19 @@ class Store:
 
     # -- releases ----------------------------------------------------------------------------
     def releases(self, *, current_only: bool = False, every_series: bool = False) -> list[Release]:
-        """Releases of each dataset's default series, newest first (``current_only``: only the
-        current one per dataset); ``every_series``: of every series, by dataset, the default
-        series first, then the others by name."""
-        table = "releases_all" if every_series else "releases"
-        where = "WHERE is_current" if current_only else ""
+        """Releases of the default series of ``production``, ``trade`` and ``governance`` — the
+        list critmat gave before series and new datasets existed, which the answers built on it
+        (``GET /data/releases``, the overview) keep — newest first (``current_only``: only the
+        current one per dataset). ``every_series``: every release of every dataset and series,
+        by dataset, the default series first, then the others by name."""
+        if every_series:
+            where = "WHERE is_current" if current_only else ""
+            table = "releases_all"
+        else:
+            datasets = ", ".join(sql_literal(d) for d in _SCHEMA1_DATASETS)
+            where = f"WHERE dataset IN ({datasets})"
+            where += " AND is_current" if current_only else ""
+            table = "releases"
         rows = self.con.execute(
             f"SELECT {_RELEASE_COLUMNS} FROM {table} {where} "
             f"ORDER BY dataset, series <> {_default_series_case()}, series, release_id DESC"

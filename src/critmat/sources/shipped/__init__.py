@@ -11,6 +11,7 @@ package, compressed, each described by one ``[[release]]`` entry of ``manifest.t
 ``publisher``, ``licence``, ``source`` (URL or DOI of the publication), ``snapshot`` (the public
                GitHub copy it was taken from: ``owner/repo @ commit : path``);
 ``sha256``     of the shipped file (checked before it is read);
+``original_sha256`` (optional) of the original file a ``.gz`` holds, as its snapshot has it;
 ``options``    keyword arguments for the importer (optional).
 
 ``critmat data pull`` / ``data ensure`` install every entry whose releases are not current
@@ -53,6 +54,7 @@ class ShippedRelease:
     snapshot: str
     sha256: str
     options: Mapping[str, Any] = field(default_factory=dict)
+    original_sha256: str = ""
     #: The folder holding ``file`` (the manifest's folder).
     folder: Path = SHIPPED_DIR
 
@@ -86,7 +88,7 @@ def _entry(raw: Mapping[str, Any], manifest: Path, number: int) -> ShippedReleas
     missing = [name for name in (*_TEXT_FIELDS, "provides") if not raw.get(name)]
     if missing:
         raise ShippedDataError(f"{where}: missing {', '.join(missing)}")
-    unknown = sorted(set(raw) - {*_TEXT_FIELDS, "provides", "options"})
+    unknown = sorted(set(raw) - {*_TEXT_FIELDS, "provides", "options", "original_sha256"})
     if unknown:
         raise ShippedDataError(f"{where}: unknown fields {', '.join(unknown)}")
     provides = dict(raw["provides"])
@@ -97,6 +99,7 @@ def _entry(raw: Mapping[str, Any], manifest: Path, number: int) -> ShippedReleas
         **{name: str(raw[name]) for name in _TEXT_FIELDS},
         provides=MappingProxyType({str(d): str(s) for d, s in provides.items()}),
         options=MappingProxyType(dict(raw.get("options", {}))),
+        original_sha256=str(raw.get("original_sha256", "")),
         folder=manifest.parent,
     )
 
