@@ -24,7 +24,7 @@ from critmat.indicators.panel import (
     material_panel_row,
     panel_materials,
 )
-from critmat.reference.materials import Material
+from critmat.reference.materials import Catalogue, Material
 from critmat.reference.restrictions import as_of
 from critmat.services.context import ServiceContext
 from critmat.services.overview.basis import (
@@ -169,12 +169,15 @@ def material_index(
     """Every catalogue entry in panel order (CRMs), then the others, with its panel row."""
     found = basis(ctx, store)
     rows = {p.material_id: p for p in panel(ctx, store, year)}
-    critical = [m for m in found.catalogue.materials if m.critical]
-    critical.sort(key=lambda m: (not m.strategic, m.name.casefold()))
-    others = sorted(
-        (m for m in found.catalogue.materials if not m.critical), key=lambda m: m.name.casefold()
+    ordered = panel_materials(found.catalogue) + _other_materials(found.catalogue)
+    return [(m, rows.get(m.id)) for m in ordered]
+
+
+def _other_materials(catalogue: Catalogue) -> list[Material]:
+    """The catalogue entries that are not critical raw materials, by name."""
+    return sorted(
+        (m for m in catalogue.materials if not m.critical), key=lambda m: m.name.casefold()
     )
-    return [(m, rows.get(m.id)) for m in critical + others]
 
 
 def material_page(
@@ -293,13 +296,8 @@ def report(
     rows = restrictions(ctx, store, day)
     builder = SectionBuilder(found, chosen_year, rows)
     catalogue = found.catalogue
-    critical = sorted(
-        (m for m in catalogue.materials if m.critical),
-        key=lambda m: (not m.strategic, m.name.casefold()),
-    )
-    others = sorted(
-        (m for m in catalogue.materials if not m.critical), key=lambda m: m.name.casefold()
-    )
+    critical = panel_materials(catalogue)
+    others = _other_materials(catalogue)
     sections = []
     for index, material in enumerate(critical, start=1):
         if index == 1 or index % 10 == 0:

@@ -68,14 +68,13 @@ class TrendRow:
 
 @dataclass
 class MaterialPage:
-    """A material in ``year`` on ``stage`` (the main stage unless one is asked for).
+    """A material in ``year`` on ``stage`` (the main stage unless one is asked for): its
+    ``section`` of the overview and the rows of the page's tables.
 
     ``sources``/``member_states``/``trend`` are those of ``stage``; ``origins`` the year's
     EU27 sources of it (``missing_value_share``: the share of their import value without a
     quantity, left out of the mass shares)."""
 
-    material: Material
-    year: int
     section: MaterialSection
     stage: StageInfo | None
     sources: EuSources | None
@@ -89,6 +88,14 @@ class MaterialPage:
     trend_rows: list[TrendRow]
     panel: PanelRow | None
     provenance: Provenance
+
+    @property
+    def material(self) -> Material:
+        return self.section.material
+
+    @property
+    def year(self) -> int:
+        return self.section.year
 
     @property
     def source(self) -> Material:
@@ -135,8 +142,6 @@ def material_page(
         figure = basis.tables.index.figure(f"{source.id}/{chosen.name}", EU, "mass", builder.year)
         missing = figure.missing_value_share if figure is not None else None
     return MaterialPage(
-        material=material,
-        year=builder.year,
         section=section,
         stage=chosen,
         sources=sources,
