@@ -7,6 +7,7 @@ Shares and percentages are fractions (0–1) written as percent; the 65 % benchm
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -15,6 +16,9 @@ from critmat.indicators.imports import CRMA_SINGLE_COUNTRY_LIMIT
 from critmat.indicators.panel import country_name
 
 MISSING = "–"
+#: The script the offline report inlines and the web pages load (``/static/shared.js``) before
+#: their own: plotly's chart options and the order of a sorted table's rows.
+SHARED_SCRIPT = Path(__file__).parent / "templates" / "shared.js"
 
 
 def template_environment(package: str) -> jinja2.Environment:

@@ -145,7 +145,7 @@ def render(model: ReportModel, *, build_seconds: float = 0.0) -> str:
         figures_json=_script_safe(figures),
         plotly_js=_plotly_js(),
         css=_asset("report.css"),
-        js=_asset("report.js"),
+        js=formats.SHARED_SCRIPT.read_text(encoding="utf-8") + _asset("report.js"),
     )
 
 

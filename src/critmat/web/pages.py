@@ -31,6 +31,7 @@ from fastapi.staticfiles import StaticFiles
 
 from critmat.errors import NoDataError
 from critmat.reference.materials import Material
+from critmat.reports.formats import SHARED_SCRIPT
 from critmat.server.access import PUBLIC
 from critmat.server.deps import Principal, StoreDep, UserCaller, require
 from critmat.services import overview
@@ -110,6 +111,11 @@ def install(app: FastAPI) -> None:
             media_type="text/javascript",
             headers={"Cache-Control": "public, max-age=31536000, immutable"},
         )
+
+    @app.get("/static/shared.js", include_in_schema=False, dependencies=[require(PUBLIC)])
+    def shared_js() -> FileResponse:
+        """The script the web pages share with the offline report (one file, in reports)."""
+        return FileResponse(SHARED_SCRIPT, media_type="text/javascript")
 
     account_pages.auth_routes(app)
     _overview_routes(app)

@@ -2,12 +2,7 @@
 (function () {
   "use strict";
   var figures = JSON.parse(document.getElementById("figures").textContent);
-  var config = {
-    displaylogo: false,
-    responsive: true,
-    modeBarButtonsToRemove: ["lasso2d", "select2d", "autoScale2d", "toggleSpikelines"],
-    toImageButtonOptions: { format: "png", scale: 2 }
-  };
+  var config = window.critmat.plotConfig; /* from shared.js, inlined before this script */
   var drawn = new WeakSet();
 
   function draw(el) {
@@ -48,32 +43,15 @@
   });
 
   /* sortable tables: click a header; cells sort by data-v (numbers) or their text */
-  function key(cell) {
-    if (!cell) return "";
-    var v = cell.getAttribute("data-v");
-    if (v === null) v = cell.textContent.trim();
-    var n = parseFloat(v);
-    return v !== "" && !isNaN(n) && isFinite(v) ? n : v.toLowerCase();
-  }
   Array.prototype.forEach.call(document.querySelectorAll("table.sortable"), function (table) {
     var heads = table.tHead ? table.tHead.rows[table.tHead.rows.length - 1].cells : [];
     Array.prototype.forEach.call(heads, function (th, index) {
       th.setAttribute("title", "sort");
       th.addEventListener("click", function () {
-        var body = table.tBodies[0];
-        var rows = Array.prototype.slice.call(body.rows);
         var asc = !th.classList.contains("asc");
         Array.prototype.forEach.call(heads, function (h) { h.classList.remove("asc", "desc"); });
         th.classList.add(asc ? "asc" : "desc");
-        rows.sort(function (a, b) {
-          var x = key(a.cells[index]), y = key(b.cells[index]);
-          if (x === "" && y !== "") return 1;  /* blanks last */
-          if (y === "" && x !== "") return -1;
-          if (typeof x === "number" && typeof y === "number") return asc ? x - y : y - x;
-          x = String(x); y = String(y);
-          return asc ? x.localeCompare(y) : y.localeCompare(x);
-        });
-        rows.forEach(function (r) { body.appendChild(r); });
+        window.critmat.sortRows(table.tBodies[0], index, asc);
       });
     });
   });

@@ -1,12 +1,8 @@
-/* critmat web: draw plotly figures (also after HTMX swaps), sortable tables, search box. */
+/* critmat web: draw plotly figures (also after HTMX swaps), sortable tables, search box.
+   Needs shared.js (plotly's options, the rows' sort order) loaded before it. */
 (function () {
   "use strict";
-  var config = {
-    displaylogo: false,
-    responsive: true,
-    modeBarButtonsToRemove: ["lasso2d", "select2d", "autoScale2d", "toggleSpikelines"],
-    toImageButtonOptions: { format: "png", scale: 2 }
-  };
+  var config = window.critmat.plotConfig; /* from shared.js, loaded first */
 
   function drawCharts(root) {
     var scripts = (root || document).querySelectorAll("script.figure[data-target]");
@@ -38,14 +34,6 @@
     });
   }
 
-  function key(cell) {
-    if (!cell) return "";
-    var v = cell.getAttribute("data-v");
-    if (v === null) v = cell.textContent.trim();
-    var n = parseFloat(v);
-    return v !== "" && !isNaN(n) && isFinite(v) ? n : v.toLowerCase();
-  }
-
   function sortable(root) {
     var tables = (root || document).querySelectorAll("table.sortable:not([data-sort-ready])");
     Array.prototype.forEach.call(tables, function (table) {
@@ -55,20 +43,10 @@
         th.setAttribute("tabindex", "0");
         th.setAttribute("title", "Sort by this column");
         function sort() {
-          var body = table.tBodies[0];
-          var rows = Array.prototype.slice.call(body.rows);
           var asc = th.getAttribute("aria-sort") !== "ascending";
           Array.prototype.forEach.call(heads, function (h) { h.removeAttribute("aria-sort"); });
           th.setAttribute("aria-sort", asc ? "ascending" : "descending");
-          rows.sort(function (a, b) {
-            var x = key(a.cells[index]), y = key(b.cells[index]);
-            if (x === "" && y !== "") return 1;
-            if (y === "" && x !== "") return -1;
-            if (typeof x === "number" && typeof y === "number") return asc ? x - y : y - x;
-            x = String(x); y = String(y);
-            return asc ? x.localeCompare(y) : y.localeCompare(x);
-          });
-          rows.forEach(function (r) { body.appendChild(r); });
+          window.critmat.sortRows(table.tBodies[0], index, asc);
         }
         th.addEventListener("click", sort);
         th.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sort(); } });
