@@ -8,9 +8,12 @@ never returns a half-checked table.
 
 from __future__ import annotations
 
+import gzip
 import re
-from collections.abc import Iterable, Mapping
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -195,6 +198,46 @@ def finalize(
     else:
         out = out.reset_index(drop=True)
     return out
+
+
+def read_text(path: Path, *, encoding: str = "utf-8-sig", hint: str | None = None) -> str:
+    """A text file's content, gunzipped when it starts with the gzip magic (``.csv.gz``,
+    ``.json.gz``) and decoded strictly as ``encoding``: a byte that does not decode is an
+    :class:`InputFileError` naming its row (1-based line), never a replaced character."""
+    data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise InputFileError(path, f"not a readable gzip file ({exc})") from exc
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise InputFileError(
+            path,
+            f"not {encoding.upper().removesuffix('-SIG')}: byte 0x{data[exc.start]:02x} "
+            "cannot be decoded",
+            row=data.count(b"\n", 0, exc.start) + 1,
+            hint=hint,
+        ) from exc
+
+
+def xlsx_sheets(path: Path) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
+    """The sheets of an .xlsx workbook as (title, rows of cell values), one sheet at a time; an
+    unreadable or truncated workbook is an :class:`InputFileError`."""
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise InputFileError(path, f"not a readable .xlsx workbook ({exc})") from exc
+    try:
+        for sheet in workbook.worksheets:
+            yield sheet.title, [tuple(r) for r in sheet.iter_rows(values_only=True)]
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError) as exc:
+        raise InputFileError(path, f"workbook is corrupt or truncated ({exc})") from exc
+    finally:
+        workbook.close()
 
 
 def map_codes(codes: Iterable[str], mapping: Mapping[str, str]) -> list[str]:

@@ -155,6 +155,39 @@ class CanonicalBatch:
             self.series = DEFAULT_SERIES.get(self.dataset, "")
 
 
+@dataclass(frozen=True)
+class Publication:
+    """A publisher's dataset as an importer names it: the ``source`` and ``licence`` that every
+    release read from its files carries (see :class:`CanonicalBatch`)."""
+
+    source: str
+    licence: str
+
+    def batch(
+        self,
+        path: Path,
+        dataset: Dataset,
+        table: pd.DataFrame,
+        *,
+        version: str,
+        notes: list[str],
+        series: str = "",
+    ) -> CanonicalBatch:
+        """The release read from the file ``path``: its origin is the path, its sha256 the
+        file's (so the same file imported again is the same release)."""
+        return CanonicalBatch(
+            dataset=dataset,
+            source=self.source,
+            version=version,
+            licence=self.licence,
+            origin=str(path),
+            sha256=file_sha256(path),
+            table=table,
+            notes=notes,
+            series=series,
+        )
+
+
 def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
     """Hex sha256 of a file, read in chunks."""
     digest = hashlib.sha256()

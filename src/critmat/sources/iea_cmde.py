@@ -44,7 +44,6 @@ sectors adding up to their totals) but not stored: no dataset for it exists yet.
 
 from __future__ import annotations
 
-import gzip
 import json
 import math
 import re
@@ -56,12 +55,13 @@ from typing import Any, NoReturn
 import pandas as pd
 
 from critmat.errors import InputFileError
-from critmat.sources._common import finalize, parse_year
-from critmat.sources.base import AGGREGATE_COUNTRIES, CanonicalBatch, file_sha256
+from critmat.sources._common import finalize, parse_year, read_text
+from critmat.sources.base import AGGREGATE_COUNTRIES, CanonicalBatch, Publication
 from critmat.sources.country_names import aggregate_code, iso3_from_name
 
-SOURCE = "iea-cmde"
-LICENCE = "CC BY 4.0 (IEA, Critical Minerals Data Explorer, www.iea.org/data-and-statistics)"
+IEA_CMDE = Publication(
+    "iea-cmde", "CC BY 4.0 (IEA, Critical Minerals Data Explorer, www.iea.org/data-and-statistics)"
+)
 
 #: The unit of every figure in the explorer, and tonnes per unit.
 UNIT = "kt"
@@ -189,23 +189,11 @@ class _Reader:
 def _load(path: Path) -> _Reader:
     if not path.is_file():
         raise InputFileError(path, "file not found")
-    data = path.read_bytes()
-    if not data:
+    if path.stat().st_size == 0:
         raise InputFileError(path, "empty file")
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise InputFileError(path, f"not a readable gzip file ({exc})") from exc
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputFileError(
-            path,
-            f"not UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded",
-            row=data.count(b"\n", 0, exc.start) + 1,
-            hint="the explorer's JSON is UTF-8; convert the file and import it again",
-        ) from exc
+    text = read_text(
+        path, hint="the explorer's JSON is UTF-8; convert the file and import it again"
+    )
     reader = _Reader(path, text)
     try:
         reader.data = json.loads(text, object_pairs_hook=_object_hook)
@@ -580,14 +568,11 @@ def read_iea_cmde(path: Path) -> CanonicalBatch:
     head.append("demand read and checked, not stored (no dataset for it yet): " + demand.summary())
     if edition_note:
         head.append(edition_note)
-    return CanonicalBatch(
-        dataset="stage_production",
-        source=SOURCE,
+    return IEA_CMDE.batch(
+        path,
+        "stage_production",
+        table,
         version=f"IEA Critical Minerals Data Explorer {edition} (supply {reported_year})",
-        licence=LICENCE,
-        origin=str(path),
-        sha256=file_sha256(path),
-        table=table,
         notes=head + notes,
         series=f"IEA CMDE {edition}",
     )

@@ -37,9 +37,7 @@ lacks stays missing, it is never filled.
 from __future__ import annotations
 
 import csv
-import gzip
 import re
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -47,11 +45,19 @@ from typing import Any
 import pandas as pd
 
 from critmat.errors import InputFileError
-from critmat.sources._common import KNOWN_ALPHA3, finalize, number_cell, parse_year
-from critmat.sources.base import CanonicalBatch, file_sha256
+from critmat.sources._common import (
+    KNOWN_ALPHA3,
+    finalize,
+    number_cell,
+    parse_year,
+    read_text,
+    xlsx_sheets,
+)
+from critmat.sources.base import CanonicalBatch, Publication
 
-SOURCE = "wgi"
-LICENCE = "CC BY 4.0 (World Bank, Worldwide Governance Indicators, www.govindicators.org)"
+WGI = Publication(
+    "wgi", "CC BY 4.0 (World Bank, Worldwide Governance Indicators, www.govindicators.org)"
+)
 
 INDICATORS = ("VA", "PV", "GE", "RQ", "RL", "CC")
 VALUE_COLUMNS = ("estimate", "stderr", "sources", "percentile", "lower", "upper")
@@ -109,6 +115,7 @@ _WIDE_COLUMN = re.compile(
     + "|".join(re.escape(k) for k in _WIDE_FIELDS)
     + ")"
 )
+_UTF8_HINT = "save the file as UTF-8 (CSV UTF-8 in a spreadsheet program) and import it again"
 _WIDE_CODE_COLUMNS = ("iso3c", "iso3", "code", "countrycode")
 _WIDE_YEAR_COLUMNS = ("year", "date")
 
@@ -122,24 +129,6 @@ def wgi_code_to_iso3(code: str) -> str | None:
 
 def _norm(cell: object) -> str:
     return re.sub(r"\s+", "", str(cell)).lower() if cell is not None else ""
-
-
-def _load_xlsx(path: Path) -> list[tuple[str, list[tuple[Any, ...]]]]:
-    import openpyxl
-
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise InputFileError(path, f"not a readable .xlsx workbook ({exc})") from exc
-    try:
-        return [
-            (s.title, [tuple(r) for r in s.iter_rows(values_only=True)])
-            for s in workbook.worksheets
-        ]
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError) as exc:
-        raise InputFileError(path, f"workbook is corrupt or truncated ({exc})") from exc
-    finally:
-        workbook.close()
 
 
 def _parse_long(path: Path, rows: list[tuple[Any, ...]], sheet: str | None) -> list[dict[str, Any]]:
@@ -324,30 +313,8 @@ def _is_wide(header: tuple[Any, ...]) -> bool:
     return any(_WIDE_COLUMN.fullmatch(_norm(c)) for c in header)
 
 
-def _read_text(path: Path) -> str:
-    """The file's text: gunzipped when it starts with the gzip magic, decoded as UTF-8 (a BOM is
-    allowed); an undecodable byte is an :class:`InputFileError` naming its row."""
-    with path.open("rb") as handle:
-        data = handle.read()
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise InputFileError(path, f"not a readable gzip file ({exc})") from exc
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        row = data.count(b"\n", 0, exc.start) + 1
-        raise InputFileError(
-            path,
-            f"not UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded",
-            row=row,
-            hint="save the file as UTF-8 (CSV UTF-8 in a spreadsheet program) and import it again",
-        ) from exc
-
-
 def _read_csv_rows(path: Path) -> list[tuple[Any, ...]]:
-    text = _read_text(path)
+    text = read_text(path, hint=_UTF8_HINT)
     if text and not text.endswith(("\n", "\r")):
         raise InputFileError(path, "file does not end with a line break: truncated?")
     rows = [tuple(r) for r in csv.reader(text.splitlines())]
@@ -385,7 +352,7 @@ def governance_series(indicators: list[str]) -> str:
 
 
 def _read_workbook(path: Path) -> tuple[list[dict[str, Any]], str]:
-    sheets = _load_xlsx(path)
+    sheets = list(xlsx_sheets(path))
     legacy = [(t, LEGACY_SHEETS[_norm(t)], r) for t, r in sheets if _norm(t) in LEGACY_SHEETS]
     if legacy:
         records = []
@@ -439,14 +406,6 @@ def read_wgi(path: Path) -> CanonicalBatch:
         + ", ".join(f"{k}->{v}" for k, v in WGI_CODE_ALIASES.items())
         + "; XKX kept for Kosovo",
     ]
-    return CanonicalBatch(
-        dataset="governance",
-        source=SOURCE,
-        version=f"WGI {'/'.join(indicators)} {years[0]}-{years[1]}",
-        licence=LICENCE,
-        origin=str(path),
-        sha256=file_sha256(path),
-        table=table,
-        notes=notes,
-        series=governance_series(indicators),
-    )
+    version = f"WGI {'/'.join(indicators)} {years[0]}-{years[1]}"
+    series = governance_series(indicators)
+    return WGI.batch(path, "governance", table, version=version, notes=notes, series=series)

@@ -16,8 +16,7 @@ ISO3 (Kosovo to XKX, Taiwan to TWN, French Guiana to its own code GUF).
 from __future__ import annotations
 
 import re
-import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -26,14 +25,14 @@ import pandas as pd
 
 from critmat.errors import InputFileError, UnknownNameError
 from critmat.reference.countries import resolve_country
-from critmat.sources._common import finalize, number_cell, parse_year
-from critmat.sources.base import CanonicalBatch, file_sha256
+from critmat.sources._common import finalize, number_cell, parse_year, xlsx_sheets
+from critmat.sources.base import CanonicalBatch, Publication
 
-SOURCE = "wmd"
-LICENCE = (
+WMD = Publication(
+    "wmd",
     "World Mining Data, Austrian Federal Ministry of Finance (BMF): free to use under the "
     "publisher's terms of use, citing the source (https://www.bmf.gv.at/en/topics/mining/"
-    "mineral-resources-policy/wmd.html); no open licence is named"
+    "mineral-resources-policy/wmd.html); no open licence is named",
 )
 
 #: WMD spellings that pycountry does not resolve by itself (checked against the geopolrisk bundle,
@@ -99,22 +98,6 @@ def _find_header(rows: Sequence[tuple[Any, ...]]) -> int | None:
         if cells and cells[0] == "country":
             return index
     return None
-
-
-def _read_sheets(path: Path) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
-    import openpyxl
-
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise InputFileError(path, f"not a readable .xlsx workbook ({exc})") from exc
-    try:
-        for sheet in workbook.worksheets:
-            yield sheet.title, [tuple(r) for r in sheet.iter_rows(values_only=True)]
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError) as exc:
-        raise InputFileError(path, f"workbook is corrupt or truncated ({exc})") from exc
-    finally:
-        workbook.close()
 
 
 def _parse_sheet(
@@ -223,7 +206,7 @@ def read_wmd(path: Path) -> CanonicalBatch:
     totals = 0
     years: set[int] = set()
     sheets: list[str] = []
-    for sheet, rows in _read_sheets(path):
+    for sheet, rows in xlsx_sheets(path):
         if not any(any(c is not None and str(c).strip() for c in r) for r in rows):
             continue  # a blank sheet carries nothing
         sheet_records, sheet_totals, sheet_years = _parse_sheet(path, sheet, rows, unmapped)
@@ -257,13 +240,5 @@ def read_wmd(path: Path) -> CanonicalBatch:
         + ", ".join(f"{c}: {u}" for c, u in units),
         "country names mapped to ISO3 (Kosovo -> XKX, Taiwan -> TWN, French Guiana -> GUF)",
     ]
-    return CanonicalBatch(
-        dataset="production",
-        source=SOURCE,
-        version=f"World Mining Data 6.4 (data {min(years)}-{max(years)})",
-        licence=LICENCE,
-        origin=str(path),
-        sha256=file_sha256(path),
-        table=table,
-        notes=notes,
-    )
+    version = f"World Mining Data 6.4 (data {min(years)}-{max(years)})"
+    return WMD.batch(path, "production", table, version=version, notes=notes)
