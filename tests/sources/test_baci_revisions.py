@@ -99,6 +99,7 @@ def test_hs17_file_becomes_the_hs17_series(tmp_path: Path) -> None:
     batch = read_baci(path)
     assert_canonical(batch)
     assert batch.series == "HS17" and batch.version == "HS17 V202601"
+    assert batch.licence.endswith('attribution: "CEPII BACI HS17 V202601"')
     assert sorted(batch.table.hs6) == ["810194", "811292", "850511"]
     assert any("811292 (HS17)" in note and "germanium" in note for note in batch.notes)
 

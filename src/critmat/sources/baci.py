@@ -48,6 +48,17 @@ from critmat.sources.base import CanonicalBatch, file_sha256
 SOURCE = "baci"
 LICENCE = "Etalab Open Licence 2.0 (CEPII BACI, https://www.cepii.fr/CEPII/en/bdd_modele/bdd_modele_item.asp?id=37)"
 
+
+#: The version's second word when no file name gives the release.
+UNKNOWN_RELEASE = "unknown release"
+
+
+def licence_of(revision: str, release: str) -> str:
+    """The licence with the attribution CEPII asks for, e.g. "CEPII BACI HS17 V202601"."""
+    named = revision if release == UNKNOWN_RELEASE else f"{revision} {release}"
+    return f'{LICENCE}; attribution: "CEPII BACI {named}"'
+
+
 COLUMNS = ("t", "i", "j", "k", "v", "q")
 
 #: BACI country-table ISO3 entries that are not ISO codes, and what critmat uses instead.
@@ -709,7 +720,7 @@ def read_baci(
         )
     table = finalize("trade", frame, inputs.origin, sort=False, unique=False)
     years = sorted({y for y, _, _ in inputs.yearly if y is not None}) or sorted(set(table["year"]))
-    release = inputs.version[1] if inputs.version else "unknown release"
+    release = inputs.version[1] if inputs.version else UNKNOWN_RELEASE
     notes = [
         *inputs.codes.notes,
         *inputs.notes,
@@ -722,7 +733,7 @@ def read_baci(
         dataset="trade",
         source=SOURCE,
         version=f"{revision} {release}",
-        licence=LICENCE,
+        licence=licence_of(revision, release),
         origin=inputs.origin,
         sha256=inputs.sha256,
         table=table,
@@ -781,14 +792,14 @@ def read_extract(
         notes += _filter_notes(revision, hs_codes)
         if table.empty:
             raise InputFileError(path, "no trade rows left after the HS filter")
-    release = parsed[2] if parsed else "unknown release"
+    release = parsed[2] if parsed else UNKNOWN_RELEASE
     years = sorted(set(table["year"]))
     notes.append(f"years {years[0]}-{years[-1]} from one Parquet table")
     return CanonicalBatch(
         dataset="trade",
         source=SOURCE,
         version=f"{revision} {release} extract",
-        licence=LICENCE,
+        licence=licence_of(revision, release),
         origin=str(path),
         sha256=file_sha256(path),
         table=table,
