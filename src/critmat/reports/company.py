@@ -15,10 +15,11 @@ status again.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import jinja2
 from markupsafe import Markup
@@ -28,8 +29,17 @@ from critmat.exports import XLSX_MEDIA_TYPE, Sheet, safe_filename, to_xlsx
 from critmat.indicators.imports import CRMA_SINGLE_COUNTRY_LIMIT
 from critmat.reference.countries import country_name
 from critmat.reports import formats
-from critmat.risk.company import CompanyAssessment
+from critmat.risk.company import (
+    Action,
+    CompanyAssessment,
+    CountryShare,
+    LineResult,
+    MaterialExposure,
+    Option,
+    RestrictionHit,
+)
 
+T = TypeVar("T")
 ReportFormat = Literal["html", "xlsx", "json"]
 #: Media type of each report format.
 MEDIA_TYPES: dict[str, str] = {
@@ -83,186 +93,123 @@ def report_html(result: CompanyAssessment, title: str = "") -> str:
     return template.render(a=result, title=title or result.input_filename)
 
 
-def _rows(result: CompanyAssessment) -> dict[str, tuple[list[str], list[list[Any]]]]:
-    """The report's tables: sheet name -> (header, rows)."""
-    materials = [
-        [
-            m.material_name,
-            m.stage_label,
-            ";".join(m.hs_codes),
-            m.tonnes,
-            m.lines,
-            m.top_third_country,
-            _country(m.top_third_country),
-            m.top_third_share,
-            m.exceeds_65,
-            m.origin_hhi,
-            m.hhi_world,
-            m.geopolrisk,
-            m.looked_through_share,
-        ]
-        for m in result.materials
+#: A worksheet column: its header and the cell it takes from one item of the sheet.
+SheetColumn = tuple[str, Callable[[T], Any]]
+
+
+def _country_columns(header: str, code: Callable[[Any], str | None]) -> list[SheetColumn[Any]]:
+    """A country as two columns: its code under ``header``, and its name (the item's type
+    is the sheet's, which the lambdas given here cannot name)."""
+    return [(header, code), (f"{header} (name)", lambda item: _country(code(item)))]
+
+
+_MATERIAL_COLUMNS: list[SheetColumn[MaterialExposure]] = [
+    ("material", lambda m: m.material_name),
+    ("stage", lambda m: m.stage_label),
+    ("HS codes", lambda m: ";".join(m.hs_codes)),
+    ("tonnes", lambda m: m.tonnes),
+    ("lines", lambda m: m.lines),
+    *_country_columns("largest third country", lambda m: m.top_third_country),
+    ("its share (0-1)", lambda m: m.top_third_share),
+    ("above 65 %", lambda m: m.exceeds_65),
+    ("origin HHI", lambda m: m.origin_hhi),
+    ("world production HHI", lambda m: m.hhi_world),
+    ("GeoPolRisk", lambda m: m.geopolrisk),
+    ("share looked through (0-1)", lambda m: m.looked_through_share),
+]
+#: Per material (its name and stage first): each origin of its supply, each diversification
+#: option.
+_ORIGIN_COLUMNS: list[SheetColumn[CountryShare]] = [
+    *_country_columns("origin", lambda o: o.country),
+    ("tonnes", lambda o: o.tonnes),
+    ("share (0-1)", lambda o: o.share),
+    ("third country", lambda o: o.third_country),
+]
+_OPTION_COLUMNS: list[SheetColumn[Option]] = [
+    *_country_columns("country", lambda o: o.country),
+    ("exports (t)", lambda o: o.exports_t),
+    ("share of world exports (0-1)", lambda o: o.export_share),
+    ("WGI political stability", lambda o: o.wgi_pv),
+    ("instability w (0-1)", lambda o: o.instability),
+    ("EU", lambda o: o.eu),
+    ("EEA", lambda o: o.eea),
+    ("strategic partner", lambda o: o.strategic_partner),
+    ("score", lambda o: o.score),
+]
+_RESTRICTION_COLUMNS: list[SheetColumn[RestrictionHit]] = [
+    ("material", lambda h: h.material_name),
+    ("restriction", lambda h: h.restriction_id),
+    *_country_columns("country", lambda h: h.country),
+    ("measure", lambda h: h.measure),
+    ("title", lambda h: h.title),
+    ("effective", lambda h: _iso(h.effective)),
+    ("in force since", lambda h: _iso(h.in_force_since or h.effective)),
+    ("HS codes", lambda h: ";".join(h.hs_codes)),
+    ("tonnes", lambda h: h.tonnes),
+    ("share (0-1)", lambda h: h.share),
+    ("rows", lambda h: ";".join(str(r) for r in h.rows)),
+    ("confidence", lambda h: h.confidence),
+]
+_LINE_COLUMNS: list[SheetColumn[LineResult]] = [
+    ("row", lambda r: r.row),
+    ("material", lambda r: r.material_name),
+    ("stage", lambda r: r.stage_label),
+    ("HS codes", lambda r: ";".join(r.hs_codes)),
+    ("supplier", lambda r: r.supplier),
+    ("supplier country", lambda r: r.supplier_country),
+    ("tier", lambda r: r.tier),
+    ("share (0-1)", lambda r: r.share),
+    ("quantity", lambda r: r.quantity),
+    ("unit", lambda r: r.unit),
+    ("tonnes", lambda r: r.quantity_t),
+    ("looked through", lambda r: r.looked_through),
+    ("origins (share)", lambda r: "; ".join(f"{o.country} {o.share:.3f}" for o in r.origins[:10])),
+    ("GeoPolRisk", lambda r: r.geopolrisk),
+    ("supplier country GeoPolRisk", lambda r: r.supplier_country_geopolrisk),
+    ("notes", lambda r: "; ".join(r.notes)),
+]
+_ACTION_COLUMNS: list[SheetColumn[Action]] = [
+    ("priority (1 = act now)", lambda a: a.priority),
+    ("kind", lambda a: a.kind),
+    ("action", lambda a: a.text),
+    ("tonnes", lambda a: a.tonnes),
+]
+
+
+def _sheet(name: str, columns: Sequence[SheetColumn[T]], items: Iterable[T]) -> Sheet:
+    """The sheet ``name``: a row per item, a cell per column."""
+    header = [h for h, _ in columns]
+    return Sheet(name, header, [[cell(item) for _, cell in columns] for item in items])
+
+
+def _per_material(
+    name: str,
+    columns: Sequence[SheetColumn[T]],
+    materials: Sequence[MaterialExposure],
+    children: Callable[[MaterialExposure], Iterable[T]],
+) -> Sheet:
+    """The sheet ``name``: a row per child of each material, after the material's name and
+    stage."""
+    header = ["material", "stage", *(h for h, _ in columns)]
+    rows = [
+        [m.material_name, m.stage_label, *(cell(child) for _, cell in columns)]
+        for m in materials
+        for child in children(m)
     ]
-    origins = [
-        [
-            m.material_name,
-            m.stage_label,
-            o.country,
-            _country(o.country),
-            o.tonnes,
-            o.share,
-            o.third_country,
-        ]
-        for m in result.materials
-        for o in m.by_origin
+    return Sheet(name, header, rows)
+
+
+def _sheets(result: CompanyAssessment) -> list[Sheet]:
+    """The report's tables, one worksheet each."""
+    materials = result.materials
+    return [
+        _sheet("actions", _ACTION_COLUMNS, result.actions),
+        _sheet("materials", _MATERIAL_COLUMNS, materials),
+        _per_material("origins", _ORIGIN_COLUMNS, materials, lambda m: m.by_origin),
+        _sheet("restrictions", _RESTRICTION_COLUMNS, result.restrictions),
+        _per_material("options", _OPTION_COLUMNS, materials, lambda m: m.options),
+        _sheet("lines", _LINE_COLUMNS, result.lines),
     ]
-    lines = [
-        [
-            r.row,
-            r.material_name,
-            r.stage_label,
-            ";".join(r.hs_codes),
-            r.supplier,
-            r.supplier_country,
-            r.tier,
-            r.share,
-            r.quantity,
-            r.unit,
-            r.quantity_t,
-            r.looked_through,
-            "; ".join(f"{o.country} {o.share:.3f}" for o in r.origins[:10]),
-            r.geopolrisk,
-            r.supplier_country_geopolrisk,
-            "; ".join(r.notes),
-        ]
-        for r in result.lines
-    ]
-    restrictions = [
-        [
-            h.material_name,
-            h.restriction_id,
-            h.country,
-            _country(h.country),
-            h.measure,
-            h.title,
-            h.effective.isoformat() if h.effective else None,
-            _iso(h.in_force_since or h.effective),
-            ";".join(h.hs_codes),
-            h.tonnes,
-            h.share,
-            ";".join(str(r) for r in h.rows),
-            h.confidence,
-        ]
-        for h in result.restrictions
-    ]
-    options = [
-        [
-            m.material_name,
-            m.stage_label,
-            o.country,
-            _country(o.country),
-            o.exports_t,
-            o.export_share,
-            o.wgi_pv,
-            o.instability,
-            o.eu,
-            o.eea,
-            o.strategic_partner,
-            o.score,
-        ]
-        for m in result.materials
-        for o in m.options
-    ]
-    actions = [[a.priority, a.kind, a.text, a.tonnes] for a in result.actions]
-    return {
-        "actions": (["priority (1 = act now)", "kind", "action", "tonnes"], actions),
-        "materials": (
-            [
-                "material",
-                "stage",
-                "HS codes",
-                "tonnes",
-                "lines",
-                "largest third country",
-                "largest third country (name)",
-                "its share (0-1)",
-                "above 65 %",
-                "origin HHI",
-                "world production HHI",
-                "GeoPolRisk",
-                "share looked through (0-1)",
-            ],
-            materials,
-        ),
-        "origins": (
-            [
-                "material",
-                "stage",
-                "origin",
-                "origin (name)",
-                "tonnes",
-                "share (0-1)",
-                "third country",
-            ],
-            origins,
-        ),
-        "restrictions": (
-            [
-                "material",
-                "restriction",
-                "country",
-                "country (name)",
-                "measure",
-                "title",
-                "effective",
-                "in force since",
-                "HS codes",
-                "tonnes",
-                "share (0-1)",
-                "rows",
-                "confidence",
-            ],
-            restrictions,
-        ),
-        "options": (
-            [
-                "material",
-                "stage",
-                "country",
-                "country (name)",
-                "exports (t)",
-                "share of world exports (0-1)",
-                "WGI political stability",
-                "instability w (0-1)",
-                "EU",
-                "EEA",
-                "strategic partner",
-                "score",
-            ],
-            options,
-        ),
-        "lines": (
-            [
-                "row",
-                "material",
-                "stage",
-                "HS codes",
-                "supplier",
-                "supplier country",
-                "tier",
-                "share (0-1)",
-                "quantity",
-                "unit",
-                "tonnes",
-                "looked through",
-                "origins (share)",
-                "GeoPolRisk",
-                "supplier country GeoPolRisk",
-                "notes",
-            ],
-            lines,
-        ),
-    }
 
 
 def report_xlsx(result: CompanyAssessment, title: str = "") -> bytes:
@@ -280,8 +227,7 @@ def report_xlsx(result: CompanyAssessment, title: str = "") -> bytes:
         *(("note", n) for n in result.notes),
         ("produced by", f"critmat {__version__}"),
     ]
-    sheets = [Sheet(name, header, rows) for name, (header, rows) in _rows(result).items()]
-    return to_xlsx(sheets, about, about_first=True)
+    return to_xlsx(_sheets(result), about, about_first=True)
 
 
 def report_json(result: CompanyAssessment) -> bytes:
