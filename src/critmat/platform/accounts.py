@@ -80,23 +80,54 @@ def _rowcount(result: Result[Any]) -> int:
     return int(cast("CursorResult[Any]", result).rowcount or 0)
 
 
-def _record_own(
+#: How an audit entry names the row it is about: ``<prefix>:<id>``.
+_TARGET_PREFIX: dict[type[Organisation | User | ApiToken], str] = {
+    Organisation: "org",
+    User: "user",
+    ApiToken: "token",
+}
+
+
+def _target(row: Organisation | User | ApiToken) -> str:
+    """How an audit entry names ``row``: ``org:3``, ``user:7``, ``token:12``."""
+    return f"{_TARGET_PREFIX[type(row)]}:{row.id}"
+
+
+def _organisation_of(row: Organisation | User | ApiToken) -> int:
+    """The organisation an entry about administering ``row`` is filed under."""
+    if isinstance(row, Organisation):
+        return row.id
+    if isinstance(row, User):
+        return row.organisation_id
+    raise TypeError("an API token is audited only as its owner's own action")
+
+
+def _record_on(
     db: DbSession,
-    user: User,
+    subject: Organisation | User | ApiToken,
     action: str,
-    target: str,
-    ip: str | None,
+    *,
+    actor: User | str,
+    ip: str | None = None,
+    user_id: int | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    """Audit what ``user`` did for themself (log in or out, make or revoke a token)."""
+    """Audit ``action`` on ``subject`` by ``actor``: a user acting on their own account (log
+    in or out, make or revoke a token; the entry is theirs and filed under their organisation)
+    or the name of whoever administers an organisation or a user (an admin's e-mail, the CLI;
+    filed under that organisation, naming ``user_id`` only when given)."""
+    if isinstance(actor, User):
+        name, user_id, organisation_id = actor.email, actor.id, actor.organisation_id
+    else:
+        name, organisation_id = actor, _organisation_of(subject)
     record(
         db,
-        actor=user.email,
-        action=action,
-        target=target,
+        name,
+        action,
+        target=_target(subject),
         ip=ip,
-        user_id=user.id,
-        organisation_id=user.organisation_id,
+        user_id=user_id,
+        organisation_id=organisation_id,
         details=details,
     )
 
@@ -126,15 +157,7 @@ def create_org(
     org = Organisation(name=clean, kind=kind, country=country, created_at=utcnow())
     db.add(org)
     db.flush()
-    record(
-        db,
-        actor=actor,
-        action="org.create",
-        target=f"org:{org.id}",
-        ip=ip,
-        organisation_id=org.id,
-        details={"name": clean, "kind": kind},
-    )
+    _record_on(db, org, "org.create", actor=actor, ip=ip, details={"name": clean, "kind": kind})
     return org
 
 
@@ -197,15 +220,8 @@ def create_user(
     )
     db.add(user)
     db.flush()
-    record(
-        db,
-        actor=actor,
-        action="user.create",
-        target=f"user:{user.id}",
-        ip=ip,
-        organisation_id=organisation.id,
-        details={"email": address, "role": role.value},
-    )
+    details = {"email": address, "role": role.value}
+    _record_on(db, user, "user.create", actor=actor, ip=ip, details=details)
     return user
 
 
@@ -274,14 +290,7 @@ def set_disabled(
         for token in db.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
             token.revoked = True
     revoke_credentials(db, user.id)
-    record(
-        db,
-        actor=actor,
-        action="user.disable" if disabled else "user.enable",
-        target=f"user:{user.id}",
-        ip=ip,
-        organisation_id=user.organisation_id,
-    )
+    _record_on(db, user, "user.disable" if disabled else "user.enable", actor=actor, ip=ip)
     return user
 
 
@@ -394,15 +403,8 @@ def unlock(db: DbSession, email: str, *, address: str | None = None, actor: str)
             delete(LoginThrottle).where(condition).execution_options(synchronize_session=False)
         )
     )
-    record(
-        db,
-        actor=actor,
-        action="user.unlock",
-        target=f"user:{user.id}",
-        user_id=user.id,
-        organisation_id=user.organisation_id,
-        details={"address": address} if address else {},
-    )
+    details = {"address": address} if address else {}
+    _record_on(db, user, "user.unlock", actor=actor, user_id=user.id, details=details)
     return removed
 
 
@@ -422,8 +424,8 @@ def login(
     if user is None or not valid or user.disabled:
         record(
             db,
-            actor=address or "?",
-            action="auth.login_failed",
+            address or "?",
+            "auth.login_failed",
             ip=ip,
             user_id=user.id if user else None,
             organisation_id=user.organisation_id if user else None,
@@ -445,7 +447,7 @@ def login(
         )
     )
     user.last_login_at = now
-    _record_own(db, user, "auth.login", f"user:{user.id}", ip)
+    _record_on(db, user, "auth.login", actor=user, ip=ip)
     return NewSession(token, csrf, user, expires)
 
 
@@ -488,7 +490,7 @@ def logout(db: DbSession, session: Session, ip: str | None) -> None:
     user = session.user
     db.delete(session)
     revoke_credentials(db, user.id)
-    _record_own(db, user, "auth.logout", f"user:{user.id}", ip)
+    _record_on(db, user, "auth.logout", actor=user, ip=ip)
 
 
 # -- API tokens ------------------------------------------------------------------------------
@@ -511,7 +513,7 @@ def create_api_token(
     )
     db.add(row)
     db.flush()
-    _record_own(db, user, "token.create", f"token:{row.id}", ip, details={"name": row.name})
+    _record_on(db, row, "token.create", actor=user, ip=ip, details={"name": row.name})
     return row, token
 
 
@@ -609,7 +611,7 @@ def revoke_api_token(db: DbSession, user: User, token_id: int, ip: str | None = 
         raise UnknownNameError("API token", str(token_id))
     row.revoked = True
     revoke_credentials(db, user.id)
-    _record_own(db, user, "token.revoke", f"token:{row.id}", ip)
+    _record_on(db, row, "token.revoke", actor=user, ip=ip)
 
 
 def list_api_tokens(db: DbSession, user: User) -> list[ApiToken]:

@@ -95,8 +95,8 @@ def create(
     db.flush()
     audit.record(
         db,
-        actor=actor,
-        action="assessment.create",
+        actor,
+        "assessment.create",
         target=f"assessment {entry.id}: {entry.name}",
         user_id=user_id,
         organisation_id=organisation_id,

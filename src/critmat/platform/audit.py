@@ -29,17 +29,18 @@ def utcnow() -> datetime:
 
 def record(
     db: Session,
-    *,
     actor: str,
     action: str,
+    *,
     target: str = "",
     user_id: int | None = None,
     organisation_id: int | None = None,
     ip: str | None = None,
-    status: int | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Add one audit entry to the session (committed with the caller's transaction)."""
+    """Add the entry "``actor`` did ``action``" to the session (committed with the caller's
+    transaction). ``actor`` is what the log shows: a user's e-mail address, ``cli``, or the
+    e-mail a failed login typed; ``user_id`` and ``organisation_id`` file the entry."""
     entry = AuditEntry(
         at=utcnow(),
         actor=actor,
@@ -48,7 +49,6 @@ def record(
         action=action,
         target=target[:300],
         ip=ip,
-        status=status,
         details=details or {},
         note="",
     )
