@@ -32,6 +32,7 @@ from critmat.server.deps import (
     SettingsDep,
     UserCaller,
     client_ip,
+    set_private_cookie,
     set_session_cookie,
 )
 from critmat.server.errors import RETRY_AFTER_S, wants_html
@@ -90,13 +91,13 @@ def _login_page(
         email=email,
         login_csrf=token,
     )
-    response.set_cookie(
+    set_private_cookie(
+        response,
+        settings,
         LOGIN_CSRF_COOKIE,
         token,
         max_age=settings.session_idle_seconds,
-        httponly=True,
         samesite="strict",
-        secure=settings.secure_cookies,
         path="/login",
     )
     return response
