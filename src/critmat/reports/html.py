@@ -18,7 +18,6 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -36,9 +35,8 @@ from critmat.reports.model import (
 )
 from critmat.services import overview
 from critmat.services.context import ServiceContext
+from critmat.services.overview.basis import Progress
 from critmat.store import Store
-
-Progress = Callable[[str], None]
 
 
 def build_report(
