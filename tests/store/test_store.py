@@ -344,3 +344,17 @@ def test_a_store_of_a_newer_schema_is_refused(tmp_path: Path):
     con.close()
     with pytest.raises(StoreError, match="schema 99, newer"):
         open_store(path)
+
+
+def test_the_service_hub_migrates_a_schema1_store_before_its_first_read(tmp_path: Path):
+    """`critmat serve` on a store written by the previous version (no `data ensure` first)."""
+    from critmat.server.storehub import StoreHub
+
+    hub = StoreHub(_schema1_store(tmp_path / "old.duckdb"))
+    try:
+        store = hub.store()
+        assert store.row_count("trade") == 2
+        version = store.query("SELECT value FROM store_meta WHERE key = 'schema_version'")
+        assert version["value"].iloc[0] == str(SCHEMA_VERSION)
+    finally:
+        hub.close()

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from critmat.errors import StoreError
-from critmat.store import Store
+from critmat.store import Store, connect_read_only
 
 
 class StoreHub:
@@ -31,7 +31,8 @@ class StoreHub:
                         f"no analytics store at {self.path}",
                         hint="run `critmat data pull` and restart the service",
                     )
-                self._con = duckdb.connect(str(self.path), read_only=True)
+                # a store of an older schema is migrated here, before the first request reads it
+                self._con = connect_read_only(self.path)
             return self._con
 
     def store(self) -> Store:

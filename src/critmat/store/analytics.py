@@ -291,7 +291,7 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise StoreError(f"cannot open the store {path}: {exc}") from exc
 
 
-def _connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
     """A read-only connection to a store at the current schema (an older one is migrated first,
     which needs the write lock for a moment)."""
     con = _connect(path, read_only=True)
@@ -341,7 +341,7 @@ class Store:
             )
         path.parent.mkdir(parents=True, exist_ok=True)
         if read_only:
-            self.con = _connect_read_only(path)
+            self.con = connect_read_only(path)
             return
         self.con = _connect(path, read_only=False)
         try:
