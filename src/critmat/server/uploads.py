@@ -4,8 +4,6 @@ limit and hand it, with its author and the app's worker limits, to
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from fastapi import Request, UploadFile
 from sqlalchemy.orm import Session as DbSession
 
@@ -33,19 +31,17 @@ def assess_upload(
     store: Store,
     principal: Principal,
     organisation_id: int,
-    file: UploadFile,
-    parameters: service.Upload,
+    upload: service.Upload,
 ) -> service.StoredAssessment:
-    """Assess and store ``file`` for the organisation (``parameters`` without the file: its
-    ``filename`` and ``data`` are replaced by the upload's); the caller commits. Raises what
-    :func:`~critmat.services.assessments.run_assessment` raises."""
+    """Assess and store ``upload`` (its file read by :func:`read_upload`) for the organisation;
+    the caller commits. Raises what :func:`~critmat.services.assessments.run_assessment`
+    raises."""
     settings: Settings = request.app.state.settings
-    filename, data = read_upload(file)
     return service.run_assessment(
         db,
         store_path=store.path,
         limits=service.WorkerLimits.of(settings),
         organisation_id=organisation_id,
         author=service.Author(principal.user_id, principal.actor, client_ip(request)),
-        upload=replace(parameters, filename=filename, data=data),
+        upload=upload,
     )

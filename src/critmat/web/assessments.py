@@ -21,7 +21,7 @@ from critmat.reports import company as report
 from critmat.risk.company import SupplyFileError
 from critmat.server.deps import CompanyCaller, DbDep, StoreDep
 from critmat.server.params import NO_NUL, DbId
-from critmat.server.uploads import assess_upload
+from critmat.server.uploads import assess_upload, read_upload
 from critmat.services import assessments as service
 from critmat.services.assessment_worker import AssessmentTimeout, AssessmentWorkerFailed
 from critmat.web.render import attachment
@@ -84,15 +84,8 @@ def install(app: FastAPI) -> None:
         importer: Annotated[str, Form(max_length=100, pattern=NO_NUL)] = "EU27",
     ) -> Response:
         try:
-            stored = assess_upload(
-                request,
-                db,
-                store,
-                principal,
-                org_id,
-                file,
-                service.Upload("", b"", title=name, importer=importer or "EU27"),
-            )
+            upload = service.Upload(*read_upload(file), title=name, importer=importer or "EU27")
+            stored = assess_upload(request, db, store, principal, org_id, upload)
         except SupplyFileError as exc:
             return listing(
                 request,

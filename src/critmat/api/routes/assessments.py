@@ -22,7 +22,7 @@ from critmat.risk.company import CompanyAssessment, SupplyFileError
 from critmat.server.deps import CompanyCaller, DbDep, StoreDep
 from critmat.server.errors import ErrorOut
 from critmat.server.params import NO_NUL, DbId, Limit, UtcDateTime
-from critmat.server.uploads import assess_upload
+from critmat.server.uploads import assess_upload, read_upload
 from critmat.services import assessment_worker as worker
 from critmat.services import assessments as service
 
@@ -122,15 +122,8 @@ def upload_assessment(
     assessment is computed in a worker process within the time limit (503 when exceeded) and
     stored for your organisation."""
     try:
-        found = assess_upload(
-            request,
-            db,
-            store,
-            principal,
-            org_id,
-            file,
-            service.Upload("", b"", title=name, importer=importer, year=year, on=on),
-        )
+        upload = service.Upload(*read_upload(file), title=name, importer=importer, year=year, on=on)
+        found = assess_upload(request, db, store, principal, org_id, upload)
     except SupplyFileError as exc:
         return file_errors(exc)
     except (worker.AssessmentTimeout, worker.AssessmentWorkerFailed) as exc:
