@@ -259,15 +259,7 @@ class Tables:
         """As :func:`~critmat.indicators.provenance.provenance_for`, from the held releases."""
         used = tuple(sorted(set(years)))
         return [
-            Provenance(
-                dataset=r.dataset,
-                source=r.source,
-                version=r.version,
-                licence=r.licence,
-                sha256=r.sha256,
-                release_years=(r.year_min, r.year_max),
-                years=used,
-            )
+            Provenance.of_release(r, used)
             for name in sorted(set(datasets))
             if (r := self.releases.get(name)) is not None
         ]

@@ -4,9 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
+
+from critmat.store import Release
+
+
+class _ReleaseRow(NamedTuple):
+    """The columns of a ``releases`` row that :func:`provenance_for` reads."""
+
+    dataset: str
+    source: str
+    version: str
+    licence: str
+    sha256: str
+    year_min: int | None
+    year_max: int | None
 
 
 @dataclass(frozen=True)
@@ -23,6 +37,20 @@ class Provenance:
     sha256: str
     release_years: tuple[int | None, int | None]
     years: tuple[int, ...]
+
+    @classmethod
+    def of_release(cls, release: Release | _ReleaseRow, years: tuple[int, ...]) -> Provenance:
+        """The entry for ``release`` (a store ``Release`` or a ``releases`` row) used for
+        ``years``."""
+        return cls(
+            dataset=release.dataset,
+            source=release.source,
+            version=release.version,
+            licence=release.licence,
+            sha256=release.sha256,
+            release_years=(release.year_min, release.year_max),
+            years=years,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -55,14 +83,6 @@ def provenance_for(
     ).fetchall()
     used = tuple(sorted(set(years)))
     return [
-        Provenance(
-            dataset=str(d),
-            source=str(s),
-            version=str(v),
-            licence=str(lic),
-            sha256=str(sha),
-            release_years=(y0, y1),
-            years=used,
-        )
+        Provenance.of_release(_ReleaseRow(str(d), str(s), str(v), str(lic), str(sha), y0, y1), used)
         for d, s, v, lic, sha, y0, y1 in rows
     ]
