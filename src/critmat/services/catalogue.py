@@ -17,7 +17,7 @@ from pydantic import RootModel
 from critmat.reference._common import name_key
 from critmat.reference.materials import load_catalogue
 from critmat.services import statistics_models as m
-from critmat.services.statistics_models import Computed, table
+from critmat.services.statistics_models import Computed, from_record, table
 
 if TYPE_CHECKING:
     from critmat.store import Store
@@ -38,16 +38,7 @@ def materials(critical: bool | None = None, strategic: bool | None = None) -> Co
         and (strategic is None or mat.strategic == strategic)
     ]
     items = [
-        m.MaterialSummaryOut(
-            id=mat.id,
-            name=mat.name,
-            critical=mat.critical,
-            strategic=mat.strategic,
-            group=mat.group,
-            wmd_commodity=mat.wmd_commodity,
-            stages=[s.name for s in mat.stages],
-            hs_codes=list(mat.hs_codes),
-        )
+        from_record(m.MaterialSummaryOut, mat, stages=[s.name for s in mat.stages])
         for mat in chosen
     ]
     rows = [i.model_dump() for i in items]
@@ -81,39 +72,23 @@ def material_detail(store: Store | None, name: str) -> Computed:
             m.WmdSeriesOut(commodity=commodity, stage=stage, unit=unit, year_min=y0, year_max=y1)
         )
     stages = [
-        m.StageOut(
-            name=s.name,
-            label=s.label,
+        from_record(
+            m.StageOut,
+            s,
             hs_codes=[m.HsCodeOut(code=c, description=hs92_description(c)) for c in s.hs_codes],
             hs_codes_with_data=[c for c in s.hs_codes if c in present],
-            wmd_commodity=s.wmd_commodity,
             shared_with=list(catalogue.shared_with(mat.id, s)),
-            notes=s.notes,
-            sources=list(s.sources),
         )
         for s in mat.stages
     ]
     used = ["production"] if series_rows else []
     used += ["trade"] if any(c in present for c in mat.hs_codes) else []
-    model = m.MaterialOut(
-        id=mat.id,
-        name=mat.name,
-        critical=mat.critical,
-        strategic=mat.strategic,
-        crma_critical_entry=mat.crma_critical_entry,
-        crma_strategic_entry=mat.crma_strategic_entry,
-        group=mat.group,
-        members=list(mat.members),
+    model = from_record(
+        m.MaterialOut,
+        mat,
         matched_stage=resolved.stage.name if resolved.stage else None,
-        wmd_commodity=mat.wmd_commodity,
-        production_basis=mat.production_basis,
         wmd_series=wmd_series,
-        eol_rir=mat.eol_rir,
-        eol_rir_source=mat.eol_rir_source,
         stages=stages,
-        aliases=list(mat.aliases),
-        sources=list(mat.sources),
-        notes=mat.notes,
         provenance=_provenance(store, used),
     )
     return Computed(model)

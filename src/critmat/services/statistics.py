@@ -237,22 +237,7 @@ def restrictions(
 def data_releases(store: Store) -> Computed:
     """Every imported release (current and earlier) and the coverage of the current ones."""
     releases = [
-        m.ReleaseOut(
-            release_id=r.release_id,
-            dataset=r.dataset,
-            current=r.is_current,
-            source=r.source,
-            version=r.version,
-            licence=r.licence,
-            origin=r.origin,
-            sha256=r.sha256,
-            year_min=r.year_min,
-            year_max=r.year_max,
-            rows=r.row_count,
-            retrieved_at=r.retrieved_at,
-            imported_at=r.imported_at,
-            notes=list(r.notes),
-        )
+        m.from_record(m.ReleaseOut, r, current=r.is_current, rows=r.row_count)
         for r in store.releases()
     ]
     cover = [

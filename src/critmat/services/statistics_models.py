@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -26,6 +26,17 @@ class Computed:
 
     model: BaseModel
     table: exports.Table | None = None
+
+
+Answer = TypeVar("Answer", bound=BaseModel)
+
+
+def from_record(model: type[Answer], record: object, **worked_out: Any) -> Answer:
+    """``model`` whose fields quote ``record``'s attributes of the same name, except those given
+    in ``worked_out`` (renamed or computed ones). Validation converts as the constructor does
+    (tuples become lists); a field ``record`` lacks raises ``AttributeError``."""
+    quoted = {name: getattr(record, name) for name in model.model_fields if name not in worked_out}
+    return model.model_validate({**quoted, **worked_out})
 
 
 def table(columns: Sequence[str], rows: Sequence[Mapping[str, Any]], title: str) -> exports.Table:
