@@ -196,7 +196,8 @@ class Tables:
             for row in summary.to_dict(orient="records")
         }
         return cls(
-            release_ids=tuple(sorted(r.release_id for r in releases)),
+            # every current series, so that the tables match Store.release_key()
+            release_ids=store.release_key(),
             releases={r.dataset: r for r in releases},
             trade_codes=trade_codes,
             importers={s.name: s for s in importers},
