@@ -122,3 +122,13 @@ def test_good_baci_zip_becomes_current_and_reimport_changes_nothing(data_dir, tm
         "json",
     )
     assert code == 0 and '"top_supplier": "COD"' in out
+
+
+def test_a_refused_file_prints_its_error_without_a_blank_line_before_it(data_dir, tmp_path):
+    bad = tmp_path / "empty.csv"
+    bad.write_text("Source,Section\nfoo,bar\n")
+    code, _out, err = invoke(data_dir, "data", "import", "usgs-mcs", str(bad))
+    assert code == 2
+    lines = err.splitlines()
+    error_at = next(i for i, line in enumerate(lines) if line.startswith("error:"))
+    assert error_at > 0 and lines[error_at - 1].strip() != "", err

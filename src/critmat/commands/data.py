@@ -124,7 +124,8 @@ def data_import(
             options["classification"] = classification
     if kind is ImportKind.usgs_mcs and edition:
         options["edition"] = edition
-    with user_errors(), Progress(console=err, transient=True) as bar:
+    # no bar when stderr is not a terminal: a stopped live display leaves a blank line there
+    with user_errors(), Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task(f"reading {path.name}", total=None)
 
         def advance(done: int, total: int) -> None:
