@@ -1,0 +1,262 @@
+"""The trade networks and production sources that origin tracing solves (reads the store).
+
+:mod:`critmat.indicators.origins` holds the maths; this module builds its inputs from the
+canonical tables and runs it, for one question (:func:`trace_stage`) or for every material
+stage, year and importer at once (:func:`origins_all`, part of the full refresh).
+
+* **Goods and origin stage.** A catalogue stage's HS92 codes are the traded goods (tonnes of all
+  its codes added, flows without a quantity left out). Their origin is the stage's own
+  production series when it has one; otherwise the nearest earlier stage of the material that
+  has one (the catalogue lists stages in value-chain order): cobalt mattes and unwrought cobalt
+  (``intermediate``) are traced to the countries that *mined* the cobalt.
+* **Network.** Every flow of those codes between any two countries in the year (the trade of
+  the whole world, not only the importer's), from the ``trade`` table (BACI HS92).
+* **Source term.** Production by country of the origin stage and year
+  (:func:`critmat.indicators.stage_production.stage_production_all`: each year from the first
+  series of the stage's preference order). The publisher's "other countries" (ROW) have no
+  node in the network: their exports show as unattributed.
+* **Importers.** EU27 as one economy (its members' imports from outside the EU; flows between
+  members stay in the network but are not imports of the EU), or one country (imports from
+  every partner, other Member States included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from critmat.indicators.imports import ImporterSet
+from critmat.indicators.origins import (
+    UNATTRIBUTED,
+    OriginSolution,
+    importer_imports,
+    solve_network,
+)
+from critmat.indicators.stage_production import stage_production_all
+from critmat.reference.materials import Material, Stage
+
+#: Columns of :func:`origins_all`.
+ORIGIN_COLUMNS = (
+    "material_id",
+    "stage",
+    "origin_stage",
+    "year",
+    "importer",
+    "origin",
+    "quantity_t",
+    "share",
+    "production_series",
+    "production_release_id",
+)
+
+
+@dataclass(frozen=True)
+class TracedStage:
+    """Which goods are traced to which production: ``stage``'s HS92 ``hs_codes`` to the
+    producers of ``origin_stage`` (the stage itself or the nearest earlier one with a series)."""
+
+    material_id: str
+    stage: str
+    hs_codes: tuple[str, ...]
+    origin_stage: str
+
+
+def origin_stage_of(material: Material, stage: Stage) -> Stage | None:
+    """The stage whose producers are the origin of ``stage``'s goods: the stage itself when it
+    has production series, else the nearest earlier stage that has; ``None`` when none has."""
+    chosen: Stage | None = None
+    for candidate in material.stages:
+        if candidate.production:
+            chosen = candidate
+        if candidate.name == stage.name:
+            return chosen
+    return None
+
+
+def traced_stages(materials: Iterable[Material]) -> list[TracedStage]:
+    """Every stage with HS92 codes and an origin stage, in catalogue order."""
+    out = []
+    for material in materials:
+        for stage in material.stages:
+            origin = origin_stage_of(material, stage)
+            if stage.hs_codes and origin is not None:
+                out.append(TracedStage(material.id, stage.name, stage.hs_codes, origin.name))
+    return out
+
+
+@dataclass(frozen=True)
+class TradeNetworks:
+    """Trade rows with a quantity, as numpy columns indexed by (HS6 code, year).
+
+    ``countries`` is the code table of ``exporter`` and ``importer`` (integer positions).
+    """
+
+    countries: np.ndarray
+    exporter: np.ndarray
+    importer: np.ndarray
+    quantity_t: np.ndarray
+    positions: Mapping[tuple[str, int], np.ndarray]
+
+    def years_of(self, hs_codes: Iterable[str]) -> list[int]:
+        """Years with at least one flow of one of ``hs_codes``."""
+        codes = set(hs_codes)
+        return sorted({year for code, year in self.positions if code in codes})
+
+    def network(
+        self, hs_codes: Iterable[str], year: int
+    ) -> tuple[tuple[str, ...], np.ndarray] | None:
+        """``(countries, flows_t)`` of the codes in ``year``: the countries with a flow and the
+        tonnes ``flows_t[j, i]`` j shipped to i (codes added); ``None`` without flows."""
+        found = [self.positions[key] for c in hs_codes if (key := (c, int(year))) in self.positions]
+        if not found:
+            return None
+        rows = np.concatenate(found)
+        exporter, importer = self.exporter[rows], self.importer[rows]
+        nodes, local = np.unique(np.concatenate([exporter, importer]), return_inverse=True)
+        size = len(nodes)
+        flat = local[: len(rows)] * size + local[len(rows) :]
+        flows = np.bincount(flat, weights=self.quantity_t[rows], minlength=size * size)
+        return tuple(self.countries[nodes].tolist()), flows.reshape(size, size)
+
+
+def read_trade(
+    con: duckdb.DuckDBPyConnection,
+    hs_codes: Iterable[str],
+    years: Iterable[int] | None = None,
+) -> TradeNetworks:
+    """Every ``trade`` row of ``hs_codes`` (and ``years``; all when ``None``) with a quantity."""
+    picked = con.execute(
+        """
+        SELECT hs6, year, exporter, importer, quantity_t FROM trade
+        WHERE quantity_t > 0 AND list_contains($codes, hs6)
+          AND ($years IS NULL OR list_contains($years, year))
+        ORDER BY hs6, year
+        """,
+        {
+            "codes": sorted(set(hs_codes)),
+            "years": None if years is None else sorted({int(y) for y in years}),
+        },
+    ).fetchnumpy()
+    count = len(picked["hs6"])
+    codes, countries = pd.factorize(
+        np.concatenate([np.asarray(picked["exporter"]), np.asarray(picked["importer"])])
+    )
+    hs6 = np.asarray(picked["hs6"]).astype(str)
+    year = np.asarray(picked["year"]).astype(int)
+    starts = (
+        np.flatnonzero((hs6[1:] != hs6[:-1]) | (year[1:] != year[:-1])) + 1
+        if count
+        else np.array([], int)
+    )
+    bounds = np.concatenate([[0], starts, [count]]) if count else np.array([0])
+    positions = {
+        (str(hs6[a]), int(year[a])): np.arange(a, b) for a, b in zip(bounds[:-1], bounds[1:])
+    }
+    return TradeNetworks(
+        countries=np.asarray(countries, dtype=object),
+        exporter=codes[:count],
+        importer=codes[count:],
+        quantity_t=np.asarray(picked["quantity_t"], dtype=float),
+        positions=positions,
+    )
+
+
+@dataclass(frozen=True)
+class Source:
+    """Production of one origin stage and year: tonnes by country and where they come from."""
+
+    tonnes: Mapping[str, float]
+    series: str
+    release_id: str
+
+
+def production_sources(production: pd.DataFrame) -> dict[tuple[str, str, int], Source]:
+    """:func:`stage_production_all` rows as sources by (material id, stage, year); rows without
+    a quantity (withheld, not available) and the publisher's ROW are left out."""
+    known = production.loc[production["quantity_t"].notna() & (production["country"] != "ROW")]
+    out: dict[tuple[str, str, int], Source] = {}
+    for key, rows in known.groupby(["material_id", "stage", "year"], sort=False):
+        tonnes = rows.groupby("country")["quantity_t"].sum()
+        out[(str(key[0]), str(key[1]), int(key[2]))] = Source(
+            {str(c): float(q) for c, q in tonnes.items()},
+            str(rows["series"].iloc[0]),
+            str(rows["release_id"].iloc[0]),
+        )
+    return out
+
+
+def solve_with(
+    countries: tuple[str, ...], flows_t: np.ndarray, source: Source
+) -> OriginSolution:
+    """Solve one network with one production source (NaN where a country has no figure)."""
+    production = np.array([source.tonnes.get(c, np.nan) for c in countries], dtype=float)
+    return solve_network(countries, flows_t, production)
+
+
+def _origin_rows(
+    solution: OriginSolution, importers: Sequence[ImporterSet]
+) -> tuple[list[str], list[str], list[float], list[float]]:
+    """``(importer, origin, tonnes, share)`` of every importer with imports in the network."""
+    imports = np.column_stack([importer_imports(solution, s.members) for s in importers])
+    totals = imports.sum(axis=0)
+    active = np.flatnonzero(totals > 0)
+    names: list[str] = []
+    origins: list[str] = []
+    tonnes: list[float] = []
+    shares: list[float] = []
+    if not len(active):
+        return names, origins, tonnes, shares
+    by_origin, unknown = solution.origins_of(imports[:, active])
+    labels = np.array(solution.countries + (UNATTRIBUTED,), dtype=object)
+    table = np.vstack([by_origin, unknown[None, :]])
+    for column, position in enumerate(active):
+        amounts = table[:, column]
+        kept = np.flatnonzero(amounts > 1e-9 * totals[position])
+        names += [importers[position].name] * len(kept)
+        origins += labels[kept].tolist()
+        tonnes += amounts[kept].tolist()
+        shares += (amounts[kept] / totals[position]).tolist()
+    return names, origins, tonnes, shares
+
+
+def origins_all(
+    con: duckdb.DuckDBPyConnection,
+    materials: Sequence[Material],
+    importers: Sequence[ImporterSet],
+    production: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Imports by country of origin for every traced stage, year with production and trade,
+    and importer: columns :data:`ORIGIN_COLUMNS` (``origin`` is ISO3 or ``"unattributed"``;
+    ``share`` of the importer's imports of the stage's goods in tonnes, summing to 1).
+
+    ``production`` is :func:`stage_production_all` of ``materials`` (read when ``None``).
+    """
+    stages = traced_stages(materials)
+    table = stage_production_all(con, materials) if production is None else production
+    sources = production_sources(table)
+    years = sorted({key[2] for key in sources})
+    trade = read_trade(con, {c for s in stages for c in s.hs_codes}, years)
+    columns: dict[str, list[object]] = {c: [] for c in ORIGIN_COLUMNS}
+    for traced in stages:
+        for year in years:
+            source = sources.get((traced.material_id, traced.origin_stage, year))
+            network = trade.network(traced.hs_codes, year) if source is not None else None
+            if source is None or network is None:
+                continue
+            names, origins, tonnes, shares = _origin_rows(solve_with(*network, source), importers)
+            count = len(names)
+            columns["material_id"] += [traced.material_id] * count
+            columns["stage"] += [traced.stage] * count
+            columns["origin_stage"] += [traced.origin_stage] * count
+            columns["year"] += [year] * count
+            columns["importer"] += names
+            columns["origin"] += origins
+            columns["quantity_t"] += tonnes
+            columns["share"] += shares
+            columns["production_series"] += [source.series] * count
+            columns["production_release_id"] += [source.release_id] * count
+    return pd.DataFrame(columns)
