@@ -91,12 +91,24 @@ def production(
         int | None,
         typer.Option("--year", "-y", help="Year (default: the latest with data for the series)."),
     ] = None,
+    stage: Annotated[
+        str | None,
+        typer.Option(
+            help="Value-chain stage (processing, refining, extraction, ... or 'all'): "
+            "production at that stage from the catalogue's series (USGS, IEA, WMD). "
+            "Without it: the World Mining Data series."
+        ),
+    ] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """World production by country, largest first, with shares and concentration."""
+    from critmat.commands.production_stage import production_by_stage, stage_hint
     from critmat.reference.materials import load_catalogue
     from critmat.services import statistics
 
+    if stage is not None:
+        production_by_stage(material_name, stage, year, fmt)
+        return
     answer: ProductionOut = _answer(
         partial(statistics.production, material=material_name, year=year)
     )
@@ -120,6 +132,8 @@ def production(
         f" · top-3 {fmt_number(answer.top3_share, 'share')} · estimated "
         f"{fmt_number(answer.estimated_share, 'share')} of the total\nsource: {citation}"
     )
+    hint = stage_hint(material_name)
+    caption += f"\n{hint}" if hint else ""
     name = load_catalogue().get(answer.material).name
     out.print(
         table(

@@ -39,6 +39,7 @@ __all__ = [
     "LONG_COLUMNS",
     "StageProduction",
     "series_of",
+    "series_years",
     "stage_production",
     "stage_production_all",
     "stage_production_years",
@@ -150,7 +151,8 @@ def _one_detail(material: Material, frame: pd.DataFrame) -> tuple[pd.DataFrame, 
     return frame[frame["detail"] == keep].reset_index(drop=True), keep
 
 
-def _years_held(con: duckdb.DuckDBPyConnection, ref: ProductionSeries) -> list[int]:
+def series_years(con: duckdb.DuckDBPyConnection, ref: ProductionSeries) -> list[int]:
+    """The years ``ref`` holds figures for (a row with a quantity) in the store."""
     if ref.dataset == "production":
         rows = con.execute(
             "SELECT DISTINCT year FROM production_all WHERE series = ? AND commodity = ? "
@@ -169,7 +171,7 @@ def _years_held(con: duckdb.DuckDBPyConnection, ref: ProductionSeries) -> list[i
 def _coverage(
     con: duckdb.DuckDBPyConnection, refs: Iterable[ProductionSeries]
 ) -> list[tuple[ProductionSeries, list[int]]]:
-    return [(ref, _years_held(con, ref)) for ref in refs]
+    return [(ref, series_years(con, ref)) for ref in refs]
 
 
 def _year_owners(
@@ -293,7 +295,7 @@ def _notes(
     if unavailable:
         notes.append(f"not available (shown as missing, not 0): {', '.join(unavailable)}")
     row = countries[countries["country"] == "ROW"]
-    if len(row) and pd.notna(row["quantity_t"].iloc[0]):
+    if len(row) and row["quantity_t"].iloc[0] > 0:
         notes.append(
             f"ROW is the publisher's 'other countries' row: {_tonnes(row['quantity_t'].iloc[0])} t"
         )

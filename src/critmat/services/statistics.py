@@ -48,6 +48,7 @@ from critmat.services.statistics_base import (
     tables_of,
 )
 from critmat.services.statistics_countries import countries, country_detail
+from critmat.services.statistics_production import production_stages, stage_production
 from critmat.services.statistics_trade import (
     dependency,
     dependency_series,
@@ -75,9 +76,11 @@ __all__ = [
     "fast_series",
     "member_states",
     "production",
+    "production_stages",
     "ready_tables",
     "reliance",
     "restrictions",
+    "stage_production",
     "unit_values",
 ]
 

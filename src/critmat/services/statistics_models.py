@@ -154,11 +154,13 @@ class ProductionRowOut(BaseModel):
     rank: int
 
 
-class ProductionOut(BaseModel):
-    material: str
-    commodity: str = Field(description="World Mining Data series")
-    year: int
-    unit: str
+class ProductionFigures(BaseModel):
+    """The concentration of world production of one commodity in one year
+    (:func:`critmat.services.statistics_base.production_figures`): ``total`` in the series'
+    unit, ``producers`` (countries), the ``top_country`` and its ``top_share``, ``top3_share``,
+    ``hhi`` and ``estimated_share`` (shares 0–1; missing: ``None``). The API's production
+    answer and the overview's production block both carry them."""
+
     total: float | None
     producers: int | None
     top_country: str | None
@@ -166,8 +168,79 @@ class ProductionOut(BaseModel):
     top3_share: float | None
     hhi: float | None
     estimated_share: float | None
+
+
+class _ProductionQuestion(BaseModel):
+    material: str
+    commodity: str = Field(description="World Mining Data series")
+    year: int
+    unit: str
+
+
+# The question's fields, then its ProductionFigures, then the producers.
+class ProductionOut(ProductionFigures, _ProductionQuestion):
     rows: list[ProductionRowOut]
     provenance: list[ProvenanceOut]
+
+
+class StageProductionRowOut(BaseModel):
+    country: str = Field(description="ISO3, or ROW: the publisher's 'other countries'")
+    country_name: str | None
+    quantity_t: float | None = Field(description="tonnes; null = withheld or not available")
+    share: float | None = Field(description="of the sum of the rows with a quantity (0–1)")
+    rank: int | None = Field(description="1 = largest; null for ROW and missing figures")
+    estimated: bool
+    status: str = Field(description="reported, withheld or not_available")
+    note: str
+
+
+class StageProductionOut(BaseModel):
+    """World production of one material stage in one year from one release of one series."""
+
+    material: str
+    stage: str = Field(description="the catalogue stage, e.g. processing")
+    year: int
+    dataset: str = Field(description="stage_production (USGS, IEA) or production (WMD)")
+    series: str = Field(description="e.g. USGS MCS 2026, IEA CMDE 2024, WMD")
+    release_id: str
+    release_version: str
+    commodity: str = Field(description="the publisher's commodity name in the series")
+    production_stage: str = Field(description="the series' own stage: mine, refinery, ...")
+    unit: str = Field(description="the publisher's unit (quantities are tonnes)")
+    basis: str = Field(description="content, gross or unstated")
+    world_t: float | None = Field(description="the published world total (WLD), tonnes")
+    total_t: float | None = Field(description="sum of the rows with a quantity: the share base")
+    producers: int | None = Field(description="countries with a quantity above zero")
+    top_country: str | None
+    top_share: float | None
+    top3_share: float | None
+    hhi: float | None = Field(description="over the ranked countries' shares (ROW left out)")
+    rows: list[StageProductionRowOut]
+    notes: list[str]
+    provenance: list[ProvenanceOut]
+
+
+class ProductionSeriesOut(BaseModel):
+    dataset: str
+    series: str
+    commodity: str
+    production_stage: str
+    note: str
+    years: list[int] = Field(description="years with figures in the store")
+    release_id: str | None
+
+
+class ProductionStageOut(BaseModel):
+    stage: str
+    label: str
+    series: list[ProductionSeriesOut] = Field(description="in order of preference")
+    years: list[int] = Field(description="years with figures (each from its first series)")
+    note: str | None = Field(description="why the stage has no figures, if it has none")
+
+
+class ProductionStagesOut(BaseModel):
+    material: str
+    stages: list[ProductionStageOut]
 
 
 # -- trade -----------------------------------------------------------------------------------
@@ -179,17 +252,13 @@ class SourceOut(BaseModel):
     third_country: bool
 
 
-class DependencyOut(BaseModel):
-    """Same fields as ``critmat dependency --format json``."""
+class ImportConcentrationOut(BaseModel):
+    """The concentration of an importer's imports of a set of HS codes in one year on one basis
+    (a row of :func:`critmat.indicators.imports.import_concentration`): ``total`` (tonnes or
+    thousand USD), ``suppliers`` (origins), the largest origin and its share, the HHI of the
+    origins' shares, the largest third-country origin and its share, whether that share is over
+    the CRMA's 65 % benchmark, and the share of the import value without a quantity (0–1)."""
 
-    importer: str
-    importer_members: list[str]
-    year: int
-    basis: str
-    unit: str
-    material: str | None
-    stage: str | None
-    hs_codes: list[str]
     total: float | None
     suppliers: int | None
     top_supplier: str | None
@@ -199,6 +268,23 @@ class DependencyOut(BaseModel):
     top_third_share: float | None
     exceeds_65: bool
     missing_quantity_value_share: float | None
+
+
+class _DependencyQuestion(BaseModel):
+    importer: str
+    importer_members: list[str]
+    year: int
+    basis: str
+    unit: str
+    material: str | None
+    stage: str | None
+    hs_codes: list[str]
+
+
+# The question's fields, then its ImportConcentrationOut figures, then the origins.
+class DependencyOut(ImportConcentrationOut, _DependencyQuestion):
+    """Same fields as ``critmat dependency --format json``."""
+
     sources: list[SourceOut]
     provenance: list[ProvenanceOut]
     notes: list[str]
@@ -218,18 +304,14 @@ class SeriesOut(BaseModel):
     notes: list[str]
 
 
-class MemberStateOut(BaseModel):
+class _MemberState(BaseModel):
     country: str
     name: str
-    total: float | None
+
+
+# A Member State has a row only where it imports: its suppliers are never missing.
+class MemberStateOut(ImportConcentrationOut, _MemberState):
     suppliers: int
-    top_supplier: str | None
-    top_share: float | None
-    hhi: float | None
-    top_third_country: str | None
-    top_third_share: float | None
-    exceeds_65: bool
-    missing_quantity_value_share: float | None
 
 
 class MemberStatesOut(BaseModel):
