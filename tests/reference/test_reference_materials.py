@@ -65,11 +65,11 @@ def test_17_strategic_annex_items_and_each_strategic_is_critical(cat: Catalogue)
     strategic = cat.strategic()
     assert {m.crma_strategic_entry for m in strategic} == set(ANNEX_I)
     assert len(ANNEX_I) == 17
-    assert all(m.critical for m in strategic)
-    # Only the REE-for-magnets item is carried by two entries (it spans HREE and LREE).
-    shared = [m.id for m in strategic if str(m.crma_strategic_entry).startswith("rare earth")]
-    assert sorted(shared) == ["hree", "lree"]
-    assert len(strategic) == 18
+    assert len(strategic) == 17  # one entry per annex item
+    assert all(cat.is_critical(m.id) for m in strategic)
+    # Only the REE-for-magnets entry is critical through other entries (HREE and LREE).
+    assert [m.id for m in strategic if not m.critical] == ["ree_magnets"]
+    assert cat.get("ree_magnets").critical_via == ("hree", "lree")
 
 
 def test_every_wmd_commodity_is_referenced_by_exactly_one_material(cat: Catalogue) -> None:
@@ -129,11 +129,11 @@ def test_groups(cat: Catalogue) -> None:
         "iridium",
         "ruthenium",
     }
-    assert {m.id for m in cat.members_of("rare_earths")} == {"hree", "lree"}
+    assert {m.id for m in cat.members_of("rare_earths")} == {"hree", "lree", "ree_magnets"}
     assert "dysprosium" in cat.get("hree").members and "neodymium" in cat.get("lree").members
     assert cat.is_critical("platinum") and not cat.get("platinum").critical
     assert not cat.is_critical("gold")
-    assert cat.related_ids("hree") == {"hree", "rare_earths"}
+    assert cat.related_ids("hree") == {"hree", "rare_earths", "lree", "ree_magnets"}
 
 
 @pytest.mark.parametrize(
@@ -145,8 +145,11 @@ def test_groups(cat: Catalogue) -> None:
         ("Li", "lithium", None),
         ("Co", "cobalt", None),
         ("cobalt oxide", "cobalt", "processing"),
-        ("NdFeB magnets", "rare_earths", "magnets"),
-        ("ndfeb-magnets", "rare_earths", "magnets"),
+        ("NdFeB magnets", "ree_magnets", "magnets"),
+        ("ndfeb-magnets", "ree_magnets", "magnets"),
+        ("rare earth elements for permanent magnets", "ree_magnets", None),
+        ("HREE", "hree", None),
+        ("LREE", "lree", None),
         ("PGM", "pgm", None),
         ("graphite", "graphite", None),
         ("natural graphite", "graphite", "extraction"),
@@ -190,13 +193,17 @@ def test_get_and_stage_lookup_errors(cat: Catalogue) -> None:
         cobalt.stage("procesing")
     assert stage_info.value.kind == "stage"
     assert stage_info.value.suggestions == ["processing"]
+    with pytest.raises(UnknownNameError) as far_info:
+        cobalt.stage("magnets")  # nothing close: every stage of the material is suggested
+    assert far_info.value.suggestions == ["extraction", "intermediate", "processing"]
 
 
 def test_by_hs_shared_and_unknown_codes(cat: Catalogue) -> None:
     coal = {(m.id, s.name) for m, s in cat.by_hs("270112")}
     assert coal == {("coking_coal", "extraction"), ("steam_coal", "extraction")}
     assert {m.id for m, _ in cat.by_hs(280450)} == {"boron", "tellurium"}
-    assert {m.id for m, _ in cat.by_hs("2846.90")} == {"rare_earths", "scandium"}
+    ree = {"rare_earths", "hree", "lree", "ree_magnets"}
+    assert {m.id for m, _ in cat.by_hs("2846.90")} == ree | {"scandium"}
     assert cat.by_hs("999999") == ()
 
 

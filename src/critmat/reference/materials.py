@@ -41,15 +41,20 @@ from critmat.errors import InputFileError, UnknownNameError
 from critmat.reference._common import HS6, data_path, load_yaml, name_key, normalise_hs6, suggest
 
 __all__ = [
+    "HS_REVISIONS",
     "STAGE_NAMES",
+    "STAGE_SYNONYMS",
     "Catalogue",
     "HsCode",
     "Material",
+    "ProductionSeries",
     "Resolved",
     "Stage",
     "hs92_description",
+    "hs_description",
     "load_catalogue",
     "load_hs92_codes",
+    "load_hs_codes",
 ]
 
 #: Allowed value-chain stage names and what each means. A material lists only the stages it has.
@@ -57,6 +62,7 @@ STAGE_NAMES: Mapping[str, str] = {
     "extraction": "ores, concentrates and crude minerals as mined",
     "intermediate": "mattes, intermediate products of metallurgy, alumina, APT and similar",
     "processing": "refined metal, oxides or chemicals: the main refined product",
+    "metals": "metals made from the refined compounds (e.g. rare-earth metals from their oxides)",
     "alloys": "ferro-alloys and master alloys",
     "battery_materials": "battery-grade chemicals (e.g. nickel sulphate, manganese dioxide)",
     "magnets": "permanent magnets",
@@ -66,13 +72,52 @@ STAGE_NAMES: Mapping[str, str] = {
 }
 
 
+#: Words a user may type for a stage, by the catalogue stage they mean (case and punctuation
+#: ignored). "metal" means the material's ``metals`` stage where it has one, else ``processing``.
+STAGE_SYNONYMS: Mapping[str, tuple[str, ...]] = {
+    "processing": ("refining", "refinery", "refined", "separation", "compounds", "smelting"),
+    "extraction": ("mining", "mine", "mined", "ore", "ores", "concentrate", "concentrates"),
+    "metals": ("metal",),
+    "magnets": ("magnet",),
+}
+
+#: The HS revisions the catalogue lists codes of.
+HS_REVISIONS = ("HS92", "HS17")
+
+
+@dataclass(frozen=True)
+class ProductionSeries:
+    """Where a stage's production figures come from, in order of preference.
+
+    ``dataset`` is the store table: ``"stage_production"`` (USGS MCS, IEA CMDE) or
+    ``"production"`` (World Mining Data); ``series`` the release series ("USGS MCS 2026",
+    "IEA CMDE 2024", "WMD"); ``commodity`` the publisher's commodity name in that series
+    ("Gallium", "Magnesium Metal"); ``stage`` the stage in that dataset (mine, refinery, smelter,
+    metal, other; always "mine" for WMD, whose table has no stage); ``note`` what the figures
+    measure when it matters ("content basis", "IEA refined output").
+    """
+
+    dataset: str
+    series: str
+    commodity: str
+    stage: str
+    note: str = ""
+
+
 @dataclass(frozen=True)
 class Stage:
-    """One value-chain stage of a material and the HS 1992 codes that trade it.
+    """One value-chain stage of a material, the HS codes that trade it and where its production
+    figures come from.
 
-    ``hs_codes`` are 6-digit HS92 codes; ``wmd_commodity`` is set only when the stage has its own
-    World Mining Data series different from the material's (e.g. primary aluminium);
-    ``aliases`` are names of the stage's product that resolve to it (e.g. "NdFeB magnets").
+    ``hs_codes`` are 6-digit HS92 codes, ``hs17_codes`` HS 2017 codes (both in the CSV tables
+    ``hs92_codes.csv`` / ``hs17_codes.csv``); ``production`` the stage's production series in
+    preference order (a year's figure comes from the first series that has that year);
+    ``wmd_commodity`` is set only when the stage has its own World Mining Data sheet different
+    from the material's (e.g. primary aluminium); ``aliases`` are names of the stage's product
+    that resolve to it (e.g. "NdFeB magnets"). ``proxy`` marks a stage whose codes trade a
+    broader product or a feed that is not only this material (dolomite and magnesite for
+    magnesium, mineral substances n.e.s. for rare-earth ores): :meth:`Catalogue.choose_stage`
+    never picks it unless the user names it.
     """
 
     name: str
@@ -82,6 +127,9 @@ class Stage:
     sources: tuple[str, ...]
     wmd_commodity: str | None = None
     aliases: tuple[str, ...] = ()
+    hs17_codes: tuple[str, ...] = ()
+    production: tuple[ProductionSeries, ...] = ()
+    proxy: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,14 +153,23 @@ class Material:
     production_unit: str | None = None
     eol_rir_source: str | None = None
     notes: str = ""
+    critical_via: tuple[str, ...] = ()
 
     def stage(self, name: str) -> Stage:
-        """Return the stage called ``name`` (case-insensitive); UnknownNameError if absent."""
+        """Return the stage called ``name`` (case-insensitive) or meant by one of its synonyms
+        (:data:`STAGE_SYNONYMS`: "refining" is processing, "ore" extraction, "metal" the
+        ``metals`` stage or else processing); :class:`UnknownNameError` listing the material's
+        stage names otherwise."""
         key = name_key(name)
-        for stage in self.stages:
-            if name_key(stage.name) == key:
-                return stage
-        raise UnknownNameError("stage", name, suggest(name, [s.name for s in self.stages]))
+        by_key = {name_key(stage.name): stage for stage in self.stages}
+        wanted = [key, *(c for c, words in STAGE_SYNONYMS.items() if key in words)]
+        if key in STAGE_SYNONYMS["metals"] + ("metals",):
+            wanted.append("processing")
+        for candidate in wanted:
+            if candidate in by_key:
+                return by_key[candidate]
+        names = [s.name for s in self.stages]
+        raise UnknownNameError("stage", name, suggest(name, names) or names)
 
     @property
     def hs_codes(self) -> tuple[str, ...]:
@@ -143,19 +200,31 @@ class Resolved:
 
 @dataclass(frozen=True)
 class HsCode:
-    """An HS 1992 6-digit code with its official description (CEPII BACI HS92 product table)."""
+    """An HS 6-digit code of one revision with its official description (``hs92_codes.csv``:
+    CEPII BACI HS92 product table; ``hs17_codes.csv``: the HS 2017 nomenclature).
+
+    ``shared_by`` lists the materials the code holds when it holds several (catalogue ids, or a
+    plain name for a substance the catalogue has no entry for, e.g. ``thallium``), with the
+    ``source`` of that statement; empty when the code is one material's.
+    """
 
     code: str
     description: str
+    shared_by: tuple[str, ...] = ()
+    source: str = ""
 
 
 class Catalogue:
     """The loaded, validated material catalogue with lookups by id, name, HS code and WMD sheet."""
 
     def __init__(
-        self, materials: tuple[Material, ...], aliases: Mapping[str, tuple[str, str | None]]
+        self,
+        materials: tuple[Material, ...],
+        aliases: Mapping[str, tuple[str, str | None]],
+        hs_tables: Mapping[str, Mapping[str, HsCode]] | None = None,
     ):
         self.materials = materials
+        self._hs_tables = hs_tables
         self._by_id = {m.id: m for m in materials}
         self._aliases = dict(aliases)
         by_hs: dict[str, list[tuple[Material, Stage]]] = {}
@@ -225,6 +294,52 @@ class Catalogue:
         """
         return self._by_hs.get(normalise_hs6(hs6), ())
 
+    def hs_codes(self, stage: Stage, revision: str) -> tuple[str, ...]:
+        """The stage's six-digit codes in HS revision ``revision`` ("HS92" or "HS17"; case
+        ignored); :class:`UnknownNameError` for another revision."""
+        key = _revision(revision)
+        return stage.hs_codes if key == "HS92" else stage.hs17_codes
+
+    def hs_code(self, code: str | int, revision: str) -> HsCode | None:
+        """The code's entry (description, ``shared_by``) in the revision's table, else None."""
+        return self._hs_table(revision).get(normalise_hs6(code))
+
+    def bundle_note(
+        self, code: str | int, revision: str, material: str | None = None
+    ) -> str | None:
+        """What a figure drawn from ``code`` must say when the code holds several materials,
+        e.g. "HS17 811292 holds gallium, germanium, hafnium, indium, niobium, rhenium and
+        vanadium: figures from it cover all of them"; ``None`` when the code is one material's.
+
+        With ``material`` (an id of the catalogue) the note names the others: "HS17 811292 also
+        holds germanium, ...". Data: the ``shared_by`` column of the revision's code table.
+        """
+        entry = self.hs_code(code, revision)
+        if entry is None or len(entry.shared_by) < 2:
+            return None
+        others = [i for i in entry.shared_by if i != material]
+        names = _and_list([self._display(i) for i in others])
+        verb = "also holds" if material in entry.shared_by else "holds"
+        return (
+            f"{_revision(revision)} {entry.code} {verb} {names}: figures from it cover all of them"
+        )
+
+    def bundle_notes(self, stage: Stage, revision: str, material: str | None = None) -> list[str]:
+        """:meth:`bundle_note` of each of the stage's codes in ``revision`` that bundles."""
+        notes = (self.bundle_note(c, revision, material) for c in self.hs_codes(stage, revision))
+        return [n for n in notes if n]
+
+    def _display(self, ident: str) -> str:
+        """A material's name in running text (lower case), or the plain name given."""
+        material = self._by_id.get(ident)
+        return material.name.lower() if material else ident.replace("_", " ")
+
+    def _hs_table(self, revision: str) -> Mapping[str, HsCode]:
+        key = _revision(revision)
+        if self._hs_tables is not None and key in self._hs_tables:
+            return self._hs_tables[key]
+        return load_hs_codes(key)
+
     def by_wmd_commodity(self, commodity: str) -> Material | None:
         """The material whose production series is this WMD sheet (exact name, case-insensitive)."""
         return self._by_wmd.get(name_key(commodity))
@@ -243,11 +358,12 @@ class Catalogue:
         return tuple(m for m in self.materials if m.group == material_id)
 
     def related_ids(self, material_id: str) -> frozenset[str]:
-        """The id itself, its group and the entries grouped under it (for lookups across groups)."""
+        """The id itself, its group, the group's other entries (hree → rare_earths, lree,
+        ree_magnets) and the entries grouped under it (for lookups across groups)."""
         material = self.get(material_id)
         ids = {material.id, *(m.id for m in self.members_of(material.id))}
         if material.group:
-            ids.add(material.group)
+            ids |= {material.group, *(m.id for m in self.members_of(material.group))}
         return frozenset(ids)
 
     def shared_with(self, material_id: str, stage: Stage) -> tuple[str, ...]:
@@ -279,25 +395,34 @@ class Catalogue:
         2. else the stage the material's name itself named (``resolved.stage``: "lithium
            carbonate" is lithium's processing stage);
         3. else the first stage, in catalogue order, that has data (``has_data(stage)``, e.g.
-           "one of its HS codes has rows in the trade release") and whose HS codes no unrelated
-           material shares (:meth:`shared_with`: shared codes mix other materials into the
-           figures);
-        4. else the first stage that has data; ``None`` when no stage has data.
+           "one of its HS codes has rows in the trade release"), is not a ``proxy`` (codes of a
+           broader product or of a feed) and whose HS codes no unrelated material shares
+           (:meth:`shared_with`: shared codes mix other materials into the figures);
+        4. else the first stage that has data and is not a proxy; ``None`` when there is none.
+
+        ``named`` may be a stage name or a synonym (:data:`STAGE_SYNONYMS`: refining, refinery,
+        refined, separation, compounds → processing; mining, mine, ore, concentrate →
+        extraction; metal → the ``metals`` stage, else processing; magnet → magnets).
         """
         if named is not None:
             return resolved.material.stage(named)
         if resolved.stage is not None:
             return resolved.stage
         material = resolved.material
-        with_data = [s for s in material.stages if has_data(s)]
+        with_data = [s for s in material.stages if not s.proxy and has_data(s)]
         own = [s for s in with_data if not self.shared_with(material.id, s)]
         candidates = own or with_data
         return candidates[0] if candidates else None
 
     def is_critical(self, material_id: str) -> bool:
-        """True if the entry or its group carries a CRMA Annex II item (platinum → via ``pgm``)."""
+        """True if the entry or its group carries a CRMA Annex II item (platinum → via ``pgm``),
+        or every entry of its ``critical_via`` does (REE for magnets → via HREE and LREE)."""
         material = self.get(material_id)
-        return material.critical or bool(material.group and self.get(material.group).critical)
+        if material.critical or bool(material.group and self.get(material.group).critical):
+            return True
+        return bool(material.critical_via) and all(
+            self.get(i).critical for i in material.critical_via
+        )
 
     def is_strategic(self, material_id: str) -> bool:
         """True if the entry or its group carries a CRMA Annex I item."""
@@ -308,15 +433,32 @@ class Catalogue:
 # --------------------------------------------------------------------------------- file schema
 
 
+class _ProductionIn(BaseModel):
+    """One production series of a stage. ``series: USGS MCS`` (no year) stands for the three
+    USGS editions in the store, newest first (``editions`` narrows them, e.g. ``[2024, 2023]``),
+    all under the same commodity name and stage; ``series: WMD`` is World Mining Data (dataset
+    ``production``, stage ``mine``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    series: str
+    commodity: str
+    stage: str = "mine"
+    note: str = ""
+    editions: list[int] = Field(default_factory=list)
+
+
 class _StageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
     label: str
     hs: list[str] = Field(default_factory=list)
+    hs17: list[str] = Field(default_factory=list)
     notes: str = ""
     sources: list[str] = Field(default_factory=list)
     aliases: list[str] = Field(default_factory=list)
     wmd_commodity: str | None = None
+    production: list[_ProductionIn] = Field(default_factory=list)
+    proxy: bool = False
 
 
 class _MaterialIn(BaseModel):
@@ -325,6 +467,7 @@ class _MaterialIn(BaseModel):
     name: str
     critical_entry: str | None = None
     strategic_entry: str | None = None
+    critical_via: list[str] = Field(default_factory=list)
     group: str | None = None
     members: list[str] = Field(default_factory=list)
     wmd_commodity: str | None = None
@@ -348,27 +491,75 @@ class _FileIn(BaseModel):
 
 _SOURCE_KEY = r"^[a-z0-9_]+$"
 
+#: The USGS MCS editions in the store, newest first, and the years each covers (the
+#: preference rule: a year comes from the newest edition that has it).
+USGS_EDITIONS = (2026, 2024, 2023)
 
-@functools.cache
-def load_hs92_codes(path: str | None = None) -> Mapping[str, HsCode]:
-    """HS 1992 codes used by critmat with their descriptions (``hs92_codes.csv``), by code."""
-    file = Path(path) if path else data_path("hs92_codes.csv")
+#: The code table of each HS revision, in ``critmat/reference/data``.
+HS_TABLE_FILES = {"HS92": "hs92_codes.csv", "HS17": "hs17_codes.csv"}
+
+
+def _and_list(names: list[str]) -> str:
+    """``["a", "b", "c"]`` → ``"a, b and c"``."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _revision(revision: str) -> str:
+    """``revision`` as "HS92" / "HS17"; :class:`UnknownNameError` for another one."""
+    key = str(revision).strip().upper().replace(" ", "")
+    if key not in HS_REVISIONS:
+        raise UnknownNameError("HS revision", revision, list(HS_REVISIONS))
+    return key
+
+
+def _read_hs_table(file: Path) -> dict[str, HsCode]:
     out: dict[str, HsCode] = {}
     with file.open(encoding="utf-8", newline="") as handle:
         for row_no, row in enumerate(csv.DictReader(handle), start=2):
-            code = row.get("code", "")
+            code = row.get("code") or ""
             if not HS6.match(code):
                 raise InputFileError(
                     file, f"'{code}' is not a 6-digit HS code", row=row_no, field="code"
                 )
-            out[code] = HsCode(code, row.get("description", ""))
+            if code in out:
+                raise InputFileError(file, f"duplicate code '{code}'", row=row_no, field="code")
+            shared = tuple(i.strip() for i in (row.get("shared_by") or "").split(";") if i.strip())
+            source = (row.get("shared_by_source") or "").strip()
+            if len(shared) == 1 or (shared and not source):
+                raise InputFileError(
+                    file,
+                    "shared_by lists two materials or more (ids separated by ';') and needs a "
+                    "source",
+                    row=row_no,
+                    field="shared_by",
+                )
+            out[code] = HsCode(code, row.get("description") or "", shared, source)
     return out
+
+
+@functools.cache
+def load_hs_codes(revision: str = "HS92", path: str | None = None) -> Mapping[str, HsCode]:
+    """The HS codes of ``revision`` ("HS92", "HS17") critmat uses, by code: description and, for
+    a code that holds several materials, ``shared_by`` and its source (``hs92_codes.csv``,
+    ``hs17_codes.csv``; ``path`` reads another file)."""
+    key = _revision(revision)
+    return _read_hs_table(Path(path) if path else data_path(HS_TABLE_FILES[key]))
+
+
+def load_hs92_codes(path: str | None = None) -> Mapping[str, HsCode]:
+    """HS 1992 codes used by critmat with their descriptions (``hs92_codes.csv``), by code."""
+    return load_hs_codes("HS92", path)
+
+
+def hs_description(code: str | int, revision: str = "HS92") -> str | None:
+    """Official description of a code of ``revision`` the catalogue or the registry uses."""
+    entry = load_hs_codes(revision).get(normalise_hs6(code))
+    return entry.description if entry else None
 
 
 def hs92_description(code: str | int) -> str | None:
     """Official HS92 description of a code the catalogue or the registry uses, else ``None``."""
-    entry = load_hs92_codes().get(normalise_hs6(code))
-    return entry.description if entry else None
+    return hs_description(code, "HS92")
 
 
 def _pydantic_error(path: Path, raw: Any, err: ValidationError) -> InputFileError:
@@ -398,7 +589,60 @@ def _expand_sources(
     return tuple(out)
 
 
-def _build(path: Path, data: _FileIn, hs_table: Mapping[str, HsCode]) -> Catalogue:
+#: Fields of a YAML entry that :class:`Material` keeps under the same name and as they are.
+_QUOTED_FIELDS = {"id", "name", "group", "wmd_commodity", "production_basis", "production_unit"}
+_QUOTED_FIELDS |= {"eol_rir", "notes"}
+
+
+def _check_codes(
+    path: Path, where: str, codes: list[str], revision: str, table: Mapping[str, HsCode]
+) -> None:
+    """Each code is six digits, listed once and in the revision's code table."""
+    for code in codes:
+        if not HS6.match(code):
+            raise InputFileError(path, f"HS code '{code}' is not 6 digits", field=where)
+        if code not in table:
+            raise InputFileError(
+                path,
+                f"HS code '{code}' is not in {HS_TABLE_FILES[revision]} "
+                f"(add it with its {revision} description)",
+                field=where,
+            )
+    if len(set(codes)) != len(codes):
+        raise InputFileError(path, "repeated HS code", field=where)
+
+
+def _production(path: Path, where: str, items: list[_ProductionIn]) -> tuple[ProductionSeries, ...]:
+    """The stage's series in preference order, ``USGS MCS`` expanded to its editions."""
+    out: list[ProductionSeries] = []
+    for item in items:
+        if item.series == "WMD":
+            if item.stage != "mine":
+                raise InputFileError(path, "WMD series have stage 'mine'", field=where)
+            out.append(ProductionSeries("production", "WMD", item.commodity, "mine", item.note))
+            continue
+        if item.series == "USGS MCS":
+            editions = item.editions or list(USGS_EDITIONS)
+            unknown = [e for e in editions if e not in USGS_EDITIONS]
+            if unknown:
+                raise InputFileError(
+                    path,
+                    f"no USGS MCS edition {unknown[0]} (known: {list(USGS_EDITIONS)})",
+                    field=f"{where}.editions",
+                )
+            names = [f"USGS MCS {e}" for e in sorted(editions, reverse=True)]
+        else:
+            names = [item.series]
+        out += [
+            ProductionSeries("stage_production", n, item.commodity, item.stage, item.note)
+            for n in names
+        ]
+    if len(set(out)) != len(out):
+        raise InputFileError(path, "repeated production series", field=where)
+    return tuple(out)
+
+
+def _build(path: Path, data: _FileIn, hs_tables: Mapping[str, Mapping[str, HsCode]]) -> Catalogue:
     if data.hs_nomenclature != "HS1992":
         raise InputFileError(path, "hs_nomenclature must be 'HS1992'", field="hs_nomenclature")
     ids = [m.id for m in data.materials]
@@ -463,20 +707,8 @@ def _build(path: Path, data: _FileIn, hs_table: Mapping[str, HsCode]) -> Catalog
             if s.name in stage_names:
                 raise InputFileError(path, f"duplicate stage '{s.name}'", field=f"{s_where}.name")
             stage_names.add(s.name)
-            for code in s.hs:
-                if not HS6.match(code):
-                    raise InputFileError(
-                        path, f"HS code '{code}' is not 6 digits", field=f"{s_where}.hs"
-                    )
-                if code not in hs_table:
-                    raise InputFileError(
-                        path,
-                        f"HS code '{code}' is not in hs92_codes.csv "
-                        "(add it with its HS92 description)",
-                        field=f"{s_where}.hs",
-                    )
-            if len(set(s.hs)) != len(s.hs):
-                raise InputFileError(path, "repeated HS code", field=f"{s_where}.hs")
+            _check_codes(path, f"{s_where}.hs", s.hs, "HS92", hs_tables["HS92"])
+            _check_codes(path, f"{s_where}.hs17", s.hs17, "HS17", hs_tables["HS17"])
             if not s.sources:
                 raise InputFileError(
                     path, "a stage needs at least one source", field=f"{s_where}.sources"
@@ -490,6 +722,9 @@ def _build(path: Path, data: _FileIn, hs_table: Mapping[str, HsCode]) -> Catalog
                     sources=_expand_sources(path, f"{s_where}.sources", s.sources, data.sources),
                     wmd_commodity=s.wmd_commodity,
                     aliases=tuple(s.aliases),
+                    hs17_codes=tuple(s.hs17),
+                    production=_production(path, f"{s_where}.production", s.production),
+                    proxy=s.proxy,
                 )
             )
         for commodity in [m.wmd_commodity, *(s.wmd_commodity for s in m.stages)]:
@@ -508,25 +743,20 @@ def _build(path: Path, data: _FileIn, hs_table: Mapping[str, HsCode]) -> Catalog
             eol_source = _expand_sources(
                 path, f"{where}.eol_rir_source", [m.eol_rir_source], data.sources
             )[0]
+        quoted = m.model_dump(include=_QUOTED_FIELDS)  # the fields Material keeps as they are
         materials.append(
             Material(
-                id=m.id,
-                name=m.name,
+                **quoted,
                 critical=m.critical_entry is not None,
                 strategic=m.strategic_entry is not None,
                 crma_critical_entry=m.critical_entry,
                 crma_strategic_entry=m.strategic_entry,
-                group=m.group,
                 members=tuple(m.members),
-                wmd_commodity=m.wmd_commodity,
-                production_basis=m.production_basis,
-                eol_rir=m.eol_rir,
+                critical_via=tuple(m.critical_via),
                 stages=tuple(stages),
                 aliases=tuple(m.aliases),
                 sources=_expand_sources(path, f"{where}.sources", m.sources, data.sources),
-                production_unit=m.production_unit,
                 eol_rir_source=eol_source,
-                notes=m.notes,
             )
         )
         # The id, the display name and the WMD sheet names resolve too.
@@ -542,14 +772,22 @@ def _build(path: Path, data: _FileIn, hs_table: Mapping[str, HsCode]) -> Catalog
             for text in s.aliases:
                 add_alias(text, (m.id, s.name), f"{where}.stages[{s.name}].aliases")
 
+    catalogue = Catalogue(tuple(materials), aliases, hs_tables)
     for material in materials:
-        if material.strategic and not material.critical:
+        where = f"materials[{material.id}]"
+        for ident in material.critical_via:
+            if ident not in seen_ids:
+                raise InputFileError(
+                    path, f"unknown material '{ident}'", field=f"{where}.critical_via"
+                )
+        if material.strategic and not catalogue.is_critical(material.id):
             raise InputFileError(
                 path,
-                "a strategic entry must also be critical (CRMA Art. 4(2))",
-                field=f"materials[{material.id}].critical_entry",
+                "a strategic entry must also be critical (CRMA Art. 4(2)): give its "
+                "critical_entry or the critical entries it is part of (critical_via)",
+                field=f"{where}.critical_entry",
             )
-    return Catalogue(tuple(materials), aliases)
+    return catalogue
 
 
 def _load(path: Path) -> Catalogue:
@@ -563,7 +801,7 @@ def _load(path: Path) -> Catalogue:
         data = _FileIn.model_validate(raw)
     except ValidationError as exc:
         raise _pydantic_error(path, raw, exc) from exc
-    return _build(path, data, load_hs92_codes())
+    return _build(path, data, {rev: load_hs_codes(rev) for rev in HS_REVISIONS})
 
 
 @functools.cache
