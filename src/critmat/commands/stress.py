@@ -37,9 +37,16 @@ SUMMARY_COLUMNS = columns(
     *("peak_shortfall_pct", "months_short", "redirected_t", "stock_drawn_t"),
 )
 BACKTEST_COLUMNS = columns(
-    *(("id", "registry id"), "country", "measure", "targets", ("hs_codes", "HS codes")),
-    *("before", "after", "months_in_force", "eu_imports_before_t"),
+    *(("case", "case", "text"), ("hs_codes", "HS codes read", "text")),
+    *(("years", "years", "text"), ("months_in_force", "months", "")),
+    *("eu_imports_before_t", ("observed_after_t", "EU imports after t", "")),
     *("predicted_change", "observed_change", "error_pp"),
+    *(("direction_right", "direction right", "text"), ("note_refs", "notes", "text")),
+)
+#: The cells of a backtest row the table shows as "no data" when missing (never 0).
+_BACKTEST_VALUES = (
+    *("eu_imports_before_t", "observed_after_t", "predicted_change", "observed_change"),
+    *("error_pp", "direction_right"),
 )
 MONTH_COLUMNS = columns(
     *("month", "demand_t", "supply_t", "redirected_t", "shortfall_t", "shortfall_pct"),
@@ -198,21 +205,54 @@ def backtest_command(
         int, typer.Option(min=0, help="Months without exports assumed for a licensing regime.")
     ] = 2,
 ) -> None:
-    """Predicted vs observed change in EU imports from the restricting country (registry)."""
+    """Predicted vs observed change in EU imports from the restricting country (registry).
+
+    One row per case (scenarios/backtest_cases.yaml) with its codes, releases and caveats, and
+    a summary: mean absolute error (pp) and direction right in N of M. JSON: summary, rows,
+    skipped, releases; CSV: the rows (the summary on stderr). See docs/stress-tests.md.
+    """
     from critmat.services import stress
-    from critmat.services.stress_output import backtest_answer
 
     with user_errors(), store_readonly() as store:
-        answer = backtest_answer(stress.backtest(store, licensing_delay))
-    rows, skipped = answer.rows, answer.skipped
+        answer = stress.backtest_answer(store, licensing_delay)
+    rows, summary = answer.rows, answer.summary
+    if fmt is Format.csv:
+        status(summary["line"])
     if emit_document(fmt, answer.document(), rows):
         return
-    caption = (
-        "change in EU27 imports (t) from the restricting country, year before vs year after; "
-        f"licensing = {licensing_delay} months without exports, then normal\nleft out: "
-        + "; ".join(f"{r['id']} ({r['reason']})" for r in skipped)
+    shown, notes = _backtest_table_rows(rows)
+    releases = "; ".join(f"{r['series']}: {r['source']} {r['version']}" for r in answer.releases)
+    caption = "\n".join(
+        [
+            summary["line"],
+            f"licensing = {licensing_delay} months without exports, then normal",
+            *answer.document()["notes"],
+            f"trade releases read: {releases}",
+            *notes,
+            "left out: " + "; ".join(f"{r['id']} ({r['reason']})" for r in answer.skipped),
+        ]
     )
-    out.print(table("Stress-test backtest", BACKTEST_COLUMNS, rows, caption))
+    out.print(table("Stress-test backtest", BACKTEST_COLUMNS, shown, caption))
+
+
+def _backtest_table_rows(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The rows as the table shows them (missing values read "no data"; each row's caveats and
+    notes as numbered references) and the numbered lines under the table."""
+    shown: list[dict[str, Any]] = []
+    lines: list[str] = []
+    for row in rows:
+        refs: list[str] = []
+        for text in (t for t in (row["notes"], *row["caveats"].split(" | ")) if t):
+            lines.append(f"[{len(lines) + 1}] {row['case']}: {text}")
+            refs.append(str(len(lines)))
+        cells = {key: "no data" if row[key] is None else row[key] for key in _BACKTEST_VALUES}
+        extra = {
+            "case": row["case"].replace("/", "/\n"),  # wraps in a narrow column
+            "years": f"{row['before']}→{row['after']}",
+            "note_refs": ",".join(refs),
+        }
+        shown.append({**row, **cells, **extra})
+    return shown, lines
 
 
 _BAND_COLUMNS = columns(

@@ -30,6 +30,7 @@ from typing import Any, TypedDict, TypeVar
 import yaml
 
 from critmat.errors import CritmatError, InputFileError
+from critmat.indicators.provenance import Provenance
 from critmat.scenarios.backtest import BacktestResult
 from critmat.scenarios.backtest import backtest as backtest_registry
 from critmat.scenarios.baseline import Baseline, build_baseline
@@ -51,6 +52,8 @@ from critmat.scenarios.spec import (
     split_uncertainty,
 )
 from critmat.services.context import ServiceContext
+from critmat.services.stress_output import BacktestAnswer
+from critmat.services.stress_output import backtest_answer as backtest_answer_of
 from critmat.store import Store
 
 __all__ = [
@@ -62,6 +65,7 @@ __all__ = [
     "Prepared",
     "UnknownScenario",
     "backtest",
+    "backtest_answer",
     "baseline",
     "library",
     "library_entries",
@@ -370,3 +374,35 @@ def backtest(store: Store, licensing_delay: int) -> BacktestResult:
     """Predicted against observed change in EU imports from each restricting country of the
     registry (``licensing_delay``: months without exports assumed for a licensing regime)."""
     return backtest_registry(store.con, licensing_delay)
+
+
+def backtest_answer(
+    store: Store, licensing_delay: int, context: ServiceContext | None = None
+) -> BacktestAnswer:
+    """The backtest with its summary and the trade releases each case read (series, release
+    id, version, years); with ``context``, remembered per delay and current releases."""
+
+    def compute() -> BacktestAnswer:
+        result = backtest(store, licensing_delay)
+        return backtest_answer_of(result, _backtest_releases(store, result))
+
+    if context is None:
+        return compute()
+    return context.remember("stress.backtest", (licensing_delay,), compute)
+
+
+def _backtest_releases(store: Store, result: BacktestResult) -> list[dict[str, Any]]:
+    """The current trade release of every series the backtest rows read, with the years read."""
+    years: dict[str, set[int]] = {}
+    for row in result.rows.to_dict("records"):
+        for side in ("before", "after"):
+            series = row[f"{side}_series"]
+            if isinstance(series, str):
+                years.setdefault(series, set()).add(int(row[side]))
+    found: list[dict[str, Any]] = []
+    for series in sorted(years):
+        release = store.current_release("trade", series)
+        if release is not None:
+            entry = Provenance.of_release(release, tuple(sorted(years[series]))).as_dict()
+            found.append({"series": series, "release_id": release.release_id, **entry})
+    return found

@@ -31,9 +31,12 @@ from critmat.scenarios.montecarlo import MonteCarloResult, describe
 from critmat.scenarios.spec import Scenario
 
 __all__ = [
+    "BACKTEST_NOTES",
     "QUANTILES",
     "SHIPPED_SPLITS",
     "BacktestAnswer",
+    "BacktestOut",
+    "BacktestSummaryOut",
     "MonteCarloOut",
     "Row",
     "RunOut",
@@ -301,19 +304,82 @@ def montecarlo_document(mc: MonteCarloResult) -> MonteCarloOut:
     )
 
 
+class BacktestSummaryOut(BaseModel):
+    cases: int = Field(description="backtest rows (one per case)")
+    compared: int = Field(description="rows with both a predicted and an observed change")
+    mean_absolute_error_pp: float | None = Field(
+        description="mean |predicted − observed| in percentage points of the change in EU27 "
+        "imports (t) from the restricting country, over the compared rows; null if none"
+    )
+    direction_right: int = Field(description="compared rows whose direction was right")
+    without_data: list[str] = Field(description="cases without a predicted or observed change")
+    line: str = Field(description="the summary as one sentence")
+
+
+class BacktestOut(BaseModel):
+    licensing_delay: int = Field(description="months without exports assumed for licensing")
+    summary: BacktestSummaryOut
+    rows: list[Row] = Field(
+        description="one row per case: registry id, codes read per year (series), EU27 "
+        "imports from the restricting country (t), predicted and observed change (fractions), "
+        "error_pp, direction_right, caveats and notes; null = no data"
+    )
+    skipped: list[Row] = Field(description="registry measures left out: id, reason")
+    releases: list[dict[str, Any]] = Field(
+        description="the trade release of each series read: series, release_id, version, years"
+    )
+    notes: list[str]
+
+
+#: What every backtest answer says of its method (the CLI's caption, the API, the docs).
+BACKTEST_NOTES = (
+    "change in EU27 imports (t, extra-EU) from the restricting country, year after vs year "
+    "before; error_pp = 100 × (predicted − observed)",
+    "direction: fall, unchanged (within ±1 %) or rise; no data is null, never 0",
+    "model and cases: docs/stress-tests.md (Backtest), scenarios/backtest_cases.yaml",
+)
+
+
 @dataclass(frozen=True)
 class BacktestAnswer:
-    """The backtest's rows (one per tested registry measure: predicted and observed change in
-    EU27 imports from the restricting country) and the measures left out (``id, reason``)."""
+    """The backtest's rows (one per case: predicted and observed change in EU27 imports from
+    the restricting country), its summary (MAE, direction right in N of M), the measures left
+    out (``id, reason``) and the trade releases read."""
 
     licensing_delay: int
     rows: list[Row]
     skipped: list[Row]
+    summary: dict[str, Any]
+    releases: list[dict[str, Any]]
 
     def document(self) -> dict[str, Any]:
-        return {"licensing_delay": self.licensing_delay, "rows": self.rows, "skipped": self.skipped}
+        """The JSON answer (CLI ``--format json`` and the API's :class:`BacktestOut`)."""
+        return {
+            "licensing_delay": self.licensing_delay,
+            "summary": self.summary,
+            "rows": self.rows,
+            "skipped": self.skipped,
+            "releases": self.releases,
+            "notes": list(BACKTEST_NOTES),
+        }
 
 
-def backtest_answer(result: BacktestResult) -> BacktestAnswer:
-    """The backtest as rows of plain values."""
-    return BacktestAnswer(result.licensing_delay, rows(result.rows), rows(result.skipped))
+def backtest_answer(
+    result: BacktestResult, releases: Sequence[dict[str, Any]] = ()
+) -> BacktestAnswer:
+    """The backtest as rows of plain values, with its summary and ``releases``."""
+    summary = result.summary()
+    return BacktestAnswer(
+        result.licensing_delay,
+        rows(result.rows),
+        rows(result.skipped),
+        {
+            "cases": summary.cases,
+            "compared": summary.compared,
+            "mean_absolute_error_pp": summary.mean_absolute_error_pp,
+            "direction_right": summary.direction_right,
+            "without_data": list(summary.without_data),
+            "line": summary.line(),
+        },
+        [dict(r) for r in releases],
+    )

@@ -6,7 +6,9 @@ Monte Carlo bands, answered by :mod:`critmat.services.stress` (docs/stress-tests
 - ``POST /api/v1/stress/run``: a library name or a full scenario definition → monthly results
   for EU27 and each Member State, the summary and the exposure of downstream sectors;
 - ``POST /api/v1/stress/montecarlo``: the same plus ``runs`` (≤ 5,000) and ``seed`` → p5/p50/p95
-  shortfall bands per importer and month, and the summary over the horizon.
+  shortfall bands per importer and month, and the summary over the horizon;
+- ``GET /api/v1/stress/backtest?licensing_delay=2``: the backtest of the registry's measures
+  (cases, summary, trade releases read), remembered by the service per current releases.
 
 The POSTs compute and store nothing (no platform write, hence no audit record); they are POSTs
 because a scenario definition is a document, not a query string. This module bounds the
@@ -34,7 +36,7 @@ from typing import Annotated, Any
 
 import anyio
 import anyio.to_thread
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi import Path as PathParam
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -52,6 +54,7 @@ from critmat.services.cache import CachedResponse
 from critmat.services.context import ServiceContext
 from critmat.services.stress import DEFINITION, MAX_RUNS, Prepared, UnknownScenario
 from critmat.services.stress_output import (
+    BacktestOut,
     MonteCarloOut,
     RunOut,
     ScenarioEntryOut,
@@ -250,3 +253,30 @@ async def montecarlo(body: MonteCarloIn, caller: UserCaller, request: Request) -
         return model_json(_MONTECARLO_OUT, montecarlo_document(result))
 
     return await _cached(request, "stress/montecarlo", body, answer)
+
+
+_BACKTEST_OUT: TypeAdapter[BacktestOut] = TypeAdapter(BacktestOut)
+
+
+@router.get("/backtest", response_model=BacktestOut)
+async def backtest(
+    caller: UserCaller,
+    request: Request,
+    licensing_delay: Annotated[
+        int, Query(ge=0, le=24, description="months without exports assumed for licensing")
+    ] = 2,
+) -> Response:
+    """The stress backtest: per case, predicted against observed change in EU27 imports from
+    the restricting country, the codes and trade releases read, caveats; the summary (mean
+    absolute error in pp, direction right in N of M). No data is null, never 0."""
+    services: ServiceContext = request.app.state.services
+
+    def answer() -> bytes:
+        store = services.open_store()
+        try:
+            document = stress.backtest_answer(store, licensing_delay, services).document()
+        finally:
+            store.close()
+        return model_json(_BACKTEST_OUT, document)
+
+    return _json(await run_in_threadpool(answer))
