@@ -41,10 +41,10 @@ def test_transit_country_passes_on_the_origins_of_its_imports() -> None:
     flows = np.zeros((3, 3))
     flows[0, 1], flows[1, 2] = 60.0, 50.0
     solution = solve_network(countries, flows, np.array([100.0, NaN, NaN]))
-    by_origin, unknown = solution.origins_of(importer_imports(solution, {"EEE"}))
-    assert by_origin[0] == pytest.approx(50.0)  # all of it from A, none credited to T
-    assert by_origin[1] == pytest.approx(0.0)
-    assert float(unknown) == pytest.approx(0.0)
+    traced = solution.origins_of(importer_imports(solution, {"EEE"}))
+    assert traced.by_origin_t[0] == pytest.approx(50.0)  # all of it from A, none credited to T
+    assert traced.by_origin_t[1] == pytest.approx(0.0)
+    assert float(traced.unknown_t) == pytest.approx(0.0)
 
 
 def test_transit_country_mixes_its_own_production_with_its_imports() -> None:
@@ -53,9 +53,9 @@ def test_transit_country_mixes_its_own_production_with_its_imports() -> None:
     flows = np.zeros((3, 3))
     flows[0, 1], flows[1, 2] = 60.0, 50.0
     solution = solve_network(countries, flows, np.array([100.0, 40.0, NaN]))
-    by_origin, _ = solution.origins_of(importer_imports(solution, {"EEE"}))
-    assert by_origin[0] == pytest.approx(30.0)
-    assert by_origin[1] == pytest.approx(20.0)
+    traced = solution.origins_of(importer_imports(solution, {"EEE"}))
+    assert traced.by_origin_t[0] == pytest.approx(30.0)
+    assert traced.by_origin_t[1] == pytest.approx(20.0)
 
 
 def test_closed_loop_is_solved_and_matches_the_iterative_propagation() -> None:
@@ -85,9 +85,10 @@ def test_mass_balance_origins_sum_to_imports_for_several_importers() -> None:
     solution = solve_network(countries, flows, production)
     groups = [{"C00"}, {"C01", "C02", "C03"}, {"C11"}]
     imports = np.column_stack([importer_imports(solution, g) for g in groups])
-    by_origin, unknown = solution.origins_of(imports)
-    np.testing.assert_allclose(by_origin.sum(axis=0) + unknown, imports.sum(axis=0))
-    assert (by_origin >= -1e-9).all()
+    traced = solution.origins_of(imports)
+    total = traced.by_origin_t.sum(axis=0) + traced.unknown_t
+    np.testing.assert_allclose(total, imports.sum(axis=0))
+    assert (traced.by_origin_t >= -1e-9).all()
     # members of a group never ship to it (intra-group flows are left out)
     assert imports[[1, 2, 3], 1].sum() == 0.0
 
@@ -114,10 +115,11 @@ def test_exports_without_production_or_imports_are_unattributed_never_dropped() 
     flows = np.zeros((3, 3))
     flows[0, 2], flows[1, 2] = 20.0, 30.0
     solution = solve_network(countries, flows, np.array([100.0, NaN, NaN]))
-    by_origin, unknown = solution.origins_of(importer_imports(solution, {"EEE"}))
-    assert by_origin[0] == pytest.approx(20.0)
-    assert by_origin[1] == pytest.approx(0.0)
-    assert float(unknown) == pytest.approx(30.0)
+    traced = solution.origins_of(importer_imports(solution, {"EEE"}))
+    assert traced.by_origin_t[0] == pytest.approx(20.0)
+    assert traced.by_origin_t[1] == pytest.approx(0.0)
+    assert float(traced.unknown_t) == pytest.approx(30.0)
+    assert traced.unattributed_t[1] == pytest.approx(30.0)  # entered at X
 
 
 def test_surplus_of_a_producer_is_credited_to_it() -> None:
@@ -125,10 +127,10 @@ def test_surplus_of_a_producer_is_credited_to_it() -> None:
     countries = ["PPP", "EEE"]
     flows = np.array([[0.0, 40.0], [0.0, 0.0]])
     solution = solve_network(countries, flows, np.array([10.0, NaN]))
-    by_origin, unknown = solution.origins_of(importer_imports(solution, {"EEE"}))
-    assert by_origin[0] == pytest.approx(40.0)
+    traced = solution.origins_of(importer_imports(solution, {"EEE"}))
+    assert traced.by_origin_t[0] == pytest.approx(40.0)
     assert solution.credited_t[0] == pytest.approx(30.0)
-    assert float(unknown) == pytest.approx(0.0)
+    assert float(traced.unknown_t) == pytest.approx(0.0)
 
 
 def test_circulation_no_source_reaches_is_unattributed() -> None:
@@ -138,9 +140,9 @@ def test_circulation_no_source_reaches_is_unattributed() -> None:
     flows[0, 1] = flows[1, 0] = 10.0
     flows[1, 2] = 5.0
     solution = solve_network(countries, flows, np.array([NaN, NaN, NaN]))
-    by_origin, unknown = solution.origins_of(importer_imports(solution, {"EEE"}))
-    assert by_origin.sum() == pytest.approx(0.0)
-    assert float(unknown) == pytest.approx(5.0)
+    traced = solution.origins_of(importer_imports(solution, {"EEE"}))
+    assert traced.by_origin_t.sum() == pytest.approx(0.0)
+    assert float(traced.unknown_t) == pytest.approx(5.0)
 
 
 def test_bad_shapes_and_negative_flows_are_refused() -> None:

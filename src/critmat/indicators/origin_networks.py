@@ -22,6 +22,7 @@ stage, year and importer at once (:func:`origins_all`, part of the full refresh)
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -29,7 +30,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from critmat.indicators.imports import ImporterSet
+from critmat.indicators.imports import ImporterSet, import_flows
 from critmat.indicators.origins import (
     UNATTRIBUTED,
     OriginSolution,
@@ -154,7 +155,7 @@ def read_trade(
     )
     bounds = np.concatenate([[0], starts, [count]]) if count else np.array([0])
     positions = {
-        (str(hs6[a]), int(year[a])): np.arange(a, b) for a, b in zip(bounds[:-1], bounds[1:])
+        (str(hs6[a]), int(year[a])): np.arange(a, b) for a, b in itertools.pairwise(bounds)
     }
     return TradeNetworks(
         countries=np.asarray(countries, dtype=object),
@@ -179,9 +180,11 @@ def production_sources(production: pd.DataFrame) -> dict[tuple[str, str, int], S
     a quantity (withheld, not available) and the publisher's ROW are left out."""
     known = production.loc[production["quantity_t"].notna() & (production["country"] != "ROW")]
     out: dict[tuple[str, str, int], Source] = {}
-    for key, rows in known.groupby(["material_id", "stage", "year"], sort=False):
+    for (material_id, stage, year), rows in known.groupby(
+        ["material_id", "stage", "year"], sort=False
+    ):
         tonnes = rows.groupby("country")["quantity_t"].sum()
-        out[(str(key[0]), str(key[1]), int(key[2]))] = Source(
+        out[(str(material_id), str(stage), int(str(year)))] = Source(
             {str(c): float(q) for c, q in tonnes.items()},
             str(rows["series"].iloc[0]),
             str(rows["release_id"].iloc[0]),
@@ -189,9 +192,7 @@ def production_sources(production: pd.DataFrame) -> dict[tuple[str, str, int], S
     return out
 
 
-def solve_with(
-    countries: tuple[str, ...], flows_t: np.ndarray, source: Source
-) -> OriginSolution:
+def solve_with(countries: tuple[str, ...], flows_t: np.ndarray, source: Source) -> OriginSolution:
     """Solve one network with one production source (NaN where a country has no figure)."""
     production = np.array([source.tonnes.get(c, np.nan) for c in countries], dtype=float)
     return solve_network(countries, flows_t, production)
@@ -210,13 +211,13 @@ def _origin_rows(
     shares: list[float] = []
     if not len(active):
         return names, origins, tonnes, shares
-    by_origin, unknown = solution.origins_of(imports[:, active])
-    labels = np.array(solution.countries + (UNATTRIBUTED,), dtype=object)
-    table = np.vstack([by_origin, unknown[None, :]])
+    traced = solution.origins_of(imports[:, active])
+    labels = np.array((*solution.countries, UNATTRIBUTED), dtype=object)
+    table = np.vstack([traced.by_origin_t, traced.unknown_t[None, :]])
     for column, position in enumerate(active):
         amounts = table[:, column]
         kept = np.flatnonzero(amounts > 1e-9 * totals[position])
-        names += [importers[position].name] * len(kept)
+        names += [importers[int(position)].name] * len(kept)
         origins += labels[kept].tolist()
         tonnes += amounts[kept].tolist()
         shares += (amounts[kept] / totals[position]).tolist()
@@ -260,3 +261,121 @@ def origins_all(
             columns["production_series"] += [source.series] * count
             columns["production_release_id"] += [source.release_id] * count
     return pd.DataFrame(columns)
+
+
+@dataclass(frozen=True)
+class StageOrigins:
+    """One importer's imports of one material stage in one year, by shipping country and by
+    country of origin (tonnes; see the module docstring for what is traced to what).
+
+    ``by_shipping`` and ``by_origin`` have columns ``country, quantity_t, share`` (largest
+    first; ``by_origin`` ends with ``"unattributed"`` when some origin is unknown);
+    ``unattributed_via`` says where the tonnes of unknown origin entered the network (countries
+    exporting more than they produced and imported), ``credited`` which producers were credited
+    with exports above their recorded production. ``missing_quantity_value_share`` is the share
+    of the import value whose flows have no quantity (left out of the tonnes).
+    """
+
+    material_id: str
+    stage: str
+    origin_stage: str
+    year: int
+    importer: ImporterSet
+    hs_codes: tuple[str, ...]
+    imports_t: float
+    by_shipping: pd.DataFrame
+    by_origin: pd.DataFrame
+    unattributed_t: float
+    unattributed_via: pd.DataFrame
+    credited: pd.DataFrame
+    production_series: str
+    production_release_id: str
+    missing_quantity_value_share: float | None
+
+
+def _ranked(labels: Sequence[str], tonnes: np.ndarray, total: float) -> pd.DataFrame:
+    """Rows with tonnes above zero, largest first (ties: code), with shares of ``total``."""
+    frame = pd.DataFrame({"country": list(labels), "quantity_t": np.asarray(tonnes, float)})
+    frame = frame.loc[frame["quantity_t"] > 1e-9 * max(total, 1.0)]
+    frame = frame.sort_values(["quantity_t", "country"], ascending=[False, True])
+    frame["share"] = frame["quantity_t"] / total if total > 0 else np.nan
+    return frame.reset_index(drop=True)
+
+
+def traced_years_all(
+    con: duckdb.DuckDBPyConnection, material: Material
+) -> dict[str, tuple[Stage | None, list[int]]]:
+    """For each stage of ``material``: its origin stage and the years with both the origin
+    stage's production and trade flows of the stage's codes (one read of each)."""
+    produced = stage_production_all(con, [material])
+    known = produced.loc[produced["quantity_t"].notna()]
+    with_source: dict[str, set[int]] = {}
+    for stage_name, year in zip(known["stage"], known["year"], strict=True):
+        with_source.setdefault(str(stage_name), set()).add(int(year))
+    rows = con.execute(
+        "SELECT DISTINCT hs6, year FROM trade WHERE quantity_t > 0 AND list_contains(?, hs6)",
+        [list(material.hs_codes)],
+    ).fetchall()
+    traded: dict[str, set[int]] = {}
+    for code, year in rows:
+        traded.setdefault(str(code), set()).add(int(year))
+    out: dict[str, tuple[Stage | None, list[int]]] = {}
+    for stage in material.stages:
+        origin = origin_stage_of(material, stage)
+        years: set[int] = set()
+        for code in stage.hs_codes:
+            years |= traded.get(code, set())
+        source = with_source.get(origin.name, set()) if origin is not None else set()
+        out[stage.name] = (origin, sorted(years & source))
+    return out
+
+
+def trace_stage(
+    con: duckdb.DuckDBPyConnection,
+    material: Material,
+    stage: Stage,
+    year: int,
+    importer: ImporterSet,
+) -> StageOrigins | None:
+    """Trace ``importer``'s imports of ``stage``'s goods in ``year`` to their origins;
+    ``None`` when the stage has no origin stage, no production or no trade that year."""
+    origin = origin_stage_of(material, stage)
+    if origin is None or not stage.hs_codes:
+        return None
+    produced = stage_production_all(con, [material], [year])
+    source = production_sources(produced).get((material.id, origin.name, int(year)))
+    network = read_trade(con, stage.hs_codes, [year]).network(stage.hs_codes, year)
+    if source is None or network is None:
+        return None
+    solution = solve_with(*network, source)
+    imports = importer_imports(solution, importer.members)
+    total = float(imports.sum())
+    traced = solution.origins_of(imports)
+    labels = list(solution.countries)
+    by_origin = _ranked([*labels, UNATTRIBUTED], np.append(traced.by_origin_t, 0.0), total)
+    unknown = float(traced.unknown_t)
+    if unknown > 1e-9 * max(total, 1.0):
+        extra = pd.DataFrame(
+            {"country": [UNATTRIBUTED], "quantity_t": [unknown], "share": [unknown / total]}
+        )
+        by_origin = pd.concat([by_origin, extra], ignore_index=True)
+    value = import_flows(con, [importer], stage.hs_codes, [year])
+    value_total = float(value["value_kusd"].sum())
+    missing = float(value["value_kusd_no_quantity"].sum()) / value_total if value_total else None
+    return StageOrigins(
+        material_id=material.id,
+        stage=stage.name,
+        origin_stage=origin.name,
+        year=int(year),
+        importer=importer,
+        hs_codes=tuple(stage.hs_codes),
+        imports_t=total,
+        by_shipping=_ranked(labels, imports, total),
+        by_origin=by_origin,
+        unattributed_t=unknown,
+        unattributed_via=_ranked(labels, traced.unattributed_t, total),
+        credited=_ranked(labels, traced.credited_t, total),
+        production_series=source.series,
+        production_release_id=source.release_id,
+        missing_quantity_value_share=missing,
+    )

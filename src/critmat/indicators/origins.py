@@ -46,6 +46,33 @@ UNATTRIBUTED = "unattributed"
 
 
 @dataclass(frozen=True)
+class TracedImports:
+    """Imports by the node where their source entered the network (tonnes; arrays shaped like
+    the imports given to :meth:`OriginSolution.origins_of`).
+
+    ``produced_t[k]``: produced in k (its recorded production); ``credited_t[k]``: credited to
+    k as surplus over its production; ``unattributed_t[k]``: of unknown origin, entered at k (a
+    country exporting more than it produced and imported). The three add up to the imports.
+    """
+
+    produced_t: np.ndarray
+    credited_t: np.ndarray
+    unattributed_t: np.ndarray
+
+    @property
+    def by_origin_t(self) -> np.ndarray:
+        """Tonnes by country of origin: production plus credited surplus."""
+        total: np.ndarray = self.produced_t + self.credited_t
+        return total
+
+    @property
+    def unknown_t(self) -> np.ndarray:
+        """Tonnes of unknown origin (summed over nodes; one value per importer column)."""
+        total: np.ndarray = self.unattributed_t.sum(axis=0)
+        return total
+
+
+@dataclass(frozen=True)
 class OriginSolution:
     """The solved trade network of one product and year (see the module docstring).
 
@@ -67,7 +94,8 @@ class OriginSolution:
     @property
     def attributed_source_t(self) -> np.ndarray:
         """Source credited to each node as its own origin: production plus credited surplus."""
-        return self.production_t + self.credited_t
+        total: np.ndarray = self.production_t + self.credited_t
+        return total
 
     def index(self, country: str) -> int | None:
         """The node of ``country`` (ISO3), ``None`` when it has no flow in the network."""
@@ -76,17 +104,18 @@ class OriginSolution:
         except ValueError:
             return None
 
-    def origins_of(self, imports_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def origins_of(self, imports_t: np.ndarray) -> TracedImports:
         """Origins of imports ``imports_t[j]`` (tonnes from each node j; a matrix: one column per
-        importer). Returns ``(by_origin[k], unattributed)``: tonnes produced in each node k, and
-        tonnes of unknown origin; together they sum to the imports."""
+        importer), split by the source that entered at each node (see :class:`TracedImports`)."""
         supply = np.where(self.supply_t > 0, self.supply_t, 1.0)
         weights = imports_t / (supply[:, None] if imports_t.ndim == 2 else supply)
         z = np.linalg.solve(self._system_t, weights)
+        sources = np.column_stack([self.production_t, self.credited_t, self.unattributed_t])
         if imports_t.ndim == 2:
-            by_origin = z * self.attributed_source_t[:, None]
-            return by_origin, (z * self.unattributed_t[:, None]).sum(axis=0)
-        return z * self.attributed_source_t, np.asarray(float(z @ self.unattributed_t))
+            split = [z * sources[:, part, None] for part in range(3)]
+        else:
+            split = [z * sources[:, part] for part in range(3)]
+        return TracedImports(*split)
 
     def origin_matrix(self) -> tuple[np.ndarray, np.ndarray]:
         """``(R, r_u)``: ``R[i, k]`` the share of node i's supply produced in k and ``r_u[i]``
