@@ -26,6 +26,7 @@ from critmat.commands import (
     criticality,
     data,
     geopolrisk,
+    origins,
     report,
     statistics,
     stress,
@@ -66,6 +67,7 @@ def _add_commands(root: typer.Typer) -> None:
     root.command("trend")(statistics.trend)
     root.command("reliance")(statistics.reliance)
     root.command("unit-values")(statistics.unit_values)
+    root.command("origins")(origins.origins)
     root.command("restrictions")(catalogue.restrictions)
     root.command("report")(report.report)
     root.command("serve")(admin.serve)

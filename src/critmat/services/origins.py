@@ -190,7 +190,7 @@ def _notes(answer: StageOrigins, model_rows: dict[str, list[OriginRowOut]]) -> l
             f"stocks): {_top(model_rows['credited'])} of these imports"
         )
     missing = answer.missing_quantity_value_share
-    if missing:
+    if missing is not None and missing >= 0.0005:
         notes.append(f"{missing:.1%} of the import value has no quantity and is left out")
     catalogue = load_catalogue()
     for code in answer.hs_codes:
