@@ -1,0 +1,694 @@
+"""The Member State view: each EU Member State's own import dependencies, and the 27 side by side.
+
+A Member State's imports of a material stage (CEPII BACI, from every partner but itself) split
+into **extra-EU** (from third countries) and **intra-EU** (from the other 26 Member States):
+
+    total        = Σ_o x_o                 (o ≠ the Member State; tonnes or thousand USD)
+    extra_eu     = Σ_{o ∉ EU} x_o          intra_eu = total − extra_eu
+    extra_eu_share = extra_eu / total      intra_eu_share = intra_eu / total
+    top_extra_eu_share = max_{o ∉ EU} x_o / total
+    top_extra_eu_share_of_extra_eu = max_{o ∉ EU} x_o / extra_eu
+
+**The 65 % flag** (:data:`FLAG_RULE`): the CRMA benchmark (Regulation (EU) 2024/1252, Art.
+5(1)(b)) is that no more than 65 % of the *Union's* consumption of a strategic raw material at
+any stage comes from a single third country. Applied to one Member State, what it gets from
+other Member States is Union supply: it counts in the denominator (all its imports) and is never
+the "single third country". ``exceeds_65`` is therefore ``top_extra_eu_share > 0.65``, the same
+rule as :mod:`critmat.indicators.imports` uses for a Member State; the share of the extra-EU
+imports alone is given beside it, so a reader sees both. No imports in the data: ``None`` ("no
+data"), never 0 and never "below 65 %".
+
+**Which release**: a (stage, year) figure comes from one trade release — the newest HS revision
+whose release covers the year and holds at least one of the stage's codes in that revision
+(HS17 for 2024 where the stage has HS17 codes in the extract, else HS92). Each figure names its
+series, release, HS codes and, where a code holds several materials (HS17 811292), the bundle
+note. Used by ``critmat member-state``/``member-states``, ``/api/v1/member-states/...`` and the
+web's country and Member State pages.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from critmat.errors import CritmatError, UnknownNameError
+from critmat.indicators import lookup
+from critmat.indicators.imports import (
+    CRMA_SINGLE_COUNTRY_LIMIT,
+    Basis,
+    ImporterSet,
+    group_flows,
+    import_flows,
+    import_shares,
+)
+from critmat.indicators.provenance import Provenance
+from critmat.reference.countries import country_name, resolve_country
+from critmat.reference.materials import Catalogue, Material, Stage, load_catalogue
+from critmat.services.context import ServiceContext
+from critmat.services.statistics_base import as_float, as_int, as_str, provenance
+from critmat.services.statistics_models import Computed, ProvenanceOut, table
+from critmat.store import Release, Store
+
+#: The HS revisions in the order a (stage, year) figure prefers them (newest first).
+REVISION_PREFERENCE = ("HS22", "HS17", "HS12", "HS07", "HS02", "HS96", "HS92")
+
+FLAG_RULE = (
+    "exceeds_65: the largest single third-country (non-EU) supplier's share of the Member "
+    "State's imports from all partners, other Member States included, is above 65 %. The CRMA "
+    "benchmark (Art. 5(1)(b)) is set for the Union's consumption; applied to one Member State, "
+    "what it gets from other Member States is Union supply: in the denominator, never the "
+    "single third country. The same supplier's share of the extra-EU imports alone is given "
+    "beside it. No imports in the data: no data (null), never a pass."
+)
+
+
+# -- the answers -------------------------------------------------------------------------------
+class ImportSplit(BaseModel):
+    """A Member State's imports of one material stage in one year, split extra-/intra-EU."""
+
+    year: int | None = Field(description="the year of the figure (null: no year with data)")
+    series: str | None = Field(description="the trade series (HS revision) of the figure")
+    release_id: int | None = Field(description="the store's id of that trade release")
+    release: str | None = Field(description="source and version of the trade release")
+    hs_codes: list[str] = Field(description="the HS6 codes of the stage the release holds")
+    total: float | None = Field(description="imports from all partners, in `unit`")
+    value_kusd: float | None = Field(description="imports from all partners, thousand USD")
+    quantity_t: float | None = Field(description="imports from all partners, tonnes")
+    extra_eu: float | None = Field(description="imports from outside the EU, in `unit`")
+    intra_eu: float | None = Field(description="imports from other Member States, in `unit`")
+    extra_eu_share: float | None = Field(description="extra_eu / total (0–1)")
+    intra_eu_share: float | None = Field(description="intra_eu / total (0–1)")
+    suppliers: int | None
+    top_supplier: str | None = Field(description="largest partner (EU or not), ISO3")
+    top_supplier_share: float | None
+    top_extra_eu_supplier: str | None = Field(description="largest third country, ISO3")
+    top_extra_eu_share: float | None = Field(description="its share of all imports (0–1)")
+    top_extra_eu_share_of_extra_eu: float | None = Field(
+        description="its share of the extra-EU imports alone (0–1)"
+    )
+    exceeds_65: bool | None = Field(description="top_extra_eu_share > 0.65; null: no data")
+    missing_quantity_value_share: float | None = Field(
+        description="mass basis: share of the import value without a published quantity"
+    )
+    notes: list[str] = Field(default_factory=list)
+
+
+class TrendPoint(BaseModel):
+    """One year of a stage's dependency (the years its data hold)."""
+
+    year: int
+    series: str
+    release_id: int
+    total: float | None
+    extra_eu_share: float | None
+    top_extra_eu_supplier: str | None
+    top_extra_eu_share: float | None
+    exceeds_65: bool | None
+
+
+class StageDependency(ImportSplit):
+    """A Member State's dependency for one material stage (latest year) and its trend."""
+
+    material: str
+    material_name: str
+    stage: str
+    stage_label: str
+    trend: list[TrendPoint] = Field(default_factory=list)
+
+
+class MemberStateDependencies(BaseModel):
+    """One Member State's dependencies for every strategic material stage (or one material)."""
+
+    country: str
+    name: str
+    basis: str
+    unit: str
+    flag_rule: str
+    dependencies: list[StageDependency]
+    provenance: list[ProvenanceOut]
+    notes: list[str]
+
+
+class MemberStateRow(ImportSplit):
+    """One Member State in the comparison of the 27."""
+
+    country: str
+    name: str
+
+
+class MemberStatesComparison(BaseModel):
+    """The 27 Member States side by side for one material stage and year (27 rows, a row
+    without imports holding nulls)."""
+
+    material: str
+    material_name: str
+    stage: str
+    stage_label: str
+    year: int | None
+    basis: str
+    unit: str
+    flag_rule: str
+    member_states: list[MemberStateRow]
+    provenance: list[ProvenanceOut]
+    notes: list[str]
+
+
+# -- which country -----------------------------------------------------------------------------
+def member_state_code(text: str) -> str:
+    """The ISO3 code of the Member State ``text`` names (a code or a name).
+
+    An unknown name raises :class:`UnknownNameError` with the Member States it may mean
+    ("GER" → DEU); a country outside the EU a :class:`CritmatError` saying so.
+    """
+    eu = lookup.eu_members()
+    try:
+        iso3 = resolve_country(text)
+    except UnknownNameError:
+        raise UnknownNameError("Member State", text, suggest_member_states(text)) from None
+    if iso3 not in eu:
+        raise CritmatError(
+            f"{iso3} ({country_name(iso3)}) is not an EU Member State: the Member State view "
+            "covers the 27 only",
+            hint=f"one of {', '.join(sorted(eu))}; for {iso3}'s own imports type "
+            f"`critmat dependency <material> --importer {iso3}`",
+        )
+    return iso3
+
+
+def suggest_member_states(text: str, limit: int = 3) -> list[str]:
+    """Member States whose name starts with ``text`` or whose code or name is close to it."""
+    key = text.strip().upper()
+    names = {iso3: country_name(iso3).upper() for iso3 in sorted(lookup.eu_members())}
+    found = [iso3 for iso3, name in names.items() if key and name.startswith(key)]
+    by_name = {name: iso3 for iso3, name in names.items()}
+    close = difflib.get_close_matches(key, [*names, *by_name], n=limit, cutoff=0.6)
+    found += [by_name.get(c, c) for c in close]
+    return list(dict.fromkeys(found))[:limit]
+
+
+# -- which release -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TradeRelease:
+    """A current trade release (one HS revision) and the HS6 codes it holds."""
+
+    release: Release
+    codes: frozenset[str]
+
+    @property
+    def series(self) -> str:
+        return self.release.series
+
+    def covers(self, year: int) -> bool:
+        first, last = self.release.year_min, self.release.year_max
+        return first is not None and last is not None and first <= year <= last
+
+    def years(self) -> range:
+        first, last = self.release.year_min, self.release.year_max
+        return range(0) if first is None or last is None else range(first, last + 1)
+
+
+@dataclass(frozen=True)
+class StageCodes:
+    """The release a stage's figure of one year comes from and the stage's codes in it."""
+
+    source: TradeRelease
+    codes: tuple[str, ...]
+    absent: tuple[str, ...]
+
+
+def trade_releases(store: Store) -> tuple[TradeRelease, ...]:
+    """The current trade releases, newest HS revision first, each with the codes it holds."""
+    held: dict[str, set[str]] = {}
+    for series, hs6 in store.con.execute("SELECT DISTINCT series, hs6 FROM trade_all").fetchall():
+        held.setdefault(str(series), set()).add(str(hs6))
+    found = [
+        TradeRelease(r, frozenset(held.get(r.series, ()))) for r in store.current_releases("trade")
+    ]
+    order = {s: i for i, s in enumerate(REVISION_PREFERENCE)}
+    return tuple(sorted(found, key=lambda t: order.get(t.series, -1)))
+
+
+def _stage_codes_in(catalogue: Catalogue, stage: Stage, source: TradeRelease) -> StageCodes | None:
+    try:
+        wanted = catalogue.hs_codes(stage, source.series)
+    except UnknownNameError:  # a revision the catalogue has no codes in
+        return None
+    codes = tuple(c for c in wanted if c in source.codes)
+    if not codes:
+        return None
+    return StageCodes(source, codes, tuple(c for c in wanted if c not in source.codes))
+
+
+def stage_codes(
+    catalogue: Catalogue, releases: Sequence[TradeRelease], stage: Stage, year: int
+) -> StageCodes | None:
+    """The one release a stage's figure of ``year`` comes from (the newest HS revision that
+    covers the year and holds one of the stage's codes); ``None``: no release holds it."""
+    for source in releases:
+        if source.covers(year):
+            found = _stage_codes_in(catalogue, stage, source)
+            if found is not None:
+                return found
+    return None
+
+
+def stage_years(
+    catalogue: Catalogue, releases: Sequence[TradeRelease], stage: Stage
+) -> dict[int, StageCodes]:
+    """Every year some release holds the stage's codes in, with the release chosen for it."""
+    years = sorted({y for r in releases for y in r.years()})
+    chosen = {y: stage_codes(catalogue, releases, stage, y) for y in years}
+    return {y: c for y, c in chosen.items() if c is not None}
+
+
+# -- the computation ---------------------------------------------------------------------------
+_KEYS = ["code_group", "importer", "year"]
+
+
+def _first_by_share(shares: pd.DataFrame) -> pd.DataFrame:
+    """The largest origin of each (code group, importer, year); ties to the first ISO3 code."""
+    ranked = shares.sort_values(["share", "origin"], ascending=[False, True])
+    return ranked.drop_duplicates(_KEYS).set_index(_KEYS)
+
+
+def split_summaries(
+    raw: pd.DataFrame, basis: Basis, importers: Iterable[str]
+) -> dict[tuple[str, str, int], dict[str, Any]]:
+    """The extra-/intra-EU split of each (code group, importer, year) of ``raw``
+    (:func:`critmat.indicators.imports.group_flows` rows of Member States)."""
+    if raw.empty:
+        return {}
+    eu = lookup.eu_members()
+    shares = import_shares(raw, basis, eu, {i: True for i in importers})
+    if shares.empty:
+        return {}
+    third = shares.loc[shares["third_country"].astype(bool)]
+    frame = shares.groupby(_KEYS).agg(total=("amount", "sum"), suppliers=("origin", "count"))
+    frame["extra_eu"] = third.groupby(_KEYS)["amount"].sum()
+    frame["extra_eu"] = frame["extra_eu"].fillna(0.0)
+    top = _first_by_share(shares)
+    frame["top_supplier"] = top["origin"]
+    frame["top_supplier_share"] = top["share"]
+    top_third = _first_by_share(third)
+    frame["top_extra_eu_supplier"] = top_third["origin"]
+    frame["top_extra_eu_amount"] = top_third["amount"]
+    money = raw.groupby(_KEYS).agg(
+        value_kusd=("value_kusd", "sum"),
+        quantity_t=("quantity_t", lambda s: s.sum(min_count=1)),
+        no_quantity=("value_kusd_no_quantity", "sum"),
+    )
+    frame = frame.join(money, how="left")
+    out: dict[tuple[str, str, int], dict[str, Any]] = {}
+    for key, row in frame.iterrows():
+        group, importer, year = key  # type: ignore[misc]
+        out[(str(group), str(importer), int(year))] = _split(row, basis)
+    return out
+
+
+def _split(row: pd.Series, basis: Basis) -> dict[str, Any]:
+    """The :class:`ImportSplit` figures of one summary row."""
+    total = float(row["total"])
+    extra = float(row["extra_eu"])
+    top_amount = as_float(row["top_extra_eu_amount"])
+    top_share = None if top_amount is None else top_amount / total
+    value = as_float(row["value_kusd"])
+    missing = as_float(row["no_quantity"])
+    return {
+        "total": total,
+        "value_kusd": value,
+        "quantity_t": as_float(row["quantity_t"]),
+        "extra_eu": extra,
+        "intra_eu": total - extra,
+        "extra_eu_share": extra / total,
+        "intra_eu_share": (total - extra) / total,
+        "suppliers": as_int(row["suppliers"]),
+        "top_supplier": as_str(row["top_supplier"]),
+        "top_supplier_share": as_float(row["top_supplier_share"]),
+        "top_extra_eu_supplier": as_str(row["top_extra_eu_supplier"]),
+        "top_extra_eu_share": top_share if top_share is not None else 0.0,
+        "top_extra_eu_share_of_extra_eu": None
+        if top_amount is None or extra <= 0
+        else top_amount / extra,
+        "exceeds_65": bool(top_share is not None and top_share > CRMA_SINGLE_COUNTRY_LIMIT),
+        "missing_quantity_value_share": (missing / value)
+        if basis == "mass" and value and missing is not None
+        else None,
+    }
+
+
+def _flows(
+    store: Store,
+    importers: Sequence[ImporterSet],
+    wanted: Mapping[str, Mapping[str, StageCodes]],
+    years: Sequence[int] | None,
+) -> dict[str, pd.DataFrame]:
+    """:func:`group_flows` rows per series: ``wanted`` maps a code group to the codes each
+    series gives it (``{group: {series: StageCodes}}``)."""
+    by_series: dict[str, dict[str, tuple[str, ...]]] = {}
+    for group, per_series in wanted.items():
+        for series, chosen in per_series.items():
+            by_series.setdefault(series, {})[group] = chosen.codes
+    out = {}
+    for series, groups in by_series.items():
+        codes = {c for cs in groups.values() for c in cs}
+        flows = import_flows(store.con, importers, codes, years, series=series)
+        out[series] = group_flows(flows, groups)
+    return out
+
+
+def _no_data(notes: list[str]) -> dict[str, Any]:
+    """The figures of a stage and year without imports: every one missing."""
+    return {name: None for name in ImportSplit.model_fields if name != "notes"} | {
+        "hs_codes": [],
+        "notes": notes,
+    }
+
+
+def _source_fields(chosen: StageCodes, year: int) -> dict[str, Any]:
+    release = chosen.source.release
+    return {
+        "year": year,
+        "series": release.series,
+        "release_id": release.release_id,
+        "release": f"{release.source} {release.version}",
+        "hs_codes": list(chosen.codes),
+    }
+
+
+def _code_notes(
+    catalogue: Catalogue, material: Material, stage: Stage, chosen: StageCodes
+) -> list[str]:
+    notes = catalogue.bundle_notes(stage, chosen.source.series, material.id)
+    if chosen.absent:
+        notes.append(
+            f"{chosen.source.series} codes of the stage not in the release: "
+            + ", ".join(chosen.absent)
+        )
+    return notes
+
+
+def _unit(basis: Basis) -> str:
+    return "t" if basis == "mass" else "thousand USD"
+
+
+def _basis(basis: str) -> Basis:
+    if basis not in ("mass", "value"):
+        raise CritmatError(f"unknown basis '{basis}'", hint="type mass (tonnes) or value (USD)")
+    return "value" if basis == "value" else "mass"
+
+
+def _group(material: Material, stage: Stage) -> str:
+    return f"{material.id}/{stage.name}"
+
+
+def _stages(
+    catalogue: Catalogue, material: str | None, stage: str | None
+) -> list[tuple[Material, Stage]]:
+    """The (material, stage) pairs asked for: every non-proxy stage of each strategic material,
+    or of ``material`` (at ``stage`` if given)."""
+    if material is None:
+        if stage is not None:
+            raise CritmatError("--stage needs a material", hint="add --material cobalt")
+        return [(m, s) for m in catalogue.strategic() for s in m.stages if not s.proxy]
+    chosen = catalogue.resolve(material)
+    if stage is not None:
+        return [(chosen.material, chosen.material.stage(stage))]
+    if chosen.stage is not None:
+        return [(chosen.material, chosen.stage)]
+    return [(chosen.material, s) for s in chosen.material.stages]
+
+
+def _provenance(
+    releases: Sequence[TradeRelease], used: Mapping[int, set[int]]
+) -> list[ProvenanceOut]:
+    return provenance(
+        Provenance.of_release(r.release, tuple(sorted(used[r.release.release_id])))
+        for r in releases
+        if used.get(r.release.release_id)
+    )
+
+
+def _stage_dependency(
+    catalogue: Catalogue,
+    material: Material,
+    stage: Stage,
+    years: Mapping[int, StageCodes],
+    found: Mapping[tuple[str, str, int], dict[str, Any]],
+    iso3: str,
+    year: int | None,
+) -> StageDependency:
+    """One stage's row: the figure of ``year`` (default: the latest year with imports) and
+    the trend over every year its data hold."""
+    group = _group(material, stage)
+    trend = []
+    for y, chosen in years.items():
+        figures = found.get((group, iso3, y))
+        trend.append(
+            TrendPoint(
+                year=y,
+                series=chosen.source.series,
+                release_id=chosen.source.release.release_id,
+                **{k: (figures or {}).get(k) for k in _TREND_FIELDS},
+            )
+        )
+    names = {"material": material.id, "material_name": material.name}
+    names |= {"stage": stage.name, "stage_label": stage.label}
+    if year is None:
+        with_data = [p.year for p in trend if p.total is not None]
+        year = max(with_data) if with_data else (max(years) if years else None)
+    chosen = years.get(year) if year is not None else None
+    if chosen is None:
+        why = (
+            "no HS codes catalogued for this stage"
+            if not _has_codes(stage)
+            else (
+                f"no trade release holds this stage's codes in {year}"
+                if year is not None
+                else "no trade release holds this stage's codes"
+            )
+        )
+        return StageDependency(**names, **_no_data([why]) | {"year": year}, trend=trend)
+    assert year is not None
+    notes = _code_notes(catalogue, material, stage, chosen)
+    figures = found.get((group, iso3, year))
+    if figures is None:
+        notes.append(f"no imports into {iso3} in the data for {year}: no data, not 0")
+        fields = _no_data(notes) | _source_fields(chosen, year)
+        return StageDependency(**names, **fields, trend=trend)
+    return StageDependency(
+        **names, **_source_fields(chosen, year), **figures, notes=notes, trend=trend
+    )
+
+
+_TREND_FIELDS = ("total", "extra_eu_share", "top_extra_eu_supplier", "top_extra_eu_share")
+_TREND_FIELDS += ("exceeds_65",)
+
+
+def _has_codes(stage: Stage) -> bool:
+    return bool(stage.hs_codes or stage.hs17_codes)
+
+
+def dependencies(
+    store: Store,
+    country: str,
+    *,
+    material: str | None = None,
+    stage: str | None = None,
+    year: int | None = None,
+    basis: str = "mass",
+    ctx: ServiceContext | None = None,
+) -> MemberStateDependencies:
+    """A Member State's dependency for every strategic material stage (or ``material``'s
+    stages): the figure of ``year`` (default: each stage's latest year with imports) and the
+    trend over every year its data hold. ``ctx`` remembers the answer per release."""
+    iso3 = member_state_code(country)
+    checked = _basis(basis)
+    params = (iso3, material, stage, year, checked)
+    compute = lambda: _dependencies(store, iso3, material, stage, year, checked)  # noqa: E731
+    if ctx is None:
+        return compute()
+    return ctx.remember("member-state-dependencies", params, compute)
+
+
+def _dependencies(
+    store: Store,
+    iso3: str,
+    material: str | None,
+    stage: str | None,
+    year: int | None,
+    basis: Basis,
+) -> MemberStateDependencies:
+    catalogue = load_catalogue()
+    releases = trade_releases(store)
+    pairs = _stages(catalogue, material, stage)
+    years = {_group(m, s): stage_years(catalogue, releases, s) for m, s in pairs}
+    spans = [y for r in releases for y in r.years()]
+    if year is not None and spans:
+        lookup.year_or_latest(year, min(spans), max(spans), "trade")  # a clear error if outside
+    wanted = {g: {c.source.series: c for c in ys.values()} for g, ys in years.items()}
+    importer = ImporterSet.country(iso3, lookup.eu_members())
+    found: dict[tuple[str, str, int], dict[str, Any]] = {}
+    for series, raw in _flows(store, [importer], wanted, None).items():
+        found |= _chosen_only(split_summaries(raw, basis, [iso3]), series, years)
+    rows = [
+        _stage_dependency(catalogue, m, s, years[_group(m, s)], found, iso3, year) for m, s in pairs
+    ]
+    used: dict[int, set[int]] = {}
+    for row in rows:
+        for point in row.trend:
+            used.setdefault(point.release_id, set()).add(point.year)
+    notes = [FLAG_RULE]
+    if material is None:
+        notes.append("strategic raw materials (CRMA Annex I), every stage but proxy stages")
+    return MemberStateDependencies(
+        country=iso3,
+        name=country_name(iso3),
+        basis=basis,
+        unit=_unit(basis),
+        flag_rule=FLAG_RULE,
+        dependencies=rows,
+        provenance=_provenance(releases, used),
+        notes=notes,
+    )
+
+
+def _chosen_only(
+    found: dict[tuple[str, str, int], dict[str, Any]],
+    series: str,
+    years: Mapping[str, Mapping[int, StageCodes]],
+) -> dict[tuple[str, str, int], dict[str, Any]]:
+    """The summaries of ``series`` kept only for the (group, year) pairs whose chosen release
+    is that series (a year's figure comes from one release)."""
+    return {
+        k: v
+        for k, v in found.items()
+        if (c := years.get(k[0], {}).get(k[2])) is not None and c.source.series == series
+    }
+
+
+def comparison(
+    store: Store,
+    material: str,
+    *,
+    stage: str | None = None,
+    year: int | None = None,
+    basis: str = "mass",
+    ctx: ServiceContext | None = None,
+) -> MemberStatesComparison:
+    """The 27 Member States side by side for one material stage (default: the catalogue's
+    choice) in ``year`` (default: the latest year the stage's data hold)."""
+    checked = _basis(basis)
+    params = (material, stage, year, checked)
+    compute = lambda: _comparison(store, material, stage, year, checked)  # noqa: E731
+    if ctx is None:
+        return compute()
+    return ctx.remember("member-states-comparison", params, compute)
+
+
+def _comparison(
+    store: Store, material: str, stage: str | None, year: int | None, basis: Basis
+) -> MemberStatesComparison:
+    catalogue = load_catalogue()
+    resolved = catalogue.resolve(material)
+    releases = trade_releases(store)
+
+    def has_data(candidate: Stage) -> bool:
+        return any(_stage_codes_in(catalogue, candidate, r) for r in releases)
+
+    chosen_stage = catalogue.choose_stage(resolved, has_data, stage)
+    if chosen_stage is None:
+        raise CritmatError(
+            f"no trade release holds the HS codes of any stage of {resolved.material.name}",
+            hint="stages: " + ", ".join(s.name for s in resolved.material.stages),
+        )
+    years = stage_years(catalogue, releases, chosen_stage)
+    if not years:
+        raise CritmatError(
+            f"no trade release holds the HS codes of {resolved.material.name} · "
+            f"{chosen_stage.label}",
+            hint="try another --stage: " + ", ".join(s.name for s in resolved.material.stages),
+        )
+    chosen_year = lookup.year_or_latest(year, min(years), max(years), "trade")
+    if chosen_year not in years:
+        raise CritmatError(
+            f"no trade release holds the codes of {chosen_stage.label} in {chosen_year}",
+            hint="years with data: " + ", ".join(str(y) for y in sorted(years)),
+        )
+    chosen = years[chosen_year]
+    eu = sorted(lookup.eu_members())
+    importers = [ImporterSet.country(i, eu) for i in eu]
+    group = _group(resolved.material, chosen_stage)
+    raws = _flows(store, importers, {group: {chosen.source.series: chosen}}, [chosen_year])
+    found = split_summaries(raws[chosen.source.series], basis, eu)
+    notes = _code_notes(catalogue, resolved.material, chosen_stage, chosen)
+    rows = []
+    for iso3 in eu:
+        figures = found.get((group, iso3, chosen_year))
+        fields = _source_fields(chosen, chosen_year)
+        if figures is None:
+            fields = _no_data([f"no imports in the data for {chosen_year}"]) | fields
+        else:
+            fields |= figures
+        rows.append(MemberStateRow(country=iso3, name=country_name(iso3), **fields))
+    missing = [r.country for r in rows if r.total is None]
+    if missing:
+        notes.append(f"no imports on the {basis} basis in {chosen_year}: {', '.join(missing)}")
+    return MemberStatesComparison(
+        material=resolved.material.id,
+        material_name=resolved.material.name,
+        stage=chosen_stage.name,
+        stage_label=chosen_stage.label,
+        year=chosen_year,
+        basis=basis,
+        unit=_unit(basis),
+        flag_rule=FLAG_RULE,
+        member_states=rows,
+        provenance=_provenance(releases, {chosen.source.release.release_id: {chosen_year}}),
+        notes=[FLAG_RULE, *notes],
+    )
+
+
+# -- the tables of the answers (CLI --format csv, API and web downloads) -------------------------
+SPLIT_COLUMNS = [
+    *("year", "series", "release_id", "release", "hs_codes", "total", "value_kusd"),
+    *("quantity_t", "extra_eu", "intra_eu", "extra_eu_share", "intra_eu_share", "suppliers"),
+    *("top_supplier", "top_supplier_share", "top_extra_eu_supplier", "top_extra_eu_share"),
+    *("top_extra_eu_share_of_extra_eu", "exceeds_65", "missing_quantity_value_share", "notes"),
+]
+DEPENDENCY_COLUMNS = ["country", "material", "stage", "basis", *SPLIT_COLUMNS]
+COMPARISON_COLUMNS = ["material", "stage", "basis", "country", "name", *SPLIT_COLUMNS]
+
+
+def _flat(row: ImportSplit, **extra: Any) -> dict[str, Any]:
+    data = row.model_dump(exclude={"trend"})
+    data["hs_codes"] = ";".join(data["hs_codes"])
+    data["notes"] = "; ".join(data["notes"])
+    return extra | data
+
+
+def dependency_rows(answer: MemberStateDependencies) -> list[dict[str, Any]]:
+    """One flat row per stage (HS codes and notes joined) in :data:`DEPENDENCY_COLUMNS`."""
+    return [_flat(r, country=answer.country, basis=answer.basis) for r in answer.dependencies]
+
+
+def comparison_rows(answer: MemberStatesComparison) -> list[dict[str, Any]]:
+    """One flat row per Member State in :data:`COMPARISON_COLUMNS`."""
+    extra = {"material": answer.material, "stage": answer.stage, "basis": answer.basis}
+    return [_flat(r, **extra) for r in answer.member_states]
+
+
+def dependencies_computed(answer: MemberStateDependencies) -> Computed:
+    """The answer with its download table (API ``format=csv|xlsx``)."""
+    title = f"{answer.country} dependencies"
+    return Computed(answer, table(DEPENDENCY_COLUMNS, dependency_rows(answer), title))
+
+
+def comparison_computed(answer: MemberStatesComparison) -> Computed:
+    """The answer with its download table (API ``format=csv|xlsx``)."""
+    title = "member states comparison"
+    return Computed(answer, table(COMPARISON_COLUMNS, comparison_rows(answer), title))
