@@ -129,11 +129,12 @@ def _warm_up(hub: StoreHub, flows: FlowsCache) -> None:
 
 def _include_optional(app: FastAPI) -> None:
     """Routers of the statistics, risk and assessment APIs and the web UI."""
-    from critmat.api.routes import assessments, risk, stats, stress
+    from critmat.api.routes import assessments, origins, risk, stats, stress
     from critmat.web import assessments as web_assessments
     from critmat.web import pages, risk_pages, stress_pages
 
     app.include_router(stats.router)
+    app.include_router(origins.router)
     app.include_router(risk.router)
     app.include_router(stress.router)
     app.include_router(assessments.router)
