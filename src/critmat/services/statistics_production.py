@@ -38,7 +38,12 @@ from critmat.services.statistics_models import Computed
 from critmat.sources.base import Dataset
 from critmat.store import Store
 
-__all__ = ["choose_production_stage", "production_stages", "stage_production"]
+__all__ = [
+    "choose_production_stage",
+    "production_every_stage",
+    "production_stages",
+    "stage_production",
+]
 
 #: Columns of a stage-production download.
 _COLUMNS = [
@@ -211,3 +216,23 @@ def production_stages(store: Store, material: str) -> Computed:
         for s in stages
     ]
     return Computed(model, table(columns, table_rows, f"production stages {found.id}"))
+
+
+def production_every_stage(store: Store, material: str, year: int) -> list[m.StageProductionOut]:
+    """Production at every stage of ``material`` whose series hold figures, for a page about
+    ``year``: that year where the stage has it, else its latest year before, else its first
+    (the answer's ``year`` says which, and a note)."""
+    found = load_catalogue().resolve(material).material
+    answers = []
+    for stage in found.stages:
+        years = stage_production_years(store.con, found, stage)
+        if not years:
+            continue
+        earlier = [y for y in years if y <= year]
+        shown = earlier[-1] if earlier else years[0]
+        answer = stage_production(store, found.id, stage.name, shown).model
+        assert isinstance(answer, m.StageProductionOut)
+        if shown != year:
+            answer.notes.insert(0, f"no {stage.name} figures for {year}: {shown} is shown")
+        answers.append(answer)
+    return answers

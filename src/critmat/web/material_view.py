@@ -6,13 +6,18 @@ come from :mod:`critmat.reports.charts.statistics`, keyed as the page's section 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from critmat.indicators.panel import StageInfo
 from critmat.reports import charts
+from critmat.reports.charts import ProducerBar, production_bars
 from critmat.reports.charts import statistics as figures
+from critmat.services.context import ServiceContext
 from critmat.services.overview import MaterialPage, OverviewBasis
+from critmat.services.statistics_models import StageProductionOut
+from critmat.store import Store
 from critmat.web.overview_view import restrictions_table
 from critmat.web.tables import Column, Table
 
@@ -28,10 +33,25 @@ class MaterialView:
     production_figure: str | None
     sources_figure: str | None
     trend_figure: str | None
+    stage_production: list[StageCard] = field(default_factory=list)
 
 
-def material_view(page: MaterialPage, basis: OverviewBasis) -> MaterialView:
-    """The tables and figures of ``page`` (``basis``: the overview basis it came from)."""
+@dataclass(frozen=True)
+class StageCard:
+    """One stage's production card: its answer, and the keys of its table and figure."""
+
+    answer: StageProductionOut
+    table: str
+    figure: str | None
+
+
+def material_view(
+    page: MaterialPage,
+    basis: OverviewBasis,
+    production: Sequence[StageProductionOut] = (),
+) -> MaterialView:
+    """The tables and figures of ``page`` (``basis``: the overview basis it came from;
+    ``production``: the production of each stage with figures, one card each)."""
     section = page.section
     year = page.year
     drawn: dict[str, charts.Figure] = {}
@@ -59,7 +79,68 @@ def material_view(page: MaterialPage, basis: OverviewBasis) -> MaterialView:
     tables["restrictions"] = restrictions_table(
         basis, section.restrictions, f"Export restrictions on {page.material.name}"
     )
-    return MaterialView(page, tables, drawn, production_figure, sources_figure, trend_figure)
+    cards = [_stage_card(answer, tables, drawn) for answer in production]
+    return MaterialView(page, tables, drawn, production_figure, sources_figure, trend_figure, cards)
+
+
+def stage_production_for(
+    services: ServiceContext, store: Store, material_id: str, year: int
+) -> list[StageProductionOut]:
+    """The production of every stage of the material with figures, for its page in ``year``
+    (:func:`critmat.services.statistics.production_every_stage`, once per releases)."""
+    from critmat.services.statistics_production import production_every_stage
+
+    return services.remember(
+        "production-every-stage",
+        (material_id, year),
+        lambda: production_every_stage(store, material_id, year),
+    )
+
+
+def _stage_card(
+    answer: StageProductionOut, tables: dict[str, Table], drawn: dict[str, charts.Figure]
+) -> StageCard:
+    """Table (and figure, when a country has a share) of one stage's production."""
+    key = f"production-{answer.stage}"
+    tables[key] = stage_production_table(answer)
+    bars = [
+        ProducerBar(r.country, r.country_name or r.country, r.share, r.quantity_t, r.estimated)
+        for r in answer.rows
+        if r.share is not None and r.quantity_t is not None and r.share > 0
+    ][:15]
+    figure = None
+    if bars:
+        figure = f"fig-{key}"
+        drawn[figure] = production_bars(bars, "t", answer.year)
+    return StageCard(answer, key, figure)
+
+
+def stage_production_table(answer: StageProductionOut) -> Table:
+    """One stage's production by country; withheld and unavailable figures are empty cells
+    with their status written out."""
+    world = f"{answer.world_t:,.6g} t" if answer.world_t is not None else "not published"
+    return Table(
+        name=f"production-{answer.stage}",
+        title=(
+            f"World production at the {answer.stage} stage ({answer.production_stage}, "
+            f"{answer.commodity}), {answer.year}"
+        ),
+        columns=[
+            Column("rank", "Rank", "int"),
+            Column("country", "Country", "country", export_label="country (ISO3)"),
+            Column("quantity_t", "Tonnes", "num", export_label="quantity (t)"),
+            Column("share", "Share", "share"),
+            Column("estimated", "Estimated", "bool"),
+            Column("status", "Status"),
+        ],
+        rows=[r.model_dump() for r in answer.rows],
+        source=(
+            f"{answer.series} '{answer.commodity}' {answer.production_stage} · release "
+            f"{answer.release_id} ({answer.release_version}) · basis {answer.basis}"
+        ),
+        year=str(answer.year),
+        notes=[f"World total (published): {world}.", *answer.notes],
+    )
 
 
 def production_table(page: MaterialPage) -> Table:

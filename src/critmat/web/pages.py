@@ -40,7 +40,12 @@ from critmat.store import Store
 from critmat.web import account_pages, overview_view
 from critmat.web import basis as web_basis
 from critmat.web.country_view import CountryView, country_view
-from critmat.web.material_view import MaterialView, material_view, sources_pivot
+from critmat.web.material_view import (
+    MaterialView,
+    material_view,
+    sources_pivot,
+    stage_production_for,
+)
 from critmat.web.render import Fmt, download, is_htmx, page
 
 __all__ = ["Call", "PageCall", "download", "install", "is_htmx", "page", "snapshot"]
@@ -241,7 +246,8 @@ def _material(
     """The year shown (``year`` checked, default the latest) and the material page's view."""
     chosen = call.snap.check_year(year)
     answer = overview.material_page(call.services, call.store, material, chosen, stage or None)
-    return chosen, material_view(answer, call.snap)
+    production = stage_production_for(call.services, call.store, material.id, chosen)
+    return chosen, material_view(answer, call.snap, production)
 
 
 # ------------------------------------------------------------------------------ countries
