@@ -31,7 +31,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 import pandas as pd
 from pydantic import BaseModel, Field
@@ -65,6 +66,14 @@ FLAG_RULE = (
     "single third country. The same supplier's share of the extra-EU imports alone is given "
     "beside it. No imports in the data: no data (null), never a pass."
 )
+
+
+def flag_text(exceeds_65: bool | None) -> str:
+    """How every presentation writes the flag: above, below or no data (never "below" for
+    missing data)."""
+    if exceeds_65 is None:
+        return "no data"
+    return "EXCEEDS 65 %" if exceeds_65 else "below 65 %"
 
 
 # -- the answers -------------------------------------------------------------------------------
@@ -305,7 +314,7 @@ def split_summaries(
     frame = frame.join(money, how="left")
     out: dict[tuple[str, str, int], dict[str, Any]] = {}
     for key, row in frame.iterrows():
-        group, importer, year = key  # type: ignore[misc]
+        group, importer, year = cast(tuple[str, str, int], key)
         out[(str(group), str(importer), int(year))] = _split(row, basis)
     return out
 
@@ -383,7 +392,10 @@ def _source_fields(chosen: StageCodes, year: int) -> dict[str, Any]:
 def _code_notes(
     catalogue: Catalogue, material: Material, stage: Stage, chosen: StageCodes
 ) -> list[str]:
-    notes = catalogue.bundle_notes(stage, chosen.source.series, material.id)
+    """The bundle note of each code of the figure that holds several materials, and the
+    stage's codes the release does not hold."""
+    bundled = (catalogue.bundle_note(c, chosen.source.series, material.id) for c in chosen.codes)
+    notes = [n for n in bundled if n]
     if chosen.absent:
         notes.append(
             f"{chosen.source.series} codes of the stage not in the release: "
@@ -446,23 +458,23 @@ def _stage_dependency(
     the trend over every year its data hold."""
     group = _group(material, stage)
     trend = []
-    for y, chosen in years.items():
+    for y, source in years.items():
         figures = found.get((group, iso3, y))
         trend.append(
             TrendPoint(
                 year=y,
-                series=chosen.source.series,
-                release_id=chosen.source.release.release_id,
+                series=source.source.series,
+                release_id=source.source.release.release_id,
                 **{k: (figures or {}).get(k) for k in _TREND_FIELDS},
             )
         )
-    names = {"material": material.id, "material_name": material.name}
-    names |= {"stage": stage.name, "stage_label": stage.label}
+    names: dict[str, Any] = {"material": material.id, "material_name": material.name}
+    names |= {"stage": stage.name, "stage_label": stage.label, "trend": trend}
     if year is None:
         with_data = [p.year for p in trend if p.total is not None]
         year = max(with_data) if with_data else (max(years) if years else None)
-    chosen = years.get(year) if year is not None else None
-    if chosen is None:
+    chosen = None if year is None else years.get(year)
+    if year is None or chosen is None:
         why = (
             "no HS codes catalogued for this stage"
             if not _has_codes(stage)
@@ -472,21 +484,21 @@ def _stage_dependency(
                 else "no trade release holds this stage's codes"
             )
         )
-        return StageDependency(**names, **_no_data([why]) | {"year": year}, trend=trend)
-    assert year is not None
+        return StageDependency.model_validate(names | _no_data([why]) | {"year": year})
     notes = _code_notes(catalogue, material, stage, chosen)
     figures = found.get((group, iso3, year))
     if figures is None:
         notes.append(f"no imports into {iso3} in the data for {year}: no data, not 0")
-        fields = _no_data(notes) | _source_fields(chosen, year)
-        return StageDependency(**names, **fields, trend=trend)
-    return StageDependency(
-        **names, **_source_fields(chosen, year), **figures, notes=notes, trend=trend
-    )
+        return StageDependency.model_validate(
+            names | _no_data(notes) | _source_fields(chosen, year)
+        )
+    fields = _source_fields(chosen, year) | figures | {"notes": notes}
+    return StageDependency.model_validate(names | fields)
 
 
-_TREND_FIELDS = ("total", "extra_eu_share", "top_extra_eu_supplier", "top_extra_eu_share")
-_TREND_FIELDS += ("exceeds_65",)
+_TREND_FIELDS = (
+    *("total", "extra_eu_share", "top_extra_eu_supplier", "top_extra_eu_share", "exceeds_65"),
+)
 
 
 def _has_codes(stage: Stage) -> bool:
@@ -509,7 +521,7 @@ def dependencies(
     iso3 = member_state_code(country)
     checked = _basis(basis)
     params = (iso3, material, stage, year, checked)
-    compute = lambda: _dependencies(store, iso3, material, stage, year, checked)  # noqa: E731
+    compute = partial(_dependencies, store, iso3, material, stage, year, checked)
     if ctx is None:
         return compute()
     return ctx.remember("member-state-dependencies", params, compute)
@@ -584,7 +596,7 @@ def comparison(
     choice) in ``year`` (default: the latest year the stage's data hold)."""
     checked = _basis(basis)
     params = (material, stage, year, checked)
-    compute = lambda: _comparison(store, material, stage, year, checked)  # noqa: E731
+    compute = partial(_comparison, store, material, stage, year, checked)
     if ctx is None:
         return compute()
     return ctx.remember("member-states-comparison", params, compute)

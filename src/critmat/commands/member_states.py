@@ -1,0 +1,170 @@
+"""``critmat member-state`` (one Member State's dependencies) and ``critmat member-states``
+(the 27 side by side for one material), answered by :mod:`critmat.services.member_states`.
+
+Register with ``from critmat.commands import member_states; member_states.register(app)``.
+"""
+
+# Annotations are evaluated when the functions are defined (no ``from __future__ import
+# annotations``): Typer reads every command's annotations on every start, and string
+# annotations would be compiled and evaluated anew each time (critmat.commands).
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from critmat.cli_output import Format, emit_document, out, store_readonly, table, user_errors
+from critmat.commands.columns import Column
+from critmat.commands.options import BasisOption, FormatOpt, StageOpt, TradeYearOpt
+
+if TYPE_CHECKING:  # annotations only: the service loads when a command runs
+    from critmat.services.member_states import ImportSplit, MemberStateDependencies
+
+CountryArg = Annotated[
+    str, typer.Argument(metavar="COUNTRY", help="A Member State: ISO3 code or name (DEU, Germany).")
+]
+MaterialOpt = Annotated[
+    str | None,
+    typer.Option(help="One material (default: every strategic raw material); shows its trend."),
+]
+BasisOpt = Annotated[BasisOption, typer.Option(help="Shares by mass (tonnes) or value (USD).")]
+
+DEPENDENCY_COLUMNS: tuple[Column, ...] = (
+    ("material", "material", "text"),
+    ("stage", "stage", "text"),
+    ("year", "year", "text"),
+    ("trade", "trade release", "text"),
+    ("total", "total", ""),
+    ("extra_eu_share", "extra-EU", "share"),
+    ("intra_eu_share", "intra-EU", "share"),
+    ("top_extra_eu_supplier", "top extra-EU", "text"),
+    ("top_extra_eu_share", "its share of all", "share"),
+    ("top_extra_eu_share_of_extra_eu", "of extra-EU", "share"),
+    ("flag", "65 % flag", "text"),
+    ("refs", "notes", "text"),
+)
+TREND_COLUMNS: tuple[Column, ...] = (
+    ("year", "year", "text"),
+    ("series", "series", "text"),
+    ("total", "total", ""),
+    ("extra_eu_share", "extra-EU", "share"),
+    ("top_extra_eu_supplier", "top extra-EU", "text"),
+    ("top_extra_eu_share", "its share of all", "share"),
+    ("flag", "65 % flag", "text"),
+)
+COMPARISON_COLUMNS: tuple[Column, ...] = (
+    ("country", "country", "text"),
+    ("name", "name", "text"),
+    ("quantity_t", "tonnes", ""),
+    ("value_kusd", "value (kUSD)", ""),
+    ("top_supplier", "top supplier", "text"),
+    ("top_supplier_share", "its share", "share"),
+    ("extra_eu_share", "extra-EU", "share"),
+    ("top_extra_eu_supplier", "top extra-EU", "text"),
+    ("top_extra_eu_share", "its share of all", "share"),
+    ("flag", "65 % flag", "text"),
+)
+
+
+def _shown(row: "ImportSplit", **extra: Any) -> dict[str, Any]:
+    """A row of a table: the figures, the flag in words and the release it comes from."""
+    from critmat.services.member_states import flag_text
+
+    trade = f"{row.series} ({row.release_id})" if row.series else None
+    return row.model_dump() | {"flag": flag_text(row.exceeds_65), "trade": trade} | extra
+
+
+def _footnotes(rows: list[dict[str, Any]], notes: list[list[str]]) -> list[str]:
+    """Number each distinct note, mark the rows that have it (``refs``), list them."""
+    numbered: dict[str, int] = {}
+    for row, own in zip(rows, notes, strict=True):
+        refs = [numbered.setdefault(n, len(numbered) + 1) for n in own]
+        row["refs"] = " ".join(f"[{i}]" for i in refs) or None
+    return [f"[{i}] {n}" for n, i in numbered.items()]
+
+
+def _caption(answer_notes: list[str], citations: list[str], footnotes: list[str]) -> str:
+    lines = ["source: " + "; ".join(citations), *answer_notes, *footnotes]
+    return "\n".join(lines)
+
+
+def member_state(
+    country: CountryArg,
+    material: MaterialOpt = None,
+    stage: StageOpt = None,
+    year: TradeYearOpt = None,
+    basis: BasisOpt = BasisOption.mass,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """A Member State's own dependencies per strategic material: extra- and intra-EU shares,
+    the top extra-EU supplier and the 65 % flag (with --material: its trend year by year)."""
+    from critmat.services import member_states
+
+    with user_errors(), store_readonly() as store:
+        answer = member_states.dependencies(
+            store, country, material=material, stage=stage, year=year, basis=basis.value
+        )
+    if emit_document(fmt, answer.model_dump(mode="json"), member_states.dependency_rows(answer)):
+        return
+    rows = [_shown(r) for r in answer.dependencies]
+    footnotes = _footnotes(rows, [r.notes for r in answer.dependencies])
+    citations = [p.citation() for p in answer.provenance]
+    out.print(
+        table(
+            f"{answer.name} ({answer.country}): imports by origin, {answer.basis} ({answer.unit})",
+            DEPENDENCY_COLUMNS,
+            rows,
+            _caption(answer.notes, citations, footnotes),
+        )
+    )
+    if material is not None:
+        _print_trends(answer)
+
+
+def _print_trends(answer: "MemberStateDependencies") -> None:
+    from critmat.services.member_states import flag_text
+
+    for dep in answer.dependencies:
+        if not dep.trend:
+            continue
+        rows = [p.model_dump() | {"flag": flag_text(p.exceeds_65)} for p in dep.trend]
+        title = f"{answer.country} · {dep.material_name} · {dep.stage_label}: year by year"
+        out.print(table(title, TREND_COLUMNS, rows))
+
+
+def member_states_compare(
+    material: Annotated[str, typer.Argument(metavar="MATERIAL", help="Material name or alias.")],
+    stage: StageOpt = None,
+    year: TradeYearOpt = None,
+    basis: BasisOpt = BasisOption.mass,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """The 27 Member States side by side for one material stage: tonnes, value, top supplier,
+    extra-EU share, top extra-EU supplier and the 65 % flag."""
+    from critmat.services import member_states
+
+    with user_errors(), store_readonly() as store:
+        answer = member_states.comparison(
+            store, material, stage=stage, year=year, basis=basis.value
+        )
+    if emit_document(fmt, answer.model_dump(mode="json"), member_states.comparison_rows(answer)):
+        return
+    rows = [_shown(r) for r in answer.member_states]
+    codes = answer.member_states[0].hs_codes if answer.member_states else []
+    first = answer.member_states[0] if answer.member_states else None
+    release = f"{first.series} {', '.join(codes)} ({first.release})" if first else ""
+    citations = [p.citation() for p in answer.provenance]
+    out.print(
+        table(
+            f"{answer.material_name} · {answer.stage_label}: the 27 Member States, "
+            f"{answer.year}, {answer.basis} ({answer.unit}) · {release}",
+            COMPARISON_COLUMNS,
+            rows,
+            _caption(answer.notes, citations, []),
+        )
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``critmat member-state`` and ``critmat member-states`` to ``app``."""
+    app.command("member-state")(member_state)
+    app.command("member-states")(member_states_compare)
