@@ -26,6 +26,7 @@ from critmat.commands import (
     criticality,
     data,
     geopolrisk,
+    member_states,
     origins,
     report,
     statistics,
@@ -79,6 +80,7 @@ def _add_commands(root: typer.Typer) -> None:
     root.add_typer(admin.orgs_app, name="orgs")
     root.add_typer(admin.db_app, name="db")
     stress.register(root)
+    member_states.register(root)
 
 
 _add_commands(app)
