@@ -31,7 +31,7 @@ import yaml
 
 from critmat.errors import CritmatError, InputFileError
 from critmat.indicators.provenance import Provenance
-from critmat.scenarios.backtest import BacktestResult
+from critmat.scenarios.backtest import CASES, BacktestResult
 from critmat.scenarios.backtest import backtest as backtest_registry
 from critmat.scenarios.baseline import Baseline, build_baseline
 from critmat.scenarios.engine import Result
@@ -388,7 +388,9 @@ def backtest_answer(
 
     if context is None:
         return compute()
-    return context.remember("stress.backtest", (licensing_delay,), compute)
+    # the case file is part of the question: an edited file is a new answer
+    params = (licensing_delay, CASES.stat().st_mtime_ns, CASES.stat().st_size)
+    return context.remember("stress.backtest", params, compute)
 
 
 def _backtest_releases(store: Store, result: BacktestResult) -> list[dict[str, Any]]:
