@@ -32,7 +32,8 @@ from critmat.commands.columns import columns
 from critmat.commands.options import BasisOption, FormatOpt
 
 if TYPE_CHECKING:  # annotations only: the services load when a command runs
-    from critmat.services.statistics_models import MaterialOut, RestrictionsOut
+    from critmat.services.catalogue import MaterialDetailOut, StageSeriesOut
+    from critmat.services.statistics_models import RestrictionsOut
 
 
 def materials(
@@ -64,14 +65,15 @@ def material(
     name: Annotated[str, typer.Argument(help="Material name, alias or symbol, e.g. 'REE', 'Li'.")],
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Show one material: CRMA status, stages and their HS codes, sources."""
+    """Show one material: CRMA status, stages with their HS92 and HS17 codes, bundled codes,
+    production series, sources."""
     from critmat.services import catalogue
 
     with user_errors():
-        answer = cast("MaterialOut", catalogue.material_detail(None, name).model)
+        answer = cast("MaterialDetailOut", catalogue.material_detail(None, name).model)
     payload: dict[str, Any] = answer.model_dump(
         include={
-            *("id", "name", "critical", "strategic", "crma_critical_entry"),
+            *("id", "name", "crma_status", "critical", "strategic", "crma_critical_entry"),
             *("crma_strategic_entry", "group", "members", "wmd_commodity", "production_basis"),
             *("eol_rir", "matched_stage", "aliases", "sources"),
         }
@@ -81,24 +83,24 @@ def material(
             "name": s.name,
             "label": s.label,
             "hs_codes": [c.code for c in s.hs_codes],
+            "hs17_codes": [c.code for c in s.hs17_codes],
+            "bundle_notes": s.bundle_notes,
+            "production": [p.model_dump() for p in s.production],
+            "proxy": s.proxy,
             "notes": s.notes,
             "sources": s.sources,
         }
         for s in answer.stages
     ]
     csv_rows = [
-        {"material": answer.id, "stage": s["name"], "hs6": code}
+        {"material": answer.id, "stage": s["name"], "revision": revision, "hs6": code}
         for s in payload["stages"]
-        for code in s["hs_codes"]
+        for revision, key in (("HS92", "hs_codes"), ("HS17", "hs17_codes"))
+        for code in s[key]
     ]
     if emit_document(fmt, payload, csv_rows):
         return
-    flags = [
-        label
-        for flag, label in ((answer.critical, "critical"), (answer.strategic, "strategic"))
-        if flag
-    ]
-    out.print(f"[bold]{answer.name}[/] ({answer.id}) — CRMA: {', '.join(flags) or 'not listed'}")
+    out.print(f"[bold]{answer.name}[/] ({answer.id}) — CRMA: {answer.crma_status}")
     if answer.crma_strategic_entry:
         out.print(f"  Annex I entry: {answer.crma_strategic_entry}")
     if answer.crma_critical_entry:
@@ -113,18 +115,41 @@ def material(
     out.print(
         table(
             "Value-chain stages",
-            columns(("name", "stage"), "label", "hs", "notes"),
+            columns(("name", "stage"), "label", ("hs", "HS92"), ("hs17", "HS17", "text"))
+            + columns(("production", "production series (preferred first)", "text"), "notes"),
             [
-                {"name": s["name"], "label": s["label"], "hs": ", ".join(s["hs_codes"])}
-                | {"notes": s["notes"]}
-                for s in payload["stages"]
+                {"name": s.name + (" (proxy)" if s.proxy else ""), "label": s.label}
+                | {"hs": ", ".join(c.code for c in s.hs_codes)}
+                | {"hs17": ", ".join(c.code for c in s.hs17_codes)}
+                | {"production": _series_text(s.production) or "none published"}
+                | {"notes": s.notes}
+                for s in answer.stages
             ],
         )
     )
+    bundles = dict.fromkeys(n for s in answer.stages for n in s.bundle_notes)
+    for note in bundles:
+        out.print(f"  bundled: {note}")
     if answer.aliases:
         out.print("  aliases: " + ", ".join(answer.aliases))
     for source in answer.sources:
         out.print(f"  source: {source}")
+
+
+def _series_text(production: "list[StageSeriesOut]") -> str:
+    """The series in preference order, one USGS MCS group per commodity and stage:
+    "USGS MCS 2026, 2024, 2023: Gallium (refinery) → WMD: Gallium"."""
+    parts: list[tuple[str, str]] = []  # (series label, "commodity (stage)")
+    for series in production:
+        what = series.commodity + (f" ({series.stage})" if series.dataset != "production" else "")
+        edition = series.series.removeprefix("USGS MCS ")
+        if parts and edition != series.series and parts[-1][1] == what:
+            label = parts[-1][0]
+            if label.startswith("USGS MCS "):
+                parts[-1] = (f"{label}, {edition}", what)
+                continue
+        parts.append((series.series, what))
+    return " → ".join(f"{label}: {what}" for label, what in parts)
 
 
 def restrictions(

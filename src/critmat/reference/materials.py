@@ -424,6 +424,28 @@ class Catalogue:
             self.get(i).critical for i in material.critical_via
         )
 
+    def crma_status(self, material_id: str) -> str:
+        """The entry's CRMA status in words: "critical, strategic", "critical", "strategic;
+        critical as heavy rare earth elements and light rare earth elements" (critical through
+        other entries), "critical, strategic as part of platinum group metals" (through its
+        group), "not itself listed: heavy rare earth elements critical; ..." (a group whose
+        entries are listed: rare_earths), else "not listed"."""
+        material = self.get(material_id)
+        own = ", ".join(_crma_flags(material))
+        if material.critical_via and not material.critical and self.is_critical(material.id):
+            via = _and_list([self.get(i).name.lower() for i in material.critical_via])
+            return f"{own}; critical as {via}"
+        if own:
+            return own
+        group = self.get(material.group) if material.group else None
+        if group is not None and _crma_flags(group):
+            return f"{', '.join(_crma_flags(group))} as part of {group.name.lower()}"
+        listed = [m for m in self.members_of(material.id) if _crma_flags(m)]
+        if listed:
+            parts = [f"{m.name.lower()} ({m.id}) {', '.join(_crma_flags(m))}" for m in listed]
+            return "not itself listed: " + "; ".join(parts)
+        return "not listed"
+
     def is_strategic(self, material_id: str) -> bool:
         """True if the entry or its group carries a CRMA Annex I item."""
         material = self.get(material_id)
@@ -497,6 +519,12 @@ USGS_EDITIONS = (2026, 2024, 2023)
 
 #: The code table of each HS revision, in ``critmat/reference/data``.
 HS_TABLE_FILES = {"HS92": "hs92_codes.csv", "HS17": "hs17_codes.csv"}
+
+
+def _crma_flags(material: Material) -> list[str]:
+    """"critical" and/or "strategic": the annex items the entry itself carries."""
+    flags = (("critical", material.critical), ("strategic", material.strategic))
+    return [flag for flag, carried in flags if carried]
 
 
 def _and_list(names: list[str]) -> str:

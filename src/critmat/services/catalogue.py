@@ -12,7 +12,7 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pydantic import RootModel
+from pydantic import BaseModel, Field, RootModel
 
 from critmat.reference._common import name_key
 from critmat.reference.materials import load_catalogue
@@ -20,6 +20,7 @@ from critmat.services import statistics_models as m
 from critmat.services.statistics_models import Computed, from_record, table
 
 if TYPE_CHECKING:
+    from critmat.reference.materials import Catalogue, Stage
     from critmat.store import Store
 
 #: The columns of the material list's download.
@@ -28,6 +29,34 @@ MATERIAL_COLUMNS.append("hs_codes")
 
 
 # -- materials ---------------------------------------------------------------------------------
+class StageSeriesOut(BaseModel):
+    """One production series of a stage (``critmat.reference.materials.ProductionSeries``)."""
+
+    dataset: str = Field(description="stage_production (USGS, IEA) or production (WMD)")
+    series: str = Field(description="e.g. USGS MCS 2026, IEA CMDE 2024, WMD")
+    commodity: str = Field(description="the publisher's commodity name in the series")
+    stage: str = Field(description="the series' own stage: mine, refinery, smelter, metal, other")
+    note: str
+
+
+class CatalogueStageOut(m.StageOut):
+    """A stage with both HS revisions, the notes of its bundled codes and its production series."""
+
+    hs17_codes: list[m.HsCodeOut] = Field(description="HS 2017 codes (BACI HS17)")
+    bundle_notes: list[str] = Field(description="one per code that holds several materials")
+    production: list[StageSeriesOut] = Field(description="in order of preference")
+    proxy: bool = Field(
+        description="codes of a broader product or a feed: never chosen unless named"
+    )
+
+
+class MaterialDetailOut(m.MaterialOut):
+    """One material with its CRMA status in words and its stages in both HS revisions."""
+
+    crma_status: str = Field(description="e.g. 'critical, strategic', 'not listed'")
+    stages: list[CatalogueStageOut]  # type: ignore[assignment]  # a StageOut with more fields
+
+
 def materials(critical: bool | None = None, strategic: bool | None = None) -> Computed:
     """The catalogue's materials in catalogue order; ``critical``/``strategic`` keep only those
     whose CRMA flag equals the value given (``None``: either)."""
@@ -55,8 +84,6 @@ def material_detail(store: Store | None, name: str) -> Computed:
     production series and the provenance of both; without it (the catalogue alone, e.g.
     before any data is imported) those are empty.
     """
-    from critmat.reference.materials import hs92_description
-
     catalogue = load_catalogue()
     resolved = catalogue.resolve(name)
     mat = resolved.material
@@ -71,27 +98,44 @@ def material_detail(store: Store | None, name: str) -> Computed:
         wmd_series.append(
             m.WmdSeriesOut(commodity=commodity, stage=stage, unit=unit, year_min=y0, year_max=y1)
         )
-    stages = [
-        from_record(
-            m.StageOut,
-            s,
-            hs_codes=[m.HsCodeOut(code=c, description=hs92_description(c)) for c in s.hs_codes],
-            hs_codes_with_data=[c for c in s.hs_codes if c in present],
-            shared_with=list(catalogue.shared_with(mat.id, s)),
-        )
-        for s in mat.stages
-    ]
+    stages = [_stage_out(catalogue, mat.id, s, present) for s in mat.stages]
     used = ["production"] if series_rows else []
     used += ["trade"] if any(c in present for c in mat.hs_codes) else []
     model = from_record(
-        m.MaterialOut,
+        MaterialDetailOut,
         mat,
+        crma_status=catalogue.crma_status(mat.id),
         matched_stage=resolved.stage.name if resolved.stage else None,
         wmd_series=wmd_series,
         stages=stages,
         provenance=_provenance(store, used),
     )
     return Computed(model)
+
+
+def _stage_out(
+    catalogue: Catalogue, material_id: str, stage: Stage, present: set[str]
+) -> CatalogueStageOut:
+    """A stage's answer: its codes of both revisions with their descriptions, which HS92 codes
+    have trade rows (``present``), the bundle notes of both revisions and its series."""
+
+    def codes(revision: str) -> list[m.HsCodeOut]:
+        described = (
+            (c, catalogue.hs_code(c, revision)) for c in catalogue.hs_codes(stage, revision)
+        )
+        return [m.HsCodeOut(code=c, description=e.description if e else None) for c, e in described]
+
+    notes = [n for rev in ("HS92", "HS17") for n in catalogue.bundle_notes(stage, rev, material_id)]
+    return from_record(
+        CatalogueStageOut,
+        stage,
+        hs_codes=codes("HS92"),
+        hs17_codes=codes("HS17"),
+        hs_codes_with_data=[c for c in stage.hs_codes if c in present],
+        shared_with=list(catalogue.shared_with(material_id, stage)),
+        bundle_notes=notes,
+        production=[from_record(StageSeriesOut, p) for p in stage.production],
+    )
 
 
 def _data_of(
