@@ -21,6 +21,8 @@ the registry's HS92 codes for a measure without a case:
   (12 × baseline monthly imports) − 1; observed change = BACI EU27 imports from the country in
   *after* / *before* − 1 (tonnes, extra-EU); ``error_pp`` = 100 × (predicted − observed), in
   percentage points of the change in EU27 imports (t) from the restricting country;
+- caveats: the catalogue's bundling note of every code read that holds several materials
+  (:meth:`~critmat.reference.materials.Catalogue.bundle_note`), then the case's own;
 - direction: fall, unchanged (within ±:data:`UNCHANGED_WITHIN`) or rise; ``direction_right``
   when predicted and observed agree. :meth:`BacktestResult.summary`: the mean absolute error
   and "direction right in N of M" over the rows with both changes.
@@ -47,6 +49,7 @@ import yaml
 from critmat.errors import InputFileError
 from critmat.reference._common import HS6
 from critmat.reference.countries import group_members
+from critmat.reference.materials import HS_REVISIONS, load_catalogue
 from critmat.reference.restrictions import Restriction, load_restrictions
 from critmat.scenarios.baseline import build_baseline
 from critmat.scenarios.engine import Params, run
@@ -61,6 +64,7 @@ __all__ = [
     "BacktestSummary",
     "YearCodes",
     "backtest",
+    "bundle_notes",
     "choose_codes",
     "direction",
     "load_cases",
@@ -457,9 +461,24 @@ def _case_row(
         "observed_change": observed,
         "error_pp": 100 * (predicted - observed),
         "direction_right": right,
-        "caveats": " | ".join(case.caveats),
+        "caveats": " | ".join((*bundle_notes(before, after), *case.caveats)),
         "notes": "; ".join(notes),
     }
+
+
+def bundle_notes(*read: YearCodes) -> list[str]:
+    """The catalogue's note of each code read that bundles several materials (HS17 811292:
+    gallium, germanium, hafnium, ...), once each, in the order read."""
+    catalogue = load_catalogue()
+    notes: list[str] = []
+    for year in read:
+        if year.series not in HS_REVISIONS:
+            continue
+        for code in year.codes:
+            note = catalogue.bundle_note(code, year.series)
+            if note and note not in notes:
+                notes.append(note)
+    return notes
 
 
 def _wanted(case: BacktestCase) -> str:
