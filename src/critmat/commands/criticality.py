@@ -29,16 +29,48 @@ from critmat.commands.options import FormatOpt
 _SUMMARY_COLUMNS = columns(
     *("material", "sr", "sr_stage", "basis", "ei", "critical", "crma_critical"),
     *(("import_reliance", "IR"), "eol_rir", "si_sr"),
+    ("production_series", "production", "text"),
 )
 #: Every term's value is text already (three decimals, :func:`_text`).
 _EXPLAIN_COLUMNS = columns("stage", "term", "symbol", "value", "unit", "inputs", "note")
+_VALIDATION_COLUMNS = columns(
+    "material",
+    ("published_sr", "SR 2023", ""),
+    ("published_stage", "stage 2023", "text"),
+    ("published_basis", "basis 2023", "text"),
+    "sr",
+    "stage",
+    "basis",
+    ("difference", "SR − SR 2023", ""),
+    ("same_side", "same side of 1", "text"),
+    ("production_series", "production", "text"),
+    ("trade_series", "trade", "text"),
+)
+_OUTLOOK_COLUMNS = columns(
+    "material",
+    "sr",
+    "sr_stage",
+    ("sr_2023", "SR 2023", ""),
+    ("sr_change", "SR ≥ 1", "text"),
+    "ei",
+    ("ei_source", "EI from", "text"),
+    ("meets_2023", "list 2023", "text"),
+    ("meets_now", "would meet", "text"),
+    ("change", "change", "text"),
+    "crma_critical",
+)
+
+YearOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--year",
+        help="Last year of the window (default: latest with data; with --validate: 2022).",
+    ),
+]
 
 
 def criticality(
-    year: Annotated[
-        int | None,
-        typer.Option("--year", help="Last year of the window (default: latest with data)."),
-    ] = None,
+    year: YearOpt = None,
     window: Annotated[
         int, typer.Option("--window", help="Years averaged, ending in --year (methodology: 5).")
     ] = 5,
@@ -52,66 +84,183 @@ def criticality(
     ] = None,
     si_sr: Annotated[
         Path | None,
-        typer.Option("--si-sr", help="CSV: material, si_sr [, source]. Default SI_SR = 1."),
+        typer.Option("--si-sr", help="CSV: material, si_sr [, source]; overrides the 2023 SI_SR."),
     ] = None,
-    published_si: Annotated[
+    eol_rir: Annotated[
+        Path | None,
+        typer.Option(
+            "--eol-rir", help="CSV: material, eol_rir [, source]; overrides the 2023 EoL-RIR."
+        ),
+    ] = None,
+    published: Annotated[
         bool,
         typer.Option(
-            "--published-si", help="Use the 2023 assessment's SI_SR where --si-sr has none."
+            "--published/--no-published",
+            help="Use the 2023 assessment's SI_SR, EoL-RIR and stage choice (default); "
+            "--no-published: SI_SR 1, the catalogue's EoL-RIR, the highest stage.",
         ),
+    ] = True,
+    published_si: Annotated[
+        bool, typer.Option("--published-si", hidden=True, help="Same as --published.")
     ] = False,
+    governance: Annotated[
+        str | None,
+        typer.Option(
+            "--governance",
+            metavar="SERIES",
+            help="Governance series (default: 'WGI six dimensions' when imported).",
+        ),
+    ] = None,
     explain: Annotated[
         str | None,
         typer.Option("--explain", metavar="MATERIAL", help="Print one material term by term."),
     ] = None,
+    validate: Annotated[
+        bool,
+        typer.Option("--validate", help="Compare SR with the 2023 assessment (Spearman)."),
+    ] = False,
+    next_assessment: Annotated[
+        bool,
+        typer.Option(
+            "--next", help="Newest data against the 2023 list: who would cross the thresholds."
+        ),
+    ] = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """EU criticality assessment (2017 methodology): supply risk and economic importance."""
-    from critmat.risk.eu_criticality import EI_THRESHOLD, SR_THRESHOLD, explain_rows
-    from critmat.services.risk_criticality import assess_criticality, criticality_request
+    from critmat.services import risk_criticality as crit
 
     with user_errors():
-        request = criticality_request(
+        request = crit.criticality_request(
             year=year,
             window=window,
             ei_inputs=ei_inputs,
             si_sr=si_sr,
-            published_si=published_si,
+            eol_rir=eol_rir,
+            published=published or published_si,
             explain=explain,
+            governance_series=governance,
         )
         with store_readonly() as store:
-            result = assess_criticality(store, request)
-    years = f"{result.years[0]}–{result.years[-1]}"
-    sources = "; ".join(p.citation() for p in result.provenance)
+            if validate:
+                _print_validation(crit.validate_criticality(store, request), fmt)
+                return
+            if next_assessment:
+                _print_outlook(crit.outlook_criticality(store, request), fmt)
+                return
+            result = crit.assess_criticality(store, request)
     if explain:
-        breakdown = result.breakdowns[0]
-        payload: dict[str, Any] = breakdown.as_dict()
-        payload["provenance"] = [p.as_dict() for p in result.provenance]
-        rows = explain_rows(breakdown)
-        if emit_document(fmt, payload, rows):
-            return
-        for row in rows:
-            row["value"] = _text(row["value"])
-        out.print(
-            table(
-                f"EU supply risk of {breakdown.name}, {years} (term by term)",
-                _EXPLAIN_COLUMNS,
-                rows,
-                caption="; ".join(dict.fromkeys([breakdown.wgi_note, *result.notes]))
-                + f". Sources: {sources}",
-            )
-        )
+        _print_explain(result, fmt)
         return
+    _print_summary(result, fmt)
+
+
+def _years(result: Any) -> str:
+    return f"{result.years[0]}–{result.years[-1]}"
+
+
+def _sources(result: Any) -> str:
+    return "; ".join(p.citation() for p in result.provenance)
+
+
+def _print_summary(result: Any, fmt: Format) -> None:
+    from critmat.risk.eu_criticality import EI_THRESHOLD, SR_THRESHOLD
+
     emit_rows(
         result.rows(),
         fmt,
-        f"EU criticality assessment, data {years} (SR ≥ {SR_THRESHOLD:g} and "
+        f"EU criticality assessment, data {_years(result)} (SR ≥ {SR_THRESHOLD:g} and "
         f"EI ≥ {EI_THRESHOLD:g} = critical)",
         _SUMMARY_COLUMNS,
         caption="; ".join(result.notes)
-        + ". EI is empty without --ei-inputs; SI_SR = 1 unless given. "
+        + ". EI is empty without --ei-inputs. "
         + "`critmat criticality --explain MATERIAL` shows every term. "
-        + f"Sources: {sources}",
+        + f"Sources: {_sources(result)}",
+    )
+
+
+def _print_explain(result: Any, fmt: Format) -> None:
+    from critmat.risk.eu_criticality import explain_rows
+
+    breakdown = result.breakdowns[0]
+    payload: dict[str, Any] = breakdown.as_dict()
+    payload["provenance"] = [p.as_dict() for p in result.provenance]
+    rows = explain_rows(breakdown)
+    if emit_document(fmt, payload, rows):
+        return
+    for row in rows:
+        row["value"] = _text(row["value"])
+    out.print(
+        table(
+            f"EU supply risk of {breakdown.name}, {_years(result)} (term by term)",
+            _EXPLAIN_COLUMNS,
+            rows,
+            caption="; ".join(dict.fromkeys([breakdown.wgi_note, *result.notes]))
+            + f". Sources: {_sources(result)}",
+        )
+    )
+
+
+def _print_validation(validation: Any, fmt: Format) -> None:
+    result = validation.assessment
+    rho = "–" if validation.spearman is None else f"{validation.spearman:.3f}"
+    summary = (
+        f"Spearman {rho} over {validation.n} materials; {validation.same_side} of "
+        f"{validation.n} on the same side of SR 1; {validation.within} within ±0.5"
+    )
+    rows = [r.as_row() for r in validation.rows]
+    document = {
+        "year": result.year,
+        "years": list(result.years),
+        "spearman": validation.spearman,
+        "n": validation.n,
+        "same_side": validation.same_side,
+        "within_0_5": validation.within,
+        "rows": rows,
+        "notes": list(result.notes),
+        "provenance": [p.as_dict() for p in result.provenance],
+    }
+    if emit_document(fmt, document, rows):
+        return
+    for row in rows:
+        row["same_side"] = _text(row["same_side"])
+    out.print(
+        table(
+            f"EU supply risk {_years(result)} against the 2023 assessment: {summary}",
+            _VALIDATION_COLUMNS,
+            rows,
+            caption="; ".join(result.notes) + f". Sources: {_sources(result)}",
+        )
+    )
+
+
+def _print_outlook(outlook: Any, fmt: Format) -> None:
+    result = outlook.assessment
+    rows = [r.as_row() for r in outlook.rows]
+    crossing = [r.material_id for r in outlook.crossing()]
+    document = {
+        "year": result.year,
+        "years": list(result.years),
+        "crossing": crossing,
+        "rows": rows,
+        "notes": list(result.notes),
+        "provenance": [p.as_dict() for p in result.provenance],
+    }
+    if emit_document(fmt, document, rows):
+        return
+    for row in rows:
+        for key in ("meets_2023", "meets_now", "crma_critical"):
+            row[key] = _text(row[key])
+    out.print(
+        table(
+            f"The next assessment on data {_years(result)} against the 2023 list "
+            f"(SR ≥ 1 and EI ≥ 2.8): {len(crossing)} materials cross a threshold",
+            _OUTLOOK_COLUMNS,
+            rows,
+            caption="; ".join(result.notes)
+            + ". EI: your --ei-inputs, else the 2023 EI (assumed unchanged). "
+            + f"Sources: {_sources(result)}",
+        )
     )
 
 

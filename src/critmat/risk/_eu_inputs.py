@@ -22,6 +22,8 @@ column               meaning
 ===================  =========================================================================
 
 **SI_SR file** (``--si-sr``): columns ``material``, ``si_sr`` (0 < SI_SR ≤ 1), optional ``source``.
+**EoL-RIR file** (``--eol-rir``): columns ``material``, ``eol_rir`` (fraction, 0 ≤ EoL-RIR < 1),
+optional ``source``. Both override the 2023 assessment's published values.
 
 Errors name the file, the row (the header is row 1) and the column.
 """
@@ -30,7 +32,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -233,15 +235,36 @@ def read_ei_inputs(path: str | Path) -> dict[str, EiInput]:
     }
 
 
-def read_si_sr(path: str | Path) -> dict[str, SiInput]:
-    """Parse and check an SI_SR file (``material, si_sr[, source]``)."""
+def _read_fractions(
+    path: str | Path, column: str, check: Callable[[Path, int, float], float]
+) -> dict[str, SiInput]:
+    """``material, <column>[, source]`` rows, one per material, each value passed to ``check``."""
     file = Path(path)
     catalogue = load_catalogue()
     out: dict[str, SiInput] = {}
-    for row_no, row in _read(file, SI_COLUMNS):
+    for row_no, row in _read(file, ("material", column)):
         material_id = _material(file, row_no, row["material"], catalogue)
         if material_id in out:
             raise InputFileError(file, f"{material_id} given twice", row=row_no, field="material")
-        value = _index(file, row_no, "si_sr", _number(file, row_no, "si_sr", row["si_sr"]))
+        value = check(file, row_no, _number(file, row_no, column, row[column]))
         out[material_id] = SiInput(material_id, value, row.get("source", "") or str(file))
     return out
+
+
+def read_si_sr(path: str | Path) -> dict[str, SiInput]:
+    """Parse and check an SI_SR file (``material, si_sr[, source]``; 0 < SI_SR ≤ 1)."""
+    return _read_fractions(path, "si_sr", lambda f, r, v: _index(f, r, "si_sr", v))
+
+
+def _recycling_rate(path: Path, row: int, value: float) -> float:
+    if not 0 <= value < 1:
+        hint = " (percent? give fractions)" if 1 <= value <= 100 else ""
+        raise InputFileError(
+            path, f"{value:g} is outside 0 ≤ eol_rir < 1{hint}", row=row, field="eol_rir"
+        )
+    return value
+
+
+def read_eol_rir(path: str | Path) -> dict[str, SiInput]:
+    """Parse and check an EoL-RIR file (``material, eol_rir[, source]``; fraction 0 ≤ x < 1)."""
+    return _read_fractions(path, "eol_rir", _recycling_rate)

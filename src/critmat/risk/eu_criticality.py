@@ -6,59 +6,76 @@ Blengini et al. 2017, doi:10.2760/73303), used for the 2020 and 2023 lists and w
 by the Critical Raw Materials Act (Regulation (EU) 2024/1252, Annex II §2). Equations and what
 critmat approximates: ``docs/eu-criticality.md``.
 
-Supply risk of one value-chain stage (the higher stage SR is the material's SR)::
+Supply risk of one value-chain stage::
 
     SR = [ (HHI_WGI,t)_GS · IR/2 + (HHI_WGI,t)_EUS · (1 − IR/2) ] · (1 − EoL_RIR) · SI_SR
     HHI_WGI,t = Σ_c S_c² · WGI_c · t_c
     IR = max{0; (M − X) / (P + M − X)}
 
-- GS: global supply, shares S_c of World Mining Data production (``production`` table);
-- EUS: EU sourcing, shares of extra-EU imports (BACI, tonnes) by origin plus the production of
-  each Member State (WMD), :func:`critmat.indicators.imports.import_flows`;
-- WGI_c: the Worldwide Governance Indicators of c, averaged over the indicators available (the
-  methodology uses all six; the default data carry PV only — an approximation, said per result),
-  scaled to 0–10 with 10 the worst governance: ``WGI_scaled = 5 − 2·WGI`` clipped to 0..10;
+- GS: global supply at the stage — shares S_c of the stage's production series in the
+  catalogue's preference order (USGS MCS mine/refinery/smelter/metal, IEA, World Mining Data;
+  :mod:`critmat.risk._eu_data`);
+- EUS: EU sourcing — extra-EU27 imports by origin (BACI tonnes, HS17 codes where the stage has
+  them and the series has the year, else HS92) plus the stage production of each Member State;
+- WGI_c: mean of the Worldwide Governance Indicators of c — the six dimensions when the store
+  holds them (governance series "WGI six dimensions"), scaled to 0–10 with 10 the worst
+  governance, ``WGI_scaled = 5 − 2·WGI`` clipped to 0..10 (methodology.md §2.4);
 - t_c: trade parameter from the export-restriction registry and EU trade agreements
   (:mod:`critmat.risk._eu_trade`);
-- IR: import reliance of the EU27 from :func:`critmat.indicators.consumption`
-  (apparent consumption; estimated, WMD content tonnes vs BACI gross weight), clipped to 0..1;
-- EoL_RIR: ``Material.eol_rir`` of the catalogue; SI_SR: per-material input (1 when none).
+- IR: EU27 import reliance from the same stage production and trade, clipped to 0..1;
+- EoL_RIR, SI_SR: the 2023 assessment's published values (shipped reference input,
+  :mod:`critmat.reference.eu_assessment`) by default; the catalogue's EoL-RIR and SI_SR = 1
+  with ``published=False``; files given by the user override both.
 
-When no EU sourcing or import reliance can be computed for a stage (no trade codes, or
-production not in tonnes) the stage is assessed on global supply only,
-``SR = (HHI_WGI,t)_GS · (1 − EoL_RIR) · SI_SR``, as the 2023 assessment did for its "GS only"
-cases; the breakdown says so.
+Every stage the catalogue gives production data for is assessed; a stage the methodology
+assesses (extraction, processing) without data is listed with ``basis = "no data"`` and no SR.
+When no EU sourcing or import reliance can be computed for a stage the stage is assessed on
+global supply only, ``SR = (HHI_WGI,t)_GS · (1 − EoL_RIR) · SI_SR``, as the 2023 assessment did
+for its "GS only" cases. The material's SR is that of the stage the 2023 assessment chose
+(``stage_rule="published"``, the default, where critmat has an SR for it) or the highest.
 
 Economic importance, only from user inputs (:mod:`critmat.risk._eu_inputs`)::
 
     EI = Σ_s (A_s · Q_s) / Q_max · 10 · SI_EI
 
-A_s: end-use share in NACE two-digit sector s; Q_s: its value added; Q_max: value added of the
-largest manufacturing sector (scales EI to 0–10). Thresholds (CRMA Art. 4(2)): SR ≥ 1 and EI ≥ 2.8.
-
-Calculations use the sum of the data over a window of years (five by default, CRMA Annex II §2
-point 7: "an average of the most recent five years for which data is available"): shares and
-IR of the summed quantities, WGI and t averaged over the years.
+Thresholds (CRMA Art. 4(2)): SR ≥ 1 and EI ≥ 2.8. Calculations use the sum of the data over a
+window of years (five by default, CRMA Annex II §2 point 7): shares and IR of the summed
+quantities, WGI and t averaged over the years.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Literal
 
 import duckdb
 import pandas as pd
 
-from critmat.errors import CritmatError, NoDataError
-from critmat.indicators.consumption import apparent_consumption_many, consumption_pairs
-from critmat.indicators.imports import ImporterSet, import_flows
+from critmat.indicators.consumption import consumption_pairs
 from critmat.indicators.provenance import Provenance, provenance_for
 from critmat.reference.countries import group_members
 from critmat.reference.eu_assessment import published_for
-from critmat.reference.materials import Material, load_catalogue
-from critmat.risk._eu_inputs import EiInput, SiInput, read_ei_inputs, read_si_sr
+from critmat.reference.materials import Material, ProductionSeries, Stage, load_catalogue
+from critmat.risk import _eu_data as data
+from critmat.risk._eu_explain import explain_rows
+from critmat.risk._eu_inputs import EiInput, SiInput, read_ei_inputs, read_eol_rir, read_si_sr
 from critmat.risk._eu_trade import AGREEMENT_T, MEASURE_T, trade_parameter
+from critmat.risk._eu_types import (
+    EI_THRESHOLD,
+    SR_THRESHOLD,
+    Assessment,
+    Basis,
+    Breakdown,
+    Concentration,
+    CountryTerm,
+    EconomicImportance,
+    SectorTerm,
+    StageRule,
+    StageSupplyRisk,
+    SupplyKind,
+    Term,
+)
 
 __all__ = [
     "EI_THRESHOLD",
@@ -79,27 +96,24 @@ __all__ = [
     "hhi_wgi_t",
     "import_reliance",
     "read_ei_inputs",
+    "read_eol_rir",
     "read_si_sr",
     "scale_wgi",
     "supply_risk",
 ]
 
-SR_THRESHOLD = 1.0
-EI_THRESHOLD = 2.8
+WGI_INDICATORS = data.WGI_INDICATORS
 EI_SCALE = 10.0
-#: The six Worldwide Governance Indicators (estimates, about −2.5..2.5).
-WGI_INDICATORS = ("VA", "PV", "GE", "RQ", "RL", "CC")
 #: Energy raw materials: outside the EU assessment (which covers non-energy, non-agricultural
 #: raw materials plus coking coal); left out unless asked for by name.
 NOT_ASSESSED = frozenset(
     {"steam_coal", "lignite", "natural_gas", "petroleum", "oil_sands", "oil_shales", "uranium"}
 )
-_TONNE_FACTOR = {"metr. t": 1.0, "t": 1.0, "kg": 0.001}
-_WGI_SOURCE = "World Bank, Worldwide Governance Indicators (governance table)"
-_WMD_SOURCE = "World Mining Data (production table)"
-_BACI_SOURCE = "CEPII BACI (trade table), extra-EU27 imports by origin, tonnes"
-
-Basis = Literal["GS+EU", "GS only"]
+#: The stages the methodology assesses: listed as "no data" when the catalogue has no
+#: production for them (other stages are assessed only where they have data).
+ASSESSED_STAGES = ("extraction", "processing")
+_WGI_SOURCE = "World Bank, Worldwide Governance Indicators"
+_BACI_SOURCE = "CEPII BACI, extra-EU27 imports by origin, tonnes"
 
 
 # ---------------------------------------------------------------------------------- equations
@@ -150,278 +164,14 @@ def economic_importance(
     return sum(a * q for a, q in sectors) / value_added_max * EI_SCALE * si_ei
 
 
-# ------------------------------------------------------------------------------ breakdown types
-@dataclass(frozen=True)
-class Term:
-    """One scalar term of an equation: its value, unit, where it came from, and any caveat."""
-
-    name: str
-    symbol: str
-    value: float | None
-    unit: str
-    source: str
-    inputs: dict[str, Any] = field(default_factory=dict)
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class CountryTerm:
-    """One supplier's part of HHI_WGI,t: ``contribution = share² · wgi_scaled · t``."""
-
-    country: str
-    kind: Literal["production", "extra-EU imports", "EU production"]
-    amount: float
-    share: float
-    wgi_estimate: float | None
-    wgi_scaled: float | None
-    wgi_indicators: tuple[str, ...]
-    t: float
-    t_reason: str
-    contribution: float | None
-
-
-@dataclass(frozen=True)
-class Concentration:
-    """HHI_WGI,t of global supply (``GS``) or EU sourcing (``EUS``) with every supplier's term.
-
-    ``uncovered_share`` is the supply share of countries without a WGI value (left out of the
-    sum, so the index understates by at most their share² · 10 · t).
-    """
-
-    scope: Literal["GS", "EUS"]
-    value: float | None
-    unit: str
-    source: str
-    amount_unit: str
-    total: float
-    countries: tuple[CountryTerm, ...]
-    uncovered_share: float
-    notes: tuple[str, ...] = ()
-
-    def top(self, n: int = 3) -> str:
-        """The ``n`` largest suppliers as ``"COD 70.1% (WGI 8.4, t 1.0)"``."""
-        parts = []
-        for c in sorted(self.countries, key=lambda c: -c.share)[:n]:
-            wgi = "n/a" if c.wgi_scaled is None else f"{c.wgi_scaled:.1f}"
-            parts.append(f"{c.country} {c.share:.1%} (WGI {wgi}, t {c.t:.2f})")
-        return "; ".join(parts)
-
-
-@dataclass(frozen=True)
-class StageSupplyRisk:
-    """SR of one value-chain stage with all its terms."""
-
-    stage: str
-    commodity: str
-    hs_codes: tuple[str, ...]
-    basis: Basis
-    global_supply: Concentration
-    eu_sourcing: Concentration | None
-    import_reliance: Term
-    eol_rir: Term
-    si_sr: Term
-    sr: float | None
-    notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class SectorTerm:
-    """One end-use sector of EI: ``product = end_use_share · value_added``."""
-
-    sector: str
-    end_use_share: float
-    value_added: float
-    product: float
-    source: str
-
-
-@dataclass(frozen=True)
-class EconomicImportance:
-    """EI with its sectors, scaling reference and SI_EI."""
-
-    sectors: tuple[SectorTerm, ...]
-    sum_aq: float
-    value_added_max: float
-    scaled_sum: float
-    si_ei: float
-    ei: float
-    source: str
-    notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Breakdown:
-    """The whole assessment of one material, term by term.
-
-    ``sr`` is the highest stage SR (``sr_stage``); ``critical`` is ``None`` when EI is missing;
-    ``crma_critical`` is the material's listing in CRMA Annex II (strategic materials are listed
-    whatever their scores, Art. 4(2)).
-    """
-
-    material_id: str
-    name: str
-    year: int
-    years: tuple[int, ...]
-    stages: tuple[StageSupplyRisk, ...]
-    sr: float | None
-    sr_stage: str | None
-    ei: EconomicImportance | None
-    sr_meets_threshold: bool | None
-    ei_meets_threshold: bool | None
-    critical: bool | None
-    crma_critical: bool
-    wgi_indicators: tuple[str, ...]
-    wgi_note: str
-    notes: tuple[str, ...] = ()
-
-    @property
-    def basis(self) -> str | None:
-        stage = self.headline_stage
-        return stage.basis if stage else None
-
-    @property
-    def headline_stage(self) -> StageSupplyRisk | None:
-        return next((s for s in self.stages if s.stage == self.sr_stage), None)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready nested dict of every term."""
-        return asdict(self)
-
-    def row(self) -> dict[str, Any]:
-        """The summary row the CLI prints (one per material)."""
-        stage = self.headline_stage
-        notes = list(self.notes)
-        if stage:
-            notes += [
-                *stage.notes,
-                stage.import_reliance.note,
-                stage.eol_rir.note,
-                stage.si_sr.note,
-            ]
-        return {
-            "material": self.material_id,
-            "name": self.name,
-            "sr": _round(self.sr),
-            "sr_stage": self.sr_stage,
-            "basis": self.basis,
-            "ei": _round(self.ei.ei) if self.ei else None,
-            "critical": self.critical,
-            "sr_meets_threshold": self.sr_meets_threshold,
-            "crma_critical": self.crma_critical,
-            "import_reliance": _round(stage.import_reliance.value, 3) if stage else None,
-            "eol_rir": stage.eol_rir.value if stage else None,
-            "si_sr": stage.si_sr.value if stage else None,
-            "wgi_indicators": "+".join(self.wgi_indicators),
-            "years": f"{self.years[0]}–{self.years[-1]}" if self.years else "",
-            "notes": "; ".join(n for n in dict.fromkeys(notes) if n),
-        }
-
-
-@dataclass(frozen=True)
-class Assessment:
-    """Breakdowns of every assessed material for one reference year."""
-
-    year: int
-    years: tuple[int, ...]
-    breakdowns: tuple[Breakdown, ...]
-    wgi_indicators: tuple[str, ...]
-    provenance: tuple[Provenance, ...]
-    notes: tuple[str, ...]
-
-    def get(self, material_id: str) -> Breakdown:
-        for breakdown in self.breakdowns:
-            if breakdown.material_id == material_id:
-                return breakdown
-        raise KeyError(material_id)
-
-    def rows(self) -> list[dict[str, Any]]:
-        return [b.row() for b in self.breakdowns]
-
-
-def _round(value: float | None, digits: int = 2) -> float | None:
-    return None if value is None else round(value, digits)
-
-
-# ------------------------------------------------------------------------------ data gathering
-@dataclass(frozen=True)
-class _Governance:
-    estimate: float
-    scaled: float
-    indicators: tuple[str, ...]
-    years: tuple[int, ...]
-
-
-def _year_range(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int] | None:
-    row = con.execute(f"SELECT min(year), max(year) FROM {table}").fetchone()
-    if row is None or row[0] is None:
-        return None
-    return int(row[0]), int(row[1])
-
-
-def _choose_years(
-    con: duckdb.DuckDBPyConnection, year: int | None, window: int
-) -> tuple[int, tuple[int, ...]]:
-    if window < 1:
-        raise CritmatError(f"window must be at least 1 year, not {window}")
-    ranges = {t: _year_range(con, t) for t in ("production", "trade", "governance")}
-    for table, span in ranges.items():
-        if span is None:
-            raise NoDataError(f"no {table} data in the store", hint="run `critmat data pull` first")
-    prod, trade = ranges["production"], ranges["trade"]
-    assert prod is not None and trade is not None
-    last = min(prod[1], trade[1])
-    first = max(prod[0], trade[0])
-    chosen = last if year is None else year
-    if not first <= chosen <= last:
-        raise CritmatError(
-            f"year {chosen} is outside the years with both production and trade data "
-            f"({first}–{last})",
-            hint=f"choose a year from {first} to {last}",
-        )
-    years = tuple(y for y in range(chosen - window + 1, chosen + 1) if y >= first)
-    return chosen, years
-
-
-def _governance(con: duckdb.DuckDBPyConnection, years: Sequence[int]) -> dict[str, _Governance]:
-    """Mean WGI estimate per country over the window years and the indicators available.
-
-    A country with no value in the window uses its latest earlier year (said in ``years``).
-    """
-    frame = con.execute(
-        "SELECT country, year, indicator, estimate FROM governance "
-        "WHERE estimate IS NOT NULL AND list_contains($ind, indicator) AND year <= $last",
-        {"ind": list(WGI_INDICATORS), "last": max(years)},
-    ).df()
-    out: dict[str, _Governance] = {}
-    window = set(years)
-    for country, rows in frame.groupby("country"):
-        in_window = rows[rows["year"].isin(window)]
-        if in_window.empty:
-            latest = int(rows["year"].max())
-            in_window = rows[rows["year"] == latest]
-        # mean over years of the mean over indicators, so a year with more indicators
-        # does not weigh more than another
-        per_year = in_window.groupby("year")["estimate"].mean()
-        estimate = float(per_year.mean())
-        out[str(country)] = _Governance(
-            estimate=estimate,
-            scaled=scale_wgi(estimate),
-            indicators=tuple(i for i in WGI_INDICATORS if i in set(in_window["indicator"])),
-            years=tuple(int(y) for y in sorted(per_year.index)),
-        )
-    return out
-
-
-def _wgi_note(indicators: Sequence[str]) -> str:
+def _wgi_note(indicators: Sequence[str], series: str) -> str:
     if tuple(indicators) == WGI_INDICATORS:
-        return "WGI: mean of the six indicators, as the methodology specifies"
+        return f"WGI ({series}): mean of the six indicators, as the methodology specifies"
     used = "+".join(indicators) or "none"
-    if tuple(indicators) == ("PV",):
-        return (
-            "WGI: Political Stability (PV) only — an approximation; the methodology averages "
-            "the six WGI indicators"
-        )
-    return f"WGI: {used} only — an approximation; the methodology averages the six indicators"
+    return (
+        f"WGI ({series}): {used} only — an approximation; the methodology averages the six "
+        "WGI indicators"
+    )
 
 
 # ---------------------------------------------------------------------------------- assessment
@@ -429,12 +179,22 @@ def _wgi_note(indicators: Sequence[str]) -> str:
 class _Context:
     years: tuple[int, ...]
     eu: frozenset[str]
-    governance: dict[str, _Governance]
+    governance: dict[str, data.Governance]
+    governance_series: str
     production: pd.DataFrame
-    imports: pd.DataFrame
-    consumption: pd.DataFrame
+    trade: pd.DataFrame
     measure_t: Mapping[str, float]
     agreement_t: float
+
+
+@dataclass(frozen=True)
+class _StageSpec:
+    """A stage to assess: its name, codes per BACI series and production series."""
+
+    name: str
+    stage: Stage | None
+    codes: dict[str, tuple[str, ...]]
+    production: tuple[ProductionSeries, ...]
 
 
 def _t(
@@ -468,7 +228,7 @@ def _concentration(
     scope: Literal["GS", "EUS"],
     material_id: str,
     codes: frozenset[str],
-    amounts: Sequence[tuple[str, str, float]],
+    amounts: Sequence[tuple[str, SupplyKind, float]],
     amount_unit: str,
     source: str,
     notes: Sequence[str] = (),
@@ -479,21 +239,22 @@ def _concentration(
     for country, kind, amount in sorted(amounts, key=lambda x: (-x[2], x[0])):
         share = amount / total if total > 0 else 0.0
         gov = ctx.governance.get(country)
+        scaled = None if gov is None else scale_wgi(gov.estimate)
         t, reason = _t(ctx, material_id, codes, country, eu_sourcing=scope == "EUS")
-        if gov is None:
+        if scaled is None:
             uncovered += share
         terms.append(
             CountryTerm(
                 country=country,
-                kind=kind,  # type: ignore[arg-type]
+                kind=kind,
                 amount=amount,
                 share=share,
                 wgi_estimate=None if gov is None else gov.estimate,
-                wgi_scaled=None if gov is None else gov.scaled,
+                wgi_scaled=scaled,
                 wgi_indicators=() if gov is None else gov.indicators,
                 t=t,
                 t_reason=reason,
-                contribution=None if gov is None else share * share * gov.scaled * t,
+                contribution=None if scaled is None else share * share * scaled * t,
             )
         )
     value = (
@@ -521,118 +282,138 @@ def _concentration(
     )
 
 
-def _production_amounts(
-    ctx: _Context, commodity: str, members: frozenset[str] | None = None
-) -> tuple[list[tuple[str, float]], str]:
-    rows = ctx.production[ctx.production["commodity"] == commodity]
-    if members is not None:
-        rows = rows[rows["country"].isin(members)]
-    unit = str(rows["unit"].iloc[0]) if len(rows) else ""
-    sums = rows.groupby("country")["quantity"].sum()
-    return [(str(c), float(q)) for c, q in sums.items() if q > 0], unit
+def _span(years: Sequence[int]) -> str:
+    if not years:
+        return "no years"
+    return str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
+
+
+def _ir_term(
+    supply: data.StageSupply, trade: data.StageTrade, eu: frozenset[str], commodity: str
+) -> tuple[Term, tuple[int, ...]]:
+    """IR over the years with both stage production and trade, and those years."""
+    name, symbol, unit = "import reliance", "IR", "fraction 0–1"
+    years = tuple(y for y in trade.years if y in set(supply.years))
+    if not supply.years:
+        return Term(name, symbol, None, unit, "", note="no production data for the stage"), ()
+    if supply.unit != "t":
+        return Term(
+            name, symbol, None, unit, "", note=f"production of {commodity} not in tonnes"
+        ), ()
+    if not years:
+        why = (
+            "no trade rows for the stage's codes"
+            if not trade.years
+            else f"no year with both production ({_span(supply.years)}) and trade "
+            f"({_span(trade.years)})"
+        )
+        return Term(name, symbol, None, unit, "", note=f"no EU27 import reliance: {why}"), ()
+    p = sum(q for _c, q in data.amounts_by_country(supply, eu, years))
+    rows = trade.rows[trade.rows["year"].isin(list(years))]
+    m = float(rows[rows["flow"] == "import"]["quantity_t"].sum())
+    x = float(rows[rows["flow"] == "export"]["quantity_t"].sum())
+    raw = import_reliance(p, m, x)
+    note = "estimated: production tonnes vs BACI gross weight"
+    value = raw
+    if raw is None:
+        note = "apparent consumption ≤ 0: IR undefined"
+    elif raw > 1:
+        value = 1.0
+        note += f"; computed {raw:.2f} > 1 (weight mismatch), clipped to 1"
+    elif m - x < 0:
+        note += "; net exporter, IR = 0"
+    withheld = sorted(set(supply.withheld) & eu)
+    if withheld:
+        note += f"; production withheld for {', '.join(withheld)} (counted as none)"
+    source = (
+        f"EU27 stage production ({'+'.join(supply.series)}) and BACI extra-EU trade "
+        f"({'+'.join(trade.series)}), {_span(years)}"
+    )
+    inputs = {
+        "production_t": p,
+        "imports_t": m,
+        "exports_t": x,
+        "apparent_consumption_t": p + m - x,
+        "years": list(years),
+    }
+    return Term(name, symbol, value, unit, source, inputs=inputs, note=note), years
+
+
+def _eu_sourcing(
+    ctx: _Context,
+    material: Material,
+    supply: data.StageSupply,
+    trade: data.StageTrade,
+    years: tuple[int, ...],
+    commodity: str,
+) -> Concentration | None:
+    rows = trade.rows[(trade.rows["flow"] == "import") & trade.rows["year"].isin(list(years))]
+    by_origin = rows.groupby("origin")["quantity_t"].sum(min_count=1).dropna()
+    no_q = float(rows["value_no_quantity"].sum())
+    all_value = float(rows["value_kusd"].sum())
+    amounts: list[tuple[str, SupplyKind, float]] = [
+        (str(o), "extra-EU imports", float(q)) for o, q in by_origin.items() if q > 0
+    ]
+    amounts += [(c, "EU production", q) for c, q in data.amounts_by_country(supply, ctx.eu, years)]
+    notes = ["imports in gross weight, EU production as published: mixed bases"]
+    if all_value > 0 and no_q / all_value > 0.005:
+        notes.append(f"{no_q / all_value:.1%} of the import value has no quantity (left out)")
+    codes = frozenset(c.split(" ")[1] for c in trade.codes)
+    eus = _concentration(
+        ctx,
+        "EUS",
+        material.id,
+        codes,
+        amounts,
+        "t",
+        f"{_BACI_SOURCE}, {', '.join(trade.codes)}, {_span(years)}; Member State production: "
+        f"{commodity} ({'+'.join(supply.series)}); {_WGI_SOURCE} ({ctx.governance_series})",
+        notes,
+    )
+    return eus if eus.value is not None else None
 
 
 def _stage(
-    ctx: _Context,
-    material: Material,
-    commodity: str,
-    stage_name: str,
-    hs_codes: tuple[str, ...],
-    eol: Term,
-    si: Term,
-    try_eu: bool,
+    ctx: _Context, material: Material, spec: _StageSpec, eol: Term, si: Term
 ) -> StageSupplyRisk:
-    codes = frozenset(hs_codes)
-    years_text = f"{ctx.years[0]}–{ctx.years[-1]}"
-    produced, unit = _production_amounts(ctx, commodity)
+    supply = data.stage_supply(ctx.production, spec.production, ctx.years)
+    all_codes = tuple(c for codes in spec.codes.values() for c in codes)
+    trade = data.stage_trade(ctx.trade, spec.codes, ctx.years)
+    codes = frozenset(all_codes)
+    commodity = supply.commodity
     gs = _concentration(
         ctx,
         "GS",
         material.id,
         codes,
-        [(c, "production", q) for c, q in produced],
-        unit,
-        f"{_WMD_SOURCE}: {commodity}, {years_text}; {_WGI_SOURCE}",
+        [(c, "production", q) for c, q in data.amounts_by_country(supply)],
+        supply.unit,
+        f"{'+'.join(supply.series) or 'no series'}: {commodity} {_span(supply.years)}; "
+        f"{_WGI_SOURCE} ({ctx.governance_series})",
     )
     notes: list[str] = []
-    ir_term = Term("import reliance", "IR", None, "fraction 0–1", "")
-    eus: Concentration | None = None
-    if try_eu:
-        rows = ctx.consumption[
-            (ctx.consumption["material"] == material.id) & (ctx.consumption["stage"] == stage_name)
-        ]
-        if rows.empty:
-            ir_term = Term(
-                "import reliance",
-                "IR",
-                None,
-                "fraction 0–1",
-                "critmat.indicators.consumption",
-                note=f"no EU27 apparent consumption for {commodity}/{stage_name} in {years_text} "
-                "(production not in tonnes, or no trade rows for the codes)",
-            )
-        else:
-            p, m, x = (float(rows[c].sum()) for c in ("production", "imports_t", "exports_t"))
-            raw = import_reliance(p, m, x)
-            note = "estimated: WMD content tonnes vs BACI gross weight"
-            value = raw
-            if raw is not None and raw > 1:
-                value = 1.0
-                note += f"; computed {raw:.2f} > 1 (weight mismatch), clipped to 1"
-            elif raw is not None and (m - x) < 0:
-                note += "; net exporter, IR = 0"
-            ir_term = Term(
-                "import reliance",
-                "IR",
-                value,
-                "fraction 0–1",
-                "critmat.indicators.consumption (EU27; WMD production + BACI extra-EU trade), "
-                f"{years_text}",
-                inputs={
-                    "production_t": p,
-                    "imports_t": m,
-                    "exports_t": x,
-                    "apparent_consumption_t": p + m - x,
-                    "years": list(sorted(set(int(y) for y in rows["year"]))),
-                },
-                note=note if raw is not None else "apparent consumption ≤ 0: IR undefined",
-            )
-        if ir_term.value is not None:
-            imports = ctx.imports[ctx.imports["hs6"].isin(codes)]
-            by_origin = imports.groupby("origin")["quantity_t"].sum(min_count=1).dropna()
-            no_q = float(imports["value_kusd_no_quantity"].sum())
-            all_value = float(imports["value_kusd"].sum())
-            domestic, dom_unit = _production_amounts(ctx, commodity, ctx.eu)
-            factor = _TONNE_FACTOR.get(dom_unit, 1.0)
-            amounts = [
-                (str(o), "extra-EU imports", float(q)) for o, q in by_origin.items() if q > 0
-            ]
-            amounts += [(c, "EU production", q * factor) for c, q in domestic]
-            eus_notes = ["imports in gross weight, EU production in WMD content: mixed units"]
-            if all_value > 0 and no_q / all_value > 0.005:
-                eus_notes.append(
-                    f"{no_q / all_value:.1%} of the import value has no quantity (left out)"
-                )
-            eus = _concentration(
-                ctx,
-                "EUS",
-                material.id,
-                codes,
-                amounts,
-                "t",
-                f"{_BACI_SOURCE}, HS92 {', '.join(hs_codes)}, {years_text}; "
-                f"{_WMD_SOURCE}: {commodity} (Member States); {_WGI_SOURCE}",
-                eus_notes,
-            )
-            if eus.value is None:
-                eus = None
+    if supply.withheld:
+        notes.append(f"production withheld for {', '.join(supply.withheld)} (left out)")
+    ir_term, ir_years = _ir_term(supply, trade, ctx.eu, commodity)
+    eus = (
+        _eu_sourcing(ctx, material, supply, trade, ir_years, commodity)
+        if ir_term.value is not None
+        else None
+    )
     basis: Basis = "GS+EU" if eus is not None and ir_term.value is not None else "GS only"
-    if basis == "GS only":
+    if gs.value is None:
+        basis = "no data"
+        tried = ", ".join(f"{p.series} {p.commodity}/{p.stage}" for p in spec.production)
+        notes.append(
+            f"no data: no production for {spec.name} in {_span(ctx.years)} "
+            f"({'series tried: ' + tried if tried else 'the catalogue names no series'})"
+        )
+    elif basis == "GS only":
         notes.append("global supply only (no EU sourcing/IR): SR = HHI_GS · (1 − EoL) · SI")
-    stage_obj = next((st for st in material.stages if st.name == stage_name), None)
-    shared = load_catalogue().shared_with(material.id, stage_obj) if stage_obj else ()
-    if shared:
-        notes.append(f"HS codes shared with {', '.join(shared)}")
+    if spec.stage is not None:
+        shared = load_catalogue().shared_with(material.id, spec.stage)
+        if shared:
+            notes.append(f"HS codes shared with {', '.join(shared)}")
     sr = (
         None
         if gs.value is None or eol.value is None or si.value is None
@@ -645,9 +426,9 @@ def _stage(
         )
     )
     return StageSupplyRisk(
-        stage=stage_name,
+        stage=spec.name,
         commodity=commodity,
-        hs_codes=hs_codes,
+        hs_codes=trade.codes or tuple(f"HS92 {c}" for c in spec.codes.get("HS92", ())),
         basis=basis,
         global_supply=gs,
         eu_sourcing=eus,
@@ -656,24 +437,54 @@ def _stage(
         si_sr=si,
         sr=sr,
         notes=tuple(notes),
+        production_series=supply.series,
+        production_years=supply.years,
+        trade_series=trade.series,
+        trade_years=ir_years or trade.years,
     )
 
 
-def _eol_term(material: Material) -> Term:
-    if material.eol_rir is None:
+def _stage_specs(material: Material) -> list[_StageSpec]:
+    """The stages to assess: every stage with production series (its own, or the World Mining
+    Data series the consumption rule pairs with it), the methodology's stages without data as
+    "no data", and a material whose WMD series has no stage as stage ``production``."""
+    wmd_pairs = {stage.name: commodity for commodity, stage in consumption_pairs(material)}
+    specs: list[_StageSpec] = []
+    for stage in material.stages:
+        preference = list(stage.production)
+        wmd = wmd_pairs.get(stage.name)
+        if wmd and not any(p.dataset == "production" and p.commodity == wmd for p in preference):
+            preference.append(data.wmd_series(wmd))
+        if preference or stage.name in ASSESSED_STAGES:
+            specs.append(_StageSpec(stage.name, stage, data.stage_codes(stage), tuple(preference)))
+    used = {p.commodity for s in specs for p in s.production if p.dataset == "production"}
+    has_data = any(s.production for s in specs)
+    if material.wmd_commodity and material.wmd_commodity not in used and not has_data:
+        specs.append(_StageSpec("production", None, {}, (data.wmd_series(material.wmd_commodity),)))
+    return specs
+
+
+def _eol_term(material: Material, given: Mapping[str, SiInput], published: bool) -> Term:
+    name, symbol, unit = "end-of-life recycling input rate", "EoL_RIR", "fraction 0–1"
+    if material.id in given:
+        entry = given[material.id]
+        return Term(name, symbol, entry.si_sr, unit, entry.source)
+    row = published_for(material.id) if published else None
+    if row is not None and row.eol_rir_pct is not None:
         return Term(
-            "end-of-life recycling input rate",
-            "EoL_RIR",
-            0.0,
-            "fraction 0–1",
-            "material catalogue",
-            note="no EoL-RIR in the catalogue: 0 used",
+            name,
+            symbol,
+            row.eol_rir_pct / 100,
+            unit,
+            f"2023 EU assessment, {row.material}; {row.source}",
         )
+    if material.eol_rir is None:
+        return Term(name, symbol, 0.0, unit, "material catalogue", note="no EoL-RIR: 0 used")
     return Term(
-        "end-of-life recycling input rate",
-        "EoL_RIR",
+        name,
+        symbol,
         material.eol_rir,
-        "fraction 0–1",
+        unit,
         f"material catalogue (eol_rir); {material.eol_rir_source or 'source in materials.yaml'}",
     )
 
@@ -683,24 +494,33 @@ def _si_term(material: Material, given: Mapping[str, SiInput], published: bool) 
     if material.id in given:
         entry = given[material.id]
         return Term(name, symbol, entry.si_sr, unit, entry.source)
-    if published:
-        row = published_for(material.id)
-        if row is not None and row.si_sr is not None:
-            return Term(
-                name,
-                symbol,
-                row.si_sr,
-                unit,
-                f"2023 EU assessment, {row.material} (transcribed; doi:10.2873/725585)",
-            )
+    row = published_for(material.id) if published else None
+    if row is not None and row.si_sr is not None:
+        return Term(
+            name, symbol, row.si_sr, unit, f"2023 EU assessment, {row.material}; {row.source}"
+        )
     return Term(
-        name,
-        symbol,
-        1.0,
-        unit,
-        "default",
-        note="no SI_SR given: 1 used (no substitution credit)",
+        name, symbol, 1.0, unit, "default", note="no SI_SR given: 1 used (no substitution credit)"
     )
+
+
+def _headline(
+    material: Material, stages: Sequence[StageSupplyRisk], rule: StageRule
+) -> tuple[StageSupplyRisk | None, str]:
+    """The stage whose SR is the material's, and how it was chosen."""
+    scored = [s for s in stages if s.sr is not None]
+    best = max(scored, key=lambda s: s.sr or 0.0, default=None)
+    if rule == "published":
+        row = published_for(material.id)
+        chosen = next((s for s in scored if row and s.stage == row.sr_stage), None)
+        if chosen is not None:
+            return chosen, f"stage {chosen.stage}: the 2023 assessment's stage"
+        if row is not None and best is not None:
+            return best, (
+                f"stage {best.stage}: highest stage SR (no SR here for the 2023 assessment's "
+                f"stage, {row.sr_stage})"
+            )
+    return best, (f"stage {best.stage}: highest stage SR" if best else "")
 
 
 def _ei(entry: EiInput) -> EconomicImportance:
@@ -744,6 +564,54 @@ def _select(materials: Sequence[str] | None) -> list[Material]:
     return out
 
 
+def _context(
+    con: duckdb.DuckDBPyConnection,
+    chosen: Sequence[Material],
+    years: tuple[int, ...],
+    governance_series: str | None,
+    measure_t: Mapping[str, float],
+    agreement_t: float,
+) -> _Context:
+    eu = group_members("EU27")
+    series = data.governance_series(con, governance_series)
+    codes = sorted({c for m in chosen for s in m.stages for c in (*s.hs_codes, *s.hs17_codes)})
+    return _Context(
+        years=years,
+        eu=eu,
+        governance=data.governance(con, years, series),
+        governance_series=series,
+        production=data.load_production(con, years),
+        trade=data.eu_trade(con, eu, codes, years),
+        measure_t=measure_t,
+        agreement_t=agreement_t,
+    )
+
+
+def _provenance(
+    con: duckdb.DuckDBPyConnection, ctx: _Context, breakdowns: Sequence[Breakdown]
+) -> list[Provenance]:
+    """The releases the assessment used: every production and trade series of a stage, with
+    its years, and the governance series; a store without series: its default releases."""
+    used: dict[tuple[str, str], set[int]] = {("governance", ctx.governance_series): set()}
+    for b in breakdowns:
+        for s in b.stages:
+            for series in s.production_series:
+                dataset = "production" if series == data.WMD_SERIES else "stage_production"
+                rows = ctx.production[ctx.production["series"] == series]
+                used.setdefault((dataset, series), set()).update(
+                    y for y in s.production_years if y in set(rows["year"])
+                )
+            for series in s.trade_series:
+                rows = ctx.trade[ctx.trade["series"] == series]
+                used.setdefault(("trade", series), set()).update(
+                    y for y in s.trade_years if y in set(rows["year"])
+                )
+    gov = used[("governance", ctx.governance_series)]
+    gov.update(y for g in ctx.governance.values() for y in g.years)
+    found = data.series_provenance(con, {k: sorted(v) for k, v in used.items()})
+    return found or provenance_for(con, ["production", "trade", "governance"], ctx.years)
+
+
 def assess(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -752,73 +620,51 @@ def assess(
     materials: Sequence[str] | None = None,
     ei_inputs: Mapping[str, EiInput] | None = None,
     si_sr: Mapping[str, SiInput] | None = None,
-    published_si: bool = False,
+    eol_rir: Mapping[str, SiInput] | None = None,
+    published: bool = True,
+    stage_rule: StageRule | None = None,
+    governance_series: str | None = None,
     measure_t: Mapping[str, float] = MEASURE_T,
     agreement_t: float = AGREEMENT_T,
+    published_si: bool | None = None,
 ) -> Assessment:
     """Assess SR (and EI where inputs are given) for ``materials`` (default: every catalogue
     material except energy raw materials) over the ``window`` years ending in ``year``
     (default: the latest year with production and trade data).
 
-    ``si_sr`` gives SI_SR per material; with ``published_si`` the 2023 assessment's SI_SR is
-    used where ``si_sr`` has none (to compare with the published SR); otherwise SI_SR = 1.
-    ``measure_t`` and ``agreement_t`` override the trade-parameter values
-    (:mod:`critmat.risk._eu_trade`).
+    ``published`` (default) takes SI_SR, EoL-RIR and the headline stage from the 2023
+    assessment (the shipped reference input) where ``si_sr`` / ``eol_rir`` give none; without
+    it SI_SR = 1, EoL-RIR from the catalogue and the highest stage (``stage_rule`` overrides
+    the stage choice either way). ``governance_series`` names the WGI series (default: the six
+    dimensions when the store holds them). ``measure_t`` and ``agreement_t`` override the
+    trade-parameter values (:mod:`critmat.risk._eu_trade`). ``published_si`` is the earlier
+    name of ``published`` and wins when given.
     """
+    if published_si is not None:
+        published = published_si
     chosen = _select(materials)
-    ref_year, years = _choose_years(con, year, window)
-    eu = group_members("EU27")
-    eu_set = ImporterSet("EU27", eu, inside_eu=True)
-    governance = _governance(con, years)
-    commodities = sorted({c for m in chosen for c in m.wmd_commodities})
-    production = con.execute(
-        "SELECT commodity, country, year, quantity, unit FROM production "
-        "WHERE quantity IS NOT NULL AND list_contains($y, year) AND list_contains($c, commodity)",
-        {"y": list(years), "c": commodities},
-    ).df()
-    codes = sorted({code for m in chosen for s in m.stages for code in s.hs_codes})
-    imports = import_flows(con, [eu_set], codes, years) if codes else _empty_flows()
-    with_pairs = [m for m in chosen if consumption_pairs(m)]
-    consumption = (
-        apparent_consumption_many(con, [eu_set], with_pairs, years)
-        if with_pairs
-        else pd.DataFrame(columns=["material", "stage", "year", "production", "imports_t"])
-    )
-    ctx = _Context(years, eu, governance, production, imports, consumption, measure_t, agreement_t)
+    ref_year, years = data.choose_years(con, year, window)
+    ctx = _context(con, chosen, years, governance_series, measure_t, agreement_t)
     indicators_used = sorted(
-        {i for g in governance.values() for i in g.indicators}, key=WGI_INDICATORS.index
+        {i for g in ctx.governance.values() for i in g.indicators}, key=WGI_INDICATORS.index
     )
-    wgi_note = _wgi_note(indicators_used)
-    given_si = si_sr or {}
+    wgi_note = _wgi_note(indicators_used, ctx.governance_series)
+    rule: StageRule = stage_rule or ("published" if published else "highest")
     given_ei = ei_inputs or {}
     catalogue = load_catalogue()
     breakdowns = []
     for material in chosen:
-        eol, si = _eol_term(material), _si_term(material, given_si, published_si)
-        stages: list[StageSupplyRisk] = []
+        eol = _eol_term(material, eol_rir or {}, published)
+        si = _si_term(material, si_sr or {}, published)
+        stages = [_stage(ctx, material, spec, eol, si) for spec in _stage_specs(material)]
         notes: list[str] = []
-        pairs = consumption_pairs(material)
-        for commodity, stage in pairs:
-            stages.append(
-                _stage(ctx, material, commodity, stage.name, stage.hs_codes, eol, si, True)
-            )
-        if not pairs and material.wmd_commodity:
-            stages.append(
-                _stage(ctx, material, material.wmd_commodity, "production", (), eol, si, False)
-            )
-            notes.append(
-                f"WMD series {material.wmd_commodity} has no matching trade stage: "
-                "stage as WMD reports it, global supply only"
-            )
-        if not material.wmd_commodity and not pairs:
-            notes.append("no World Mining Data production series: SR not computed")
-        scored = [s for s in stages if s.sr is not None]
-        best = max(scored, key=lambda s: s.sr or 0.0, default=None)
-        sr = best.sr if best else None
+        if not stages:
+            notes.append("no stage with production data: SR not computed")
+        headline, stage_note = _headline(material, stages, rule)
+        sr = headline.sr if headline else None
         ei = _ei(given_ei[material.id]) if material.id in given_ei else None
         sr_ok = None if sr is None else sr >= SR_THRESHOLD
         ei_ok = None if ei is None else ei.ei >= EI_THRESHOLD
-        critical = None if sr_ok is None or ei_ok is None else sr_ok and ei_ok
         if ei is None:
             notes.append("EI not computed (no end-use/value-added inputs)")
         breakdowns.append(
@@ -829,19 +675,23 @@ def assess(
                 years=years,
                 stages=tuple(stages),
                 sr=sr,
-                sr_stage=best.stage if best else None,
+                sr_stage=headline.stage if headline else None,
                 ei=ei,
                 sr_meets_threshold=sr_ok,
                 ei_meets_threshold=ei_ok,
-                critical=critical,
+                critical=None if sr_ok is None or ei_ok is None else sr_ok and ei_ok,
                 crma_critical=catalogue.is_critical(material.id),
                 wgi_indicators=tuple(indicators_used),
                 wgi_note=wgi_note,
                 notes=tuple(notes),
+                governance_series=ctx.governance_series,
+                stage_note=stage_note,
             )
         )
     unknown_ei = sorted(set(given_ei) - {m.id for m in chosen})
     notes = [wgi_note]
+    if published:
+        notes.append("SI_SR, EoL-RIR and stage choice: the 2023 assessment's published values")
     if unknown_ei:
         notes.append(f"EI inputs for materials not assessed here: {', '.join(unknown_ei)}")
     return Assessment(
@@ -849,160 +699,7 @@ def assess(
         years=years,
         breakdowns=tuple(breakdowns),
         wgi_indicators=tuple(indicators_used),
-        provenance=tuple(provenance_for(con, ["production", "trade", "governance"], years)),
+        provenance=tuple(_provenance(con, ctx, breakdowns)),
         notes=tuple(notes),
+        governance_series=ctx.governance_series,
     )
-
-
-def _empty_flows() -> pd.DataFrame:
-    return pd.DataFrame(
-        columns=[
-            "hs6",
-            "importer",
-            "year",
-            "origin",
-            "value_kusd",
-            "quantity_t",
-            "value_kusd_no_quantity",
-            "flows",
-        ]
-    )
-
-
-# ------------------------------------------------------------------------------- explanation
-def explain_rows(breakdown: Breakdown) -> list[dict[str, Any]]:
-    """The breakdown flattened to rows ``stage, term, symbol, value, unit, inputs, source, note``
-    (the order in which the equations combine them)."""
-    rows: list[dict[str, Any]] = []
-
-    def add(
-        stage: str,
-        term: str,
-        symbol: str,
-        value: Any,
-        unit: str,
-        inputs: str,
-        source: str,
-        note: str = "",
-    ) -> None:
-        rows.append(
-            {
-                "stage": stage,
-                "term": term,
-                "symbol": symbol,
-                "value": value,
-                "unit": unit,
-                "inputs": inputs,
-                "source": source,
-                "note": note,
-            }
-        )
-
-    for s in breakdown.stages:
-        for conc in (s.global_supply, s.eu_sourcing):
-            if conc is None:
-                continue
-            label = "global supply" if conc.scope == "GS" else "EU sourcing"
-            add(
-                s.stage,
-                f"{label} concentration",
-                f"(HHI_WGI,t)_{conc.scope}",
-                _round(conc.value, 3),
-                conc.unit,
-                f"{len(conc.countries)} suppliers, total {conc.total:,.0f} {conc.amount_unit}; "
-                f"top: {conc.top()}",
-                conc.source,
-                "; ".join(conc.notes),
-            )
-        ir = s.import_reliance
-        add(
-            s.stage,
-            ir.name,
-            ir.symbol,
-            _round(ir.value, 3),
-            ir.unit,
-            _inputs_text(ir.inputs),
-            ir.source,
-            ir.note,
-        )
-        for term in (s.eol_rir, s.si_sr):
-            add(s.stage, term.name, term.symbol, term.value, term.unit, "", term.source, term.note)
-        add(
-            s.stage,
-            "supply risk of the stage",
-            "SR",
-            _round(s.sr, 3),
-            "dimensionless",
-            _sr_equation(s),
-            f"basis {s.basis}; commodity {s.commodity}",
-            "; ".join(s.notes),
-        )
-    add(
-        "",
-        "supply risk (highest stage)",
-        "SR",
-        _round(breakdown.sr, 2),
-        "dimensionless",
-        f"stage {breakdown.sr_stage}; threshold {SR_THRESHOLD}",
-        "",
-        breakdown.wgi_note,
-    )
-    if breakdown.ei is not None:
-        ei = breakdown.ei
-        for sector in ei.sectors:
-            add(
-                "",
-                f"end use in {sector.sector}",
-                "A_s·Q_s",
-                _round(sector.product, 3),
-                "value-added unit",
-                f"A_s {sector.end_use_share:g} × Q_s {sector.value_added:g}",
-                sector.source or ei.source,
-            )
-        add(
-            "",
-            "economic importance",
-            "EI",
-            _round(ei.ei, 2),
-            "0–10",
-            f"Σ A_s·Q_s {ei.sum_aq:g} / Q_max {ei.value_added_max:g} × 10 × SI_EI {ei.si_ei:g}",
-            ei.source,
-            "; ".join(ei.notes),
-        )
-    else:
-        add("", "economic importance", "EI", None, "0–10", "", "", "no EI inputs given")
-    add(
-        "",
-        "critical (SR ≥ 1 and EI ≥ 2.8)",
-        "",
-        breakdown.critical,
-        "",
-        "",
-        "CRMA Art. 4(2)",
-        f"CRMA Annex II listing: {'yes' if breakdown.crma_critical else 'no'}",
-    )
-    return rows
-
-
-def _inputs_text(inputs: Mapping[str, Any]) -> str:
-    parts = []
-    for key, value in inputs.items():
-        if isinstance(value, float):
-            parts.append(f"{key} {value:,.0f}")
-        elif isinstance(value, list):
-            parts.append(f"{key} {value[0]}–{value[-1]}" if value else f"{key} none")
-        else:
-            parts.append(f"{key} {value}")
-    return "; ".join(parts)
-
-
-def _sr_equation(s: StageSupplyRisk) -> str:
-    gs = s.global_supply.value
-    eol, si = s.eol_rir.value, s.si_sr.value
-    if gs is None or eol is None or si is None:
-        return "not computed"
-    if s.basis == "GS only" or s.eu_sourcing is None or s.import_reliance.value is None:
-        return f"{gs:.3f} × (1 − {eol:g}) × {si:g}"
-    ir = s.import_reliance.value
-    eus = s.eu_sourcing.value or 0.0
-    return f"[{gs:.3f} × {ir:.3f}/2 + {eus:.3f} × (1 − {ir:.3f}/2)] × (1 − {eol:g}) × {si:g}"

@@ -129,17 +129,21 @@ def _warm_up(hub: StoreHub, flows: FlowsCache) -> None:
 
 def _include_optional(app: FastAPI) -> None:
     """Routers of the statistics, risk and assessment APIs and the web UI."""
-    from critmat.api.routes import assessments, origins, risk, stats, stress
+    from critmat.api.routes import assessments, origins, risk, risk_outlook, stats, stress
+    from critmat.api.routes import member_states as member_states_api
     from critmat.web import assessments as web_assessments
-    from critmat.web import pages, risk_pages, stress_pages
+    from critmat.web import member_state_pages, pages, risk_pages, stress_pages
 
     app.include_router(stats.router)
     app.include_router(origins.router)
     app.include_router(risk.router)
+    app.include_router(risk_outlook.router)
     app.include_router(stress.router)
     app.include_router(assessments.router)
+    app.include_router(member_states_api.router)
     pages.install(app)
     # after pages: these reuse its page() helper and error pages
     risk_pages.install(app)
     stress_pages.install(app)
     web_assessments.install(app)
+    member_state_pages.install(app)

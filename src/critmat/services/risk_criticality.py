@@ -6,20 +6,28 @@ parameters and current releases; a Store: computed directly, for the command lin
 - :func:`criticality` (every catalogue material but the energy raw materials),
   :func:`criticality_breakdown` (one material; energy raw materials assessed alone),
   :func:`criticality_rows` (ranked by SR, unrounded), :func:`criticality_years`;
+- :func:`criticality_validation` (critmat's SR against the 2023 assessment's, Spearman) and
+  :func:`criticality_outlook` (the newest data: which materials would cross the thresholds);
 - the command line's :func:`criticality_request` (its input files and window) and
   :func:`assess_criticality`.
+
+``published_si`` (the parameter's name since the first API) means: the 2023 assessment's
+published SI_SR, EoL-RIR and stage choice (the shipped reference input), the default; False:
+SI_SR 1, the catalogue's EoL-RIR and the highest stage.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from critmat.exports import json_value
 from critmat.reference.materials import load_catalogue
 from critmat.risk import eu_criticality as euc
+from critmat.risk._eu_data import assessment_years
 from critmat.risk._eu_inputs import EiInput, SiInput
+from critmat.risk._eu_validation import VALIDATION_YEAR, Outlook, Validation, outlook, validate
 from critmat.store import Store
 
 if TYPE_CHECKING:
@@ -27,14 +35,20 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CRITICALITY_COLUMNS",
+    "OUTLOOK_COLUMNS",
+    "VALIDATION_COLUMNS",
     "CriticalityRequest",
     "MaterialCriticality",
     "assess_criticality",
     "criticality",
     "criticality_breakdown",
+    "criticality_outlook",
     "criticality_request",
     "criticality_rows",
+    "criticality_validation",
     "criticality_years",
+    "outlook_criticality",
+    "validate_criticality",
 ]
 
 #: Columns of :func:`criticality_rows`, in order.
@@ -53,8 +67,40 @@ CRITICALITY_COLUMNS = (
     "eol_rir",
     "si_sr",
     "wgi_indicators",
+    "production_series",
+    "trade_series",
     "years",
     "notes",
+)
+#: Columns of a validation row (:meth:`ValidationRow.as_row`).
+VALIDATION_COLUMNS = (
+    "material",
+    "published_sr",
+    "published_stage",
+    "published_basis",
+    "published_same_stage",
+    "sr",
+    "stage",
+    "basis",
+    "difference",
+    "same_side",
+    "production_series",
+    "trade_series",
+)
+#: Columns of an outlook row (:meth:`OutlookRow.as_row`).
+OUTLOOK_COLUMNS = (
+    "material",
+    "name",
+    "sr",
+    "sr_stage",
+    "sr_2023",
+    "sr_change",
+    "ei",
+    "ei_source",
+    "meets_2023",
+    "meets_now",
+    "change",
+    "crma_critical",
 )
 #: Cache charge of one criticality assessment (bytes; 69 materials pickle to 0.4 MB).
 ASSESSMENT_BYTES = 2 * 1024 * 1024
@@ -71,11 +117,11 @@ class MaterialCriticality:
 def criticality(ctx: ServiceContext, year: int | None, published_si: bool) -> euc.Assessment:
     """The EU assessment of every catalogue material (energy raw materials excluded) over the
     five data years ending in ``year`` (default: the latest with production and trade data),
-    once per release. ``published_si`` uses the 2023 assessment's SI_SR."""
+    once per release. ``published_si``: the 2023 SI_SR, EoL-RIR and stage choice."""
 
     def compute() -> euc.Assessment:
         with ctx.open_store() as store:
-            return euc.assess(store.con, year=year, published_si=published_si)
+            return euc.assess(store.con, year=year, published=published_si)
 
     return ctx.remember("risk.criticality", (year, published_si), compute, size=ASSESSMENT_BYTES)
 
@@ -95,9 +141,7 @@ def criticality_breakdown(
 
     def compute() -> euc.Assessment:
         with ctx.open_store() as store:
-            return euc.assess(
-                store.con, year=year, materials=[resolved.id], published_si=published_si
-            )
+            return euc.assess(store.con, year=year, materials=[resolved.id], published=published_si)
 
     alone = ctx.remember("risk.criticality-one", (resolved.id, year, published_si), compute)
     return MaterialCriticality(alone.get(resolved.id), alone)
@@ -129,6 +173,8 @@ def _criticality_row(b: euc.Breakdown, rank: int | None) -> dict[str, Any]:
         "eol_rir": json_value(stage.eol_rir.value) if stage else None,
         "si_sr": json_value(stage.si_sr.value) if stage else None,
         "wgi_indicators": "+".join(b.wgi_indicators),
+        "production_series": summary["production_series"],
+        "trade_series": summary["trade_series"],
         "years": summary["years"],
         "notes": summary["notes"],
     }
@@ -147,21 +193,29 @@ def criticality_rows(assessment: euc.Assessment) -> list[dict[str, Any]]:
 
 
 def criticality_years(ctx: ServiceContext) -> list[int]:
-    """Reference years the assessment can take: those with production and trade data (the
-    rule of :func:`critmat.risk.eu_criticality.assess`), newest first."""
+    """Reference years the assessment can take (the rule of
+    :func:`critmat.risk._eu_data.assessment_years`), newest first."""
 
     def compute() -> list[int]:
         with ctx.open_store() as store:
-            row = store.con.execute(
-                "SELECT (SELECT min(year) FROM production), (SELECT max(year) FROM production), "
-                "(SELECT min(year) FROM trade), (SELECT max(year) FROM trade)"
-            ).fetchone()
-        if row is None or any(v is None for v in row):
-            return []
-        first, last = max(int(row[0]), int(row[2])), min(int(row[1]), int(row[3]))
-        return list(range(last, first - 1, -1))
+            span = assessment_years(store.con)
+        return [] if span is None else list(range(span[1], span[0] - 1, -1))
 
     return ctx.remember("risk.criticality-years", (), compute, size=1024)
+
+
+def criticality_validation(ctx: ServiceContext, year: int | None = None) -> Validation:
+    """critmat's SR against the 2023 assessment's published SR over the five data years ending
+    in ``year`` (default :data:`~critmat.risk._eu_validation.VALIDATION_YEAR`), with the 2023
+    SI_SR, EoL-RIR and stage choice; once per release."""
+    chosen = VALIDATION_YEAR if year is None else year
+    return validate(criticality(ctx, chosen, True))
+
+
+def criticality_outlook(ctx: ServiceContext, year: int | None = None) -> Outlook:
+    """What the next assessment would say: the newest window (or the one ending in ``year``)
+    against the 2023 list, with the 2023 SI_SR, EoL-RIR and stage choice."""
+    return outlook(criticality(ctx, year, True))
 
 
 @dataclass(frozen=True)
@@ -174,7 +228,9 @@ class CriticalityRequest:
     materials: tuple[str, ...] | None = None
     ei_inputs: dict[str, EiInput] | None = None
     si_sr: dict[str, SiInput] | None = None
-    published_si: bool = False
+    published: bool = True
+    eol_rir: dict[str, SiInput] | None = None
+    governance_series: str | None = None
 
 
 def criticality_request(
@@ -183,15 +239,18 @@ def criticality_request(
     window: int = 5,
     ei_inputs: Path | None = None,
     si_sr: Path | None = None,
-    published_si: bool = False,
+    published: bool = True,
     explain: str | None = None,
+    eol_rir: Path | None = None,
+    governance_series: str | None = None,
 ) -> CriticalityRequest:
     """Read and check the input files and resolve the material to explain (user errors are
     raised here, before any store is opened)."""
     ei = euc.read_ei_inputs(ei_inputs) if ei_inputs else None
     si = euc.read_si_sr(si_sr) if si_sr else None
+    eol = euc.read_eol_rir(eol_rir) if eol_rir else None
     materials = (load_catalogue().resolve(explain).material.id,) if explain else None
-    return CriticalityRequest(year, window, materials, ei, si, published_si)
+    return CriticalityRequest(year, window, materials, ei, si, published, eol, governance_series)
 
 
 def assess_criticality(store: Store, request: CriticalityRequest) -> euc.Assessment:
@@ -203,5 +262,19 @@ def assess_criticality(store: Store, request: CriticalityRequest) -> euc.Assessm
         materials=list(request.materials) if request.materials is not None else None,
         ei_inputs=request.ei_inputs,
         si_sr=request.si_sr,
-        published_si=request.published_si,
+        eol_rir=request.eol_rir,
+        published=request.published,
+        governance_series=request.governance_series,
     )
+
+
+def validate_criticality(store: Store, request: CriticalityRequest) -> Validation:
+    """The command line's validation: ``request`` (its year defaulting to
+    :data:`~critmat.risk._eu_validation.VALIDATION_YEAR`) against the 2023 assessment."""
+    year = VALIDATION_YEAR if request.year is None else request.year
+    return validate(assess_criticality(store, replace(request, year=year)))
+
+
+def outlook_criticality(store: Store, request: CriticalityRequest) -> Outlook:
+    """The command line's next-assessment view of ``request`` against the 2023 list."""
+    return outlook(assess_criticality(store, request))

@@ -68,8 +68,8 @@ MaterialsQ = Annotated[
 PublishedSiQ = Annotated[
     bool,
     Query(
-        description="Use the 2023 EU assessment's SI_SR (transcribed) instead of SI_SR = 1 "
-        "where no SI is given, to compare with the published SR."
+        description="Use the 2023 EU assessment's SI_SR, EoL-RIR and stage choice (shipped, "
+        "transcribed; the default); false: SI_SR = 1, the catalogue's EoL-RIR, the highest stage."
     ),
 ]
 
@@ -123,7 +123,7 @@ class CriticalityRowOut(BaseModel):
     name: str
     sr: float | None = Field(description="supply risk (highest stage), unrounded")
     stage: str | None = Field(description="stage the SR comes from")
-    basis: str | None = Field(description="GS+EU, or GS only (global supply only)")
+    basis: str | None = Field(description="GS+EU, GS only (global supply only) or no data")
     ei: float | None = Field(description="economic importance; null without EI inputs")
     critical: bool | None = Field(description="SR ≥ 1 and EI ≥ 2.8; null without EI")
     sr_meets_threshold: bool | None
@@ -132,6 +132,8 @@ class CriticalityRowOut(BaseModel):
     eol_rir: float | None
     si_sr: float | None
     wgi_indicators: str
+    production_series: str = Field(description="production series of the stage, '+'-joined")
+    trade_series: str = Field(description="BACI series of EU trade (HS92, HS17), '+'-joined")
     years: str
     notes: str
 
@@ -194,6 +196,10 @@ class StageOut(BaseModel):
     si_sr: TermOut
     sr: float | None
     notes: list[str]
+    production_series: list[str]
+    production_years: list[int]
+    trade_series: list[str]
+    trade_years: list[int]
 
 
 class SectorTermOut(BaseModel):
@@ -232,6 +238,8 @@ class BreakdownOut(BaseModel):
     wgi_indicators: list[str]
     wgi_note: str
     notes: list[str]
+    governance_series: str
+    stage_note: str
     sr_threshold: float
     ei_threshold: float
     published_si: bool
@@ -370,7 +378,7 @@ async def get_criticality(
     request: Request,
     _p: UserCaller,
     year: YearQ = None,
-    published_si: PublishedSiQ = False,
+    published_si: PublishedSiQ = True,
     fmt: FormatQ = "json",
 ) -> Response:
     """EU criticality (2017 methodology, CRMA Annex II §2): one row per material, ranked by
@@ -386,7 +394,7 @@ async def get_criticality(
         {"year": year, "published_si": published_si},
         compute,
         fmt,
-        stem("critmat-criticality", year, "published-si" if published_si else ""),
+        stem("critmat-criticality", year, "" if published_si else "no-published"),
     )
 
 
@@ -396,7 +404,7 @@ async def get_criticality_breakdown(
     material: MaterialPath,
     _p: UserCaller,
     year: YearQ = None,
-    published_si: PublishedSiQ = False,
+    published_si: PublishedSiQ = True,
 ) -> Response:
     """One material's EU supply risk term by term: every stage, every supplier country with
     its share, WGI, trade parameter t and contribution; import reliance, EoL-RIR and SI_SR
