@@ -199,3 +199,22 @@ def test_gallium_2024_against_the_shipped_mcs_2026_csv(real_con) -> None:
     listed = [_kg(v) for c, v in by_country.items() if c != "World total" and v[0].isdigit()]
     assert china["share"] == pytest.approx(_kg(by_country["China"]) / sum(listed))
     assert china["rank"] == 1
+
+
+@pytest.mark.parametrize("material_id", ["gallium", "cobalt", "silicon_metal", "boron"])
+def test_long_table_equals_the_answers_on_the_shipped_data(real_con, material_id: str) -> None:
+    """The one-query long table and the per-year answers agree (silicon: one of two labels
+    per country kept; boron: a different form per country, all kept)."""
+    material = load_catalogue().get(material_id)
+    long = stage_production_all(real_con, [material])
+    assert len(long)
+    for stage in material.stages:
+        for year in stage_production_years(real_con, material, stage):
+            answer = stage_production(real_con, material, stage, year)
+            part = long[(long["stage"] == stage.name) & (long["year"] == year)]
+            assert set(part["series"]) == {answer.series}
+            expected = answer.countries.set_index("country")["quantity_t"]
+            got = part.set_index("country")["quantity_t"]
+            assert got.sort_index().to_dict() == pytest.approx(
+                expected.sort_index().to_dict(), nan_ok=True
+            )

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import duckdb
 import pandas as pd
@@ -145,6 +146,10 @@ def _series_rows(
 
 
 def _one_detail(material: Material, frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """``frame`` with one row label kept where a country-year has several (alternatives such
+    as ferrosilicon and silicon metal); labels that differ by country (boron's forms) stay."""
+    if not frame.duplicated(["country", "year"]).any():
+        return frame, None
     keep = _detail_filter(material, frame["detail"].tolist())
     if keep is None:
         return frame, None
@@ -364,6 +369,60 @@ def _first(values: pd.Series) -> str:
     return known[0] if known else ""
 
 
+def _wanted(materials: Iterable[Material]) -> pd.DataFrame:
+    """One row per (material, stage, series) with the series' place in the order (``pref``)."""
+    rows = [
+        (material.id, stage.name, pref, ref.dataset, ref.series, ref.commodity, ref.stage)
+        for material in materials
+        for stage in material.stages
+        for pref, ref in enumerate(series_of(stage))
+    ]
+    return pd.DataFrame(
+        rows,
+        columns=["material_id", "stage", "pref", "dataset", "series", "commodity", "p_stage"],
+    )
+
+
+#: Every row of every wanted series, WMD units converted to tonnes (``_WMD_TONNES``).
+_ALL_ROWS_SQL = """
+SELECT w.material_id, w.stage, w.pref, w.series, s.detail, s.country, s.year, s.quantity_t,
+       s.status, s.estimated
+FROM _wanted w JOIN stage_production_all s
+  ON w.dataset = 'stage_production' AND s.series = w.series AND s.commodity = w.commodity
+ AND s.stage = w.p_stage
+UNION ALL
+SELECT w.material_id, w.stage, w.pref, w.series, '' AS detail, p.country, p.year,
+       p.quantity * CASE p.unit {units} END AS quantity_t,
+       CASE WHEN p.quantity IS NULL THEN 'not_available' ELSE 'reported' END AS status,
+       p.estimated
+FROM _wanted w JOIN production_all p
+  ON w.dataset = 'production' AND p.series = w.series AND p.commodity = w.commodity
+"""
+
+
+def _current_release_ids(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    has_releases = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'releases_all'"
+    ).fetchall()[0][0]
+    if not has_releases:
+        return {}
+    rows = con.execute(
+        "SELECT series, release_id FROM releases_all WHERE is_current "
+        "AND dataset IN ('stage_production', 'production')"
+    ).fetchall()
+    return {str(series): str(rid) for series, rid in rows}
+
+
+def _keep_one_detail(frame: pd.DataFrame, materials: dict[str, Material]) -> pd.DataFrame:
+    """Rows of the one row label per (material, stage, series) that :func:`_detail_filter`
+    keeps, where a series gives several for one country and year."""
+    kept = []
+    for key, part in frame.groupby(["material_id", "stage", "series"], sort=False):
+        material_id = str(cast(tuple[str, str, str], key)[0])
+        kept.append(_one_detail(materials[material_id], part)[0])
+    return pd.concat(kept, ignore_index=True) if kept else frame
+
+
 def stage_production_all(
     con: duckdb.DuckDBPyConnection,
     materials: Iterable[Material] | None = None,
@@ -371,37 +430,31 @@ def stage_production_all(
 ) -> pd.DataFrame:
     """Production by country of every (material, stage with series, year) at once, each year
     from its first series (the rule of :func:`stage_production`), for the refresh and origin
-    tracing.
+    tracing: one query over every series, not one per material.
 
     Columns :data:`LONG_COLUMNS`: ``material_id, stage, year, country`` (ISO3 or ``ROW``; the
     world total WLD is left out), ``quantity_t`` (tonnes, NaN = withheld or not available),
     ``status``, ``estimated``, ``series``, ``release_id`` (str, "" without a releases table).
     """
-    chosen = list(load_catalogue() if materials is None else materials)
-    wanted = None if years is None else {int(y) for y in years}
-    frames = []
-    for material in chosen:
-        for stage in material.stages:
-            refs = series_of(stage)
-            if not refs:
-                continue
-            owners = _year_owners(_coverage(con, refs))
-            for ref in dict.fromkeys(owners.values()):
-                own_years = [y for y, r in owners.items() if r is ref]
-                if wanted is not None:
-                    own_years = [y for y in own_years if y in wanted]
-                if not own_years:
-                    continue
-                rows, _detail = _one_detail(material, _series_rows(con, ref))
-                rows = rows[rows["year"].isin(own_years) & (rows["country"] != "WLD")].copy()
-                rows["material_id"] = material.id
-                rows["stage"] = stage.name
-                rows["series"] = ref.series
-                rows["release_id"] = _release(con, ref)[0]
-                rows["estimated"] = rows["estimated"].fillna(False).astype(bool)
-                frames.append(rows[list(LONG_COLUMNS)])
-    if not frames:
+    chosen = {m.id: m for m in (load_catalogue() if materials is None else materials)}
+    wanted = _wanted(chosen.values())
+    if wanted.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in LONG_COLUMNS})
-    out = pd.concat(frames, ignore_index=True)
-    out["year"] = out["year"].astype(int)
+    units = " ".join(f"WHEN '{unit}' THEN {factor}" for unit, factor in _WMD_TONNES.items())
+    con.register("_wanted", wanted)
+    try:
+        frame = con.execute(_ALL_ROWS_SQL.format(units=units)).df()
+    finally:
+        con.unregister("_wanted")
+    if years is not None:
+        frame = frame[frame["year"].isin({int(y) for y in years})]
+    frame = _keep_one_detail(frame, chosen)
+    keys = ["material_id", "stage", "year"]
+    held = frame[frame["quantity_t"].notna()].groupby(keys)["pref"].min().rename("owner")
+    frame = frame.join(held, on=keys, how="inner")
+    frame = frame[(frame["pref"] == frame["owner"]) & (frame["country"] != "WLD")].copy()
+    frame["release_id"] = frame["series"].map(_current_release_ids(con)).fillna("")
+    frame["estimated"] = frame["estimated"].fillna(False).astype(bool)
+    frame["year"] = frame["year"].astype(int)
+    out = frame[list(LONG_COLUMNS)]
     return out.sort_values(["material_id", "stage", "year", "country"], ignore_index=True)
