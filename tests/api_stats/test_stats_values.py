@@ -21,7 +21,7 @@ EU27 = group_members("EU27")
 @pytest.mark.parametrize(
     ("params", "members"),
     [
-        ({"material": "rare earths", "year": 2024, "basis": "mass"}, EU27),
+        ({"material": "rare earths", "year": 2023, "basis": "mass"}, EU27),  # 2024: HS17
         (
             {
                 "material": "lithium",

@@ -190,13 +190,21 @@ def dependency(
     if emit_document(fmt, payload, csv_rows):
         return
     subject = _subject(answer.material, answer.stage, answer.hs_codes)
-    flag = "EXCEEDS 65%" if answer.exceeds_65 else "below 65%"
+    codes = f"{answer.hs_revision or 'HS'} {', '.join(answer.hs_codes)}"
+    if answer.total is None:
+        figures = "no data (no 65% flag)"
+    else:
+        flag = "EXCEEDS 65%" if answer.exceeds_65 else "below 65%"
+        figures = (
+            f"total {fmt_number(answer.total)} {answer.unit}"
+            f" · HHI {fmt_number(answer.hhi, 'hhi')} · largest third country "
+            f"{answer.top_third_country or '–'} {fmt_number(answer.top_third_share, 'share')}"
+            f" ({flag})"
+        )
     caption = (
-        f"HS {', '.join(answer.hs_codes)} · total {fmt_number(answer.total)} {answer.unit}"
-        f" · HHI {fmt_number(answer.hhi, 'hhi')} · largest third country "
-        f"{answer.top_third_country or '–'} {fmt_number(answer.top_third_share, 'share')}"
-        f" ({flag})\nsource: "
+        f"{codes} · {figures}\nsource: "
         + _citation(answer.provenance)
+        + f" · series {answer.series}, release {answer.release_id}"
         + "".join(f"\nnote: {n}" for n in answer.notes)
     )
     out.print(

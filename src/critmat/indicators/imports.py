@@ -74,36 +74,43 @@ def import_flows(
     importers: Sequence[ImporterSet],
     hs_codes: Iterable[str] | None = None,
     years: Sequence[int] | None = None,
+    series: str | None = None,
 ) -> pd.DataFrame:
     """Imports of each importer set by HS6 code, year and origin (outside the set).
 
-    The one pass over ``trade`` that the other import indicators aggregate from. Returns
+    The one pass over ``trade`` that the other import indicators aggregate from; ``series``
+    (an HS revision, e.g. ``"HS17"``) reads that series of ``trade_all`` instead of the default
+    one (the ``trade`` view, HS92). Returns
     columns ``hs6, importer, year, origin, value_kusd, quantity_t, value_kusd_no_quantity,
     flows`` where ``quantity_t`` sums the flows with a known quantity (NaN when none has one),
     ``value_kusd_no_quantity`` is the value of those without, and ``flows`` counts BACI rows.
     ``hs_codes=None`` keeps every code.
     """
+    source = "trade" if series is None else "(SELECT * FROM trade_all WHERE series = $series)"
+    params: dict[str, object] = {
+        "codes": None if hs_codes is None else sorted(set(hs_codes)),
+        "years": None if years is None else list(years),
+    }
+    if series is not None:
+        params["series"] = series
     con.register("_sets", _sets_frame(importers))
     try:
         return con.execute(
-            """
+            f"""
             SELECT t.hs6, s.importer, t.year, t.exporter AS origin,
                    sum(t.value_kusd) AS value_kusd,
                    sum(t.quantity_t) AS quantity_t,
                    coalesce(sum(t.value_kusd) FILTER (WHERE t.quantity_t IS NULL), 0)
                        AS value_kusd_no_quantity,
                    count(*) AS flows
-            FROM trade t
+            FROM {source} t
             JOIN _sets s ON t.importer = s.member
             ANTI JOIN _sets s2 ON s2.importer = s.importer AND s2.member = t.exporter
             WHERE ($codes IS NULL OR list_contains($codes, t.hs6))
               AND ($years IS NULL OR list_contains($years, t.year))
             GROUP BY ALL
             """,
-            {
-                "codes": None if hs_codes is None else sorted(set(hs_codes)),
-                "years": None if years is None else list(years),
-            },
+            params,
         ).df()
     finally:
         con.unregister("_sets")

@@ -29,6 +29,14 @@ from critmat.indicators.imports import (
 )
 from critmat.indicators.production import production_concentration, production_shares
 from critmat.indicators.provenance import Provenance, provenance_for
+from critmat.indicators.trade_sources import (
+    TradeSource,
+    source_flows,
+    source_for_year,
+    trade_sources,
+    trade_span,
+    yearly_concentration,
+)
 from critmat.indicators.unit_values import unit_values
 from critmat.reference.countries import group_members, is_group, resolve_country
 from critmat.reference.materials import Material, Stage, load_catalogue
@@ -154,7 +162,10 @@ class DependencyResult:
 
     ``sources`` columns: ``origin, amount, share, third_country, value_kusd, quantity_t``,
     largest share first; ``amount`` is tonnes (mass basis) or thousand USD (value basis).
-    ``summary`` is ``None`` when the importer has no imports on that basis.
+    ``summary`` is ``None`` when the importer has no imports on that basis in the year: no data,
+    never a total of 0 or a share below 65 %. ``trade_source`` is the one release the figure
+    comes from (:mod:`critmat.indicators.trade_sources`), ``years_with_data`` every year in
+    which the importer has imports of the codes on that basis (each year in its own series).
     """
 
     importer: ImporterSet
@@ -167,6 +178,8 @@ class DependencyResult:
     sources: pd.DataFrame
     provenance: list[Provenance]
     notes: list[str] = field(default_factory=list)
+    trade_source: TradeSource | None = None
+    years_with_data: tuple[int, ...] = ()
 
     @property
     def unit(self) -> str:
@@ -236,7 +249,10 @@ def select_codes(
         chosen_material = resolved.material
         chosen_stage = catalogue.choose_stage(
             resolved,
-            lambda s: bool(s.hs_codes and _codes_in_release(store, s.hs_codes, present)),
+            lambda s: (
+                bool(s.hs_codes and _codes_in_release(store, s.hs_codes, present))
+                or _in_other_series(store, chosen_material, s, s.hs_codes)
+            ),
             named=stage,
         )
         if chosen_stage is None:
@@ -250,7 +266,7 @@ def select_codes(
         codes = (code,)
     found = _codes_in_release(store, codes, present)
     release = store.require_release("trade") if known is None else known[0]
-    if not found:
+    if not found and not _in_other_series(store, chosen_material, chosen_stage, codes):
         raise NoDataError(
             f"no trade rows for HS {', '.join(codes)} in the current release "
             f"({release.citation()})",
@@ -264,7 +280,16 @@ def select_codes(
     return CodeSelection(chosen_material, chosen_stage, codes, notes)
 
 
-def _check_basis(basis: str) -> Basis:
+def _in_other_series(
+    store: Store, material: Material | None, stage: Stage | None, codes: Sequence[str]
+) -> bool:
+    """Whether a trade series other than the default holds rows for the stage's codes in its
+    HS revision (or for ``codes`` when no stage is given)."""
+    return len(trade_sources(store, material, stage, codes)) > 1
+
+
+def check_basis(basis: str) -> Basis:
+    """``basis`` if it is "mass" or "value", else a clear error."""
     if basis not in BASES:
         raise CritmatError(f"unknown basis '{basis}'", hint="use --basis mass or --basis value")
     return basis  # type: ignore[return-value]
@@ -280,6 +305,39 @@ def missing_quantity_note(share: float) -> list[str]:
     ]
 
 
+def no_data_note(
+    importer: ImporterSet,
+    year: int,
+    basis: Basis,
+    source: TradeSource,
+    by_year: pd.DataFrame,
+) -> str:
+    """What a dependency answer without imports says instead of a figure; ``by_year`` are the
+    rows of :func:`~critmat.indicators.trade_sources.yearly_concentration` (years with data,
+    each with its ``series``)."""
+    where = ", ".join(source.hs_codes)
+    held = "; ".join(
+        f"{describe_years([int(y) for y in group['year']])} ({series})"
+        for series, group in by_year.groupby("series", sort=True)
+    )
+    return (
+        f"no data: {importer.name} has no imports of {source.series} {where} on the {basis} "
+        f"basis in {year} in {source.release.citation()}, so no shares and no 65 % flag (not "
+        f"0, not below 65 %); years with data: {held or 'none in the current trade releases'}"
+    )
+
+
+def describe_years(years: Sequence[int]) -> str:
+    """``[2001, 2002, 2003, 2010]`` → ``"2001–2003, 2010"``."""
+    runs: list[list[int]] = []
+    for year in sorted(set(years)):
+        if runs and year == runs[-1][-1] + 1:
+            runs[-1].append(year)
+        else:
+            runs.append([year])
+    return ", ".join(f"{r[0]}–{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
 def dependency(
     store: Store,
     *,
@@ -292,21 +350,33 @@ def dependency(
     flows_cache: FlowsCache | None = None,
 ) -> DependencyResult:
     """Where ``importer`` gets a material stage (or one HS6 code) from in ``year`` (default:
-    the trade release's last year, :func:`year_or_latest`).
+    the latest year in which it has imports of the codes, :func:`year_or_latest` over the
+    years with data; with none, the trade releases' last year).
 
-    Code selection as in :func:`select_codes`; the result says which stage was used.
+    Code selection as in :func:`select_codes`; the figure comes from one trade release
+    (:func:`critmat.indicators.trade_sources.source_for_year`), which the result names.
     """
-    checked_basis = _check_basis(basis)
+    checked_basis = check_basis(basis)
     importer_set = resolve_importer(importer)
-    year = year_or_latest(year, *trade_years(store), "trade")
     selection = select_codes(store, material=material, stage=stage, hs=hs)
-    flows = _flows(store, importer_set, selection.hs_codes, [year], flows_cache)
-    summary, shares = dependency_summary(
-        flows, importer_set, selection.hs_codes, checked_basis, eu_members()
+    sources = trade_sources(store, selection.material, selection.stage, selection.hs_codes)
+    eu = eu_members()
+    by_year = yearly_concentration(
+        store, importer_set, {"selection": sources}, checked_basis, eu, flows_cache
     )
-    sources = shares[["origin", "amount", "share", "third_country", "value_kusd", "quantity_t"]]
-    notes = list(selection.notes)
-    if checked_basis == "mass" and summary is not None:
+    years_with_data = tuple(sorted(int(y) for y in by_year["year"]))
+    first, last = trade_span(sources)
+    latest = years_with_data[-1] if years_with_data and year is None else last
+    year = year_or_latest(year, first, latest, "trade")
+    source = source_for_year(sources, year)
+    flows = source_flows(store, importer_set, source, [year], flows_cache)
+    summary, shares = dependency_summary(flows, importer_set, source.hs_codes, checked_basis, eu)
+    columns = ["origin", "amount", "share", "third_country", "value_kusd", "quantity_t"]
+    sources_frame = shares[columns]
+    notes = list(source.notes)
+    if summary is None:
+        notes.append(no_data_note(importer_set, year, checked_basis, source, by_year))
+    elif checked_basis == "mass":
         notes += missing_quantity_note(float(summary["missing_quantity_value_share"] or 0.0))
     return DependencyResult(
         importer=importer_set,
@@ -314,11 +384,13 @@ def dependency(
         basis=checked_basis,
         material=selection.material,
         stage=selection.stage,
-        hs_codes=selection.hs_codes,
+        hs_codes=source.hs_codes,
         summary=None if summary is None else _as_dict(summary),
-        sources=sources.reset_index(drop=True),
-        provenance=provenance_for(store.con, ["trade"], [year]),
+        sources=sources_frame.reset_index(drop=True),
+        provenance=[Provenance.of_release(source.release, (year,))],
         notes=notes,
+        trade_source=source,
+        years_with_data=years_with_data,
     )
 
 
@@ -363,7 +435,7 @@ def dependency_series(
     ``rows`` columns: ``year, total, suppliers, top_supplier, top_share, hhi,
     top_third_country, top_third_share, exceeds_65, missing_quantity_value_share``.
     """
-    checked_basis = _check_basis(basis)
+    checked_basis = check_basis(basis)
     importer_set = resolve_importer(importer)
     years = _year_range(store, first, last)
     selection = select_codes(store, material=material, stage=stage, hs=hs)

@@ -266,7 +266,9 @@ class ImportConcentrationOut(BaseModel):
     hhi: float | None
     top_third_country: str | None
     top_third_share: float | None
-    exceeds_65: bool
+    exceeds_65: bool | None = Field(
+        description="largest third-country share above 65 % (CRMA Art. 5(1)(b)); null: no data"
+    )
     missing_quantity_value_share: float | None
 
 
@@ -283,9 +285,57 @@ class _DependencyQuestion(BaseModel):
 
 # The question's fields, then its ImportConcentrationOut figures, then the origins.
 class DependencyOut(ImportConcentrationOut, _DependencyQuestion):
-    """Same fields as ``critmat dependency --format json``."""
+    """Same fields as ``critmat dependency --format json``. No imports on the basis in the
+    year is no data: ``total`` and ``exceeds_65`` null, a note, and ``years_with_data``."""
 
+    series: str | None = Field(
+        default=None, description="the one trade series the figure comes from (HS92, HS17)"
+    )
+    hs_revision: str | None = Field(default=None, description="the HS revision of hs_codes")
+    release_id: int | None = Field(default=None, description="id of that trade release")
+    years_with_data: list[int] = Field(
+        default_factory=list,
+        description="years in which the importer has imports of the codes on this basis, "
+        "each read in its own series",
+    )
     sources: list[SourceOut]
+    provenance: list[ProvenanceOut]
+    notes: list[str]
+
+
+class _StrategicStage(BaseModel):
+    material: str
+    material_name: str
+    stage: str
+    stage_label: str
+    year: int | None = Field(description="the year of the figure (asked, or the latest with data)")
+    series: str | None = Field(description="the one trade series the figure comes from")
+    hs_revision: str | None
+    release_id: int | None
+    release: str | None = Field(description="the trade release, cited")
+    hs_codes: list[str] = Field(description="the codes read, in hs_revision")
+
+
+# The stage and its release, then its ImportConcentrationOut figures, then what is missing.
+class StrategicDependencyOut(ImportConcentrationOut, _StrategicStage):
+    """One material stage's dependency; no data: every figure and ``exceeds_65`` null, with
+    ``no_data_reason``."""
+
+    status: str = Field(description="'data' or 'no data'")
+    no_data_reason: str | None
+    years_with_data: list[int]
+    notes: list[str] = Field(description="bundle notes of shared codes, codes without rows")
+
+
+class StrategicDependenciesOut(BaseModel):
+    """Same fields as ``critmat dependency --strategic --format json``."""
+
+    importer: str
+    importer_members: list[str]
+    basis: str
+    unit: str
+    year: int | None = Field(description="the year asked (null: each stage's latest year)")
+    rows: list[StrategicDependencyOut]
     provenance: list[ProvenanceOut]
     notes: list[str]
 

@@ -10,11 +10,14 @@ tests/api_stats/test_stats_precomputed.py). Use them through :mod:`critmat.servi
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypedDict, Unpack
 
 import pandas as pd
 
+from critmat.exports import json_value
 from critmat.indicators import lookup
+from critmat.indicators.dependency_table import StageDependency, stage_dependencies
 from critmat.indicators.flows_cache import FlowsCache
 from critmat.indicators.imports import (
     BASES,
@@ -26,9 +29,11 @@ from critmat.indicators.imports import (
 )
 from critmat.indicators.precomputed import CONCENTRATION_FIELDS, Tables
 from critmat.indicators.provenance import Provenance, provenance_for
+from critmat.indicators.trade_sources import TradeSource, trade_sources
 from critmat.reference.countries import country_name
-from critmat.reference.materials import Material, Stage
+from critmat.reference.materials import Material, Stage, load_catalogue
 from critmat.services import statistics_models as m
+from critmat.services.context import ServiceContext
 from critmat.services.statistics_base import (
     Computed,
     as_float,
@@ -88,31 +93,74 @@ def _covered_selection(
 
 def _concentration(summary: Mapping[str, Any]) -> dict[str, Any]:
     """The concentration figures of a summary row (:data:`CONCENTRATION_FIELDS`' values),
-    typed as the answers hold them; a missing figure is empty (no suppliers, not above 65%)."""
+    typed as the answers hold them; without a row every figure is ``None`` — no data, never a
+    total of 0 and never "not above 65 %"."""
+    flag = json_value(summary.get("exceeds_65"))
     return {
-        "total": as_float(summary.get("total", 0.0)),
-        "suppliers": as_int(summary.get("suppliers", 0)),
+        "total": as_float(summary.get("total")),
+        "suppliers": as_int(summary.get("suppliers")),
         "top_supplier": as_str(summary.get("top_supplier")),
         "top_share": as_float(summary.get("top_share")),
         "hhi": as_float(summary.get("hhi")),
         "top_third_country": as_str(summary.get("top_third_country")),
         "top_third_share": as_float(summary.get("top_third_share")),
-        "exceeds_65": bool(summary.get("exceeds_65", False)),
+        "exceeds_65": None if flag is None else bool(flag),
         "missing_quantity_value_share": as_float(summary.get("missing_quantity_value_share")),
     }
+
+
+def _trade_sources(
+    store: Store, tables: Tables, selection: lookup.CodeSelection
+) -> list[TradeSource]:
+    """:func:`~critmat.indicators.trade_sources.trade_sources` of ``selection``, remembered
+    with the tables (one set of current releases)."""
+    key = ("trade-sources", selection)
+    found = tables.memo.get(key)
+    if found is None:
+        found = trade_sources(store, selection.material, selection.stage, selection.hs_codes)
+        tables.memo[key] = found
+    assert isinstance(found, list)
+    return found
+
+
+def _tables_years(
+    tables: Tables, selection: lookup.CodeSelection, importer: ImporterSet, basis: Basis
+) -> list[int]:
+    """The years in which the tables hold imports of ``selection`` into ``importer``."""
+    first, last = trade_span(tables)
+    eu = lookup.eu_members()
+    return [
+        year
+        for year in range(first, last + 1)
+        if tables.origins(selection.hs_codes, importer.name, year)
+        .shares(basis, importer, eu)
+        .summary
+        is not None
+    ]
 
 
 def fast_dependency(
     store: Store, tables: Tables, **question: Unpack[TradeYearQuestion]
 ) -> Computed | None:
-    """:func:`dependency` from the precomputed tables; ``None`` when they do not hold it."""
+    """:func:`dependency` from the precomputed tables; ``None`` when they do not hold it (a
+    code of another trade series, a year without imports: the general path answers)."""
     checked = _table_basis(question["basis"])
     if checked is None:
         return None
     importer_set = lookup.resolve_importer(question["importer"])
-    chosen_year = lookup.year_or_latest(question["year"], *trade_span(tables), "trade")
     selection = _covered_selection(store, tables, importer_set, question)
     if selection is None:
+        return None
+    sources = _trade_sources(store, tables, selection)
+    if len(sources) > 1 or sources[0].release.release_id != tables.trade_release.release_id:
+        return None  # another series holds some years: the general path reads both
+    years_with_data = _tables_years(tables, selection, importer_set, checked)
+    if not years_with_data:
+        return None
+    first, last = trade_span(tables)
+    latest = years_with_data[-1] if question["year"] is None else last
+    chosen_year = lookup.year_or_latest(question["year"], first, latest, "trade")
+    if chosen_year not in years_with_data:
         return None
     got = tables.origins(selection.hs_codes, importer_set.name, chosen_year).shares(
         checked, importer_set, lookup.eu_members()
@@ -121,18 +169,21 @@ def fast_dependency(
         {"origin": o, "amount": a, "share": sh, "third_country": t}
         for o, a, sh, t in zip(got.origins, got.amounts, got.shares, got.third, strict=True)
     ]
-    notes = list(selection.notes)
+    notes = list(sources[0].notes)
     if checked == "mass" and got.summary is not None:
         notes += lookup.missing_quantity_note(
             float(got.summary["missing_quantity_value_share"] or 0.0)
         )
     return _dependency_computed(
-        importer_set,
-        chosen_year,
-        checked,
-        selection.material,
-        selection.stage,
-        selection.hs_codes,
+        _DependencyFacts(
+            importer_set,
+            chosen_year,
+            checked,
+            selection.material,
+            selection.stage,
+            sources[0],
+            tuple(years_with_data),
+        ),
         got.summary,
         rows,
         tables.provenance(["trade"], [chosen_year]),
@@ -149,19 +200,24 @@ def dependency(
 ) -> Computed:
     """Where the importer's imports of the codes come from in the year: the origins' amounts
     and shares and the concentration figures (the precomputed tables' answer if they hold it,
-    else :func:`critmat.indicators.lookup.dependency`'s)."""
+    else :func:`critmat.indicators.lookup.dependency`'s). No imports: no data (``total`` and
+    ``exceeds_65`` ``None``, a note and the years with data)."""
     tables = tables_of(store, flows_cache, release_ids)
     fast = None if tables is None else fast_dependency(store, tables, **question)
     if fast is not None:
         return fast
     result = lookup.dependency(store, **question, flows_cache=flows_cache)
+    assert result.trade_source is not None
     return _dependency_computed(
-        result.importer,
-        result.year,
-        result.basis,
-        result.material,
-        result.stage,
-        result.hs_codes,
+        _DependencyFacts(
+            result.importer,
+            result.year,
+            result.basis,
+            result.material,
+            result.stage,
+            result.trade_source,
+            result.years_with_data,
+        ),
         result.summary,
         records(result.sources),
         result.provenance,
@@ -169,18 +225,28 @@ def dependency(
     )
 
 
+@dataclass(frozen=True)
+class _DependencyFacts:
+    """What a dependency answer is about: importer, year, basis, material stage, the one trade
+    source its figures come from, and the years with data."""
+
+    importer: ImporterSet
+    year: int
+    basis: Basis
+    material: Material | None
+    stage: Stage | None
+    source: TradeSource
+    years_with_data: tuple[int, ...]
+
+
 def _dependency_computed(
-    importer: ImporterSet,
-    year: int,
-    basis: Basis,
-    material: Material | None,
-    stage: Stage | None,
-    hs_codes: Sequence[str],
-    summary: dict[str, Any] | dict[str, object] | None,
+    facts: _DependencyFacts,
+    summary: Mapping[str, Any] | None,
     source_rows: list[dict[str, Any]],
     prov: Iterable[Provenance],
     notes: list[str],
 ) -> Computed:
+    basis = facts.basis
     amount_key = "quantity" if basis == "mass" else "value"
     sources = [
         m.SourceOut.model_validate(
@@ -194,15 +260,19 @@ def _dependency_computed(
         for r in source_rows
     ]
     model = m.DependencyOut(
-        importer=importer.name,
-        importer_members=sorted(importer.members),
-        year=year,
+        importer=facts.importer.name,
+        importer_members=sorted(facts.importer.members),
+        year=facts.year,
         basis=basis,
         unit="t" if basis == "mass" else "thousand USD",
-        material=material.id if material else None,
-        stage=stage.name if stage else None,
-        hs_codes=list(hs_codes),
+        material=facts.material.id if facts.material else None,
+        stage=facts.stage.name if facts.stage else None,
+        hs_codes=list(facts.source.hs_codes),
         **_concentration(summary or {}),
+        series=facts.source.series,
+        hs_revision=facts.source.series,
+        release_id=facts.source.release.release_id,
+        years_with_data=list(facts.years_with_data),
         sources=sources,
         provenance=provenance(prov),
         notes=notes,
@@ -214,6 +284,7 @@ def _dependency_computed(
             "basis": model.basis,
             "material": model.material,
             "stage": model.stage,
+            "series": model.series,
             "hs_codes": model.hs_codes,
             "country": s.country,
             amount_key: getattr(s, amount_key),
@@ -222,7 +293,7 @@ def _dependency_computed(
         }
         for s in sources
     ]
-    columns = ["importer", "year", "basis", "material", "stage", "hs_codes", "country"]
+    columns = ["importer", "year", "basis", "material", "stage", "series", "hs_codes", "country"]
     columns += [amount_key, "share", "third_country"]
     return Computed(model, table(columns, table_rows, "dependency"))
 
@@ -482,3 +553,87 @@ def _member_states(
     ]
     columns = ["material", "stage", "year", "basis", *m.MemberStateOut.model_fields]
     return Computed(model, table(columns, table_rows, "member states"))
+
+
+# -- every strategic material ----------------------------------------------------------------
+def strategic_dependencies(
+    ctx: ServiceContext, importer: str, year: int | None = None, basis: str = "mass"
+) -> Computed:
+    """The dependency of ``importer`` (EU27, a Member State's ISO3, a group...) at every stage
+    of every CRMA strategic raw material (Annex I, catalogue order), once per release: for each
+    stage the year (``year``, or its latest year with imports), the one trade release it comes
+    from (series, HS revision, release id, codes), the top origin and share, the HHI, the
+    largest third country and the 65 % flag — or no data with its reason (all figures and
+    ``exceeds_65`` ``None``). ``.model`` is a :class:`StrategicDependenciesOut`; ``.table`` its
+    rows for a download."""
+    checked = lookup.check_basis(basis)
+    importer_set = lookup.resolve_importer(importer)
+
+    def compute() -> Computed:
+        with ctx.open_store() as store:
+            return _strategic_dependencies(store, importer_set, year, checked, ctx.flows)
+
+    params = (importer_set.name, tuple(sorted(importer_set.members)), year, checked)
+    return ctx.remember("statistics.strategic-dependencies", params, compute)
+
+
+def _strategic_row(found: StageDependency) -> m.StrategicDependencyOut:
+    source = found.source
+    with_data = found.summary is not None
+    return m.StrategicDependencyOut(
+        material=found.material.id,
+        material_name=found.material.name,
+        stage=found.stage.name,
+        stage_label=found.stage.label,
+        year=found.year,
+        series=source.series if source else None,
+        hs_revision=source.series if source else None,
+        release_id=source.release.release_id if source else None,
+        release=source.release.citation() if source else None,
+        hs_codes=list(source.hs_codes) if source else list(found.stage.hs_codes),
+        **_concentration(found.summary or {}),
+        status="data" if with_data else "no data",
+        no_data_reason=found.reason,
+        years_with_data=list(found.years_with_data),
+        notes=list(source.notes) if source else [],
+    )
+
+
+def _strategic_dependencies(
+    store: Store, importer: ImporterSet, year: int | None, basis: Basis, flows: FlowsCache | None
+) -> Computed:
+    catalogue = load_catalogue()
+    strategic = [mat for mat in catalogue.materials if catalogue.is_strategic(mat.id)]
+    if year is not None:
+        releases = store.current_releases("trade")
+        first = min(r.year_min for r in releases if r.year_min is not None)
+        last = max(r.year_max for r in releases if r.year_max is not None)
+        lookup.check_year(year, first, last, "trade")
+    found = stage_dependencies(store, importer, strategic, year, basis, lookup.eu_members(), flows)
+    rows = [_strategic_row(f) for f in found]
+    used: dict[int, set[int]] = {}
+    for f in found:
+        if f.source is not None and f.summary is not None and f.year is not None:
+            used.setdefault(f.source.release.release_id, set()).add(f.year)
+    prov = [
+        Provenance.of_release(r, tuple(sorted(used[r.release_id])))
+        for r in store.current_releases("trade")
+        if r.release_id in used
+    ]
+    missing = [f"{r.material}/{r.stage}" for r in rows if r.status == "no data"]
+    notes = [f"no data at {len(missing)} stages: {', '.join(missing)}"] if missing else []
+    model = m.StrategicDependenciesOut(
+        importer=importer.name,
+        importer_members=sorted(importer.members),
+        basis=basis,
+        unit="t" if basis == "mass" else "thousand USD",
+        year=year,
+        rows=rows,
+        provenance=provenance(prov),
+        notes=notes,
+    )
+    columns = ["material", "stage", "year", "series", "release_id", "hs_codes", "top_supplier"]
+    columns += ["top_share", "hhi", "top_third_country", "top_third_share", "exceeds_65"]
+    columns += ["status", "no_data_reason"]
+    table_rows = [{"importer": importer.name} | r.model_dump() for r in rows]
+    return Computed(model, table(["importer", *columns], table_rows, "strategic dependencies"))
