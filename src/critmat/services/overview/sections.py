@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
+from pydantic import ConfigDict
 
 from critmat.indicators import panel as crma
 from critmat.indicators.panel import EU, PanelRow, StageInfo, _str, country_name, fnum
@@ -25,6 +26,7 @@ from critmat.reference.materials import Catalogue, Material, Stage
 from critmat.services.overview.basis import OverviewBasis
 from critmat.services.overview.restrictions import RestrictionRow
 from critmat.services.statistics_base import production_figures
+from critmat.services.statistics_models import ProductionFigures
 
 #: Origins shown separately in the EU-sources series (the year's top three, then the largest
 #: over the years shown; the rest is "Other origins").
@@ -46,25 +48,18 @@ class ProducerShare:
     estimated: bool
 
 
-@dataclass(frozen=True)
-class ProductionBlock:
-    """World production of one WMD commodity in the year (or the latest earlier one).
+class ProductionBlock(ProductionFigures):
+    """World production of one WMD commodity in the year (or the latest earlier one): its
+    :class:`~critmat.services.statistics_models.ProductionFigures` (``producers``: how many
+    countries produce), ``shares``: the largest producers and the rest of the world (empty when
+    not asked for); ``figure_id``: the key of its chart ("" without one)."""
 
-    ``producers``: how many countries produce; ``shares``: the largest producers and the rest
-    of the world (empty when not asked for); ``figure_id``: the key of its chart ("" without
-    one)."""
+    model_config = ConfigDict(frozen=True)
 
     commodity: str
     label: str
     unit: str
     year: int
-    total: float | None
-    producers: int | None
-    top_country: str | None
-    top_share: float | None
-    top3_share: float | None
-    hhi: float | None
-    estimated_share: float | None
     figure_id: str
     shares: tuple[ProducerShare, ...] = ()
 
