@@ -15,6 +15,7 @@ STATS_GETS = [
     "/api/v1/materials/copper/reliance",
     "/api/v1/dependency?material=cobalt",
     "/api/v1/dependency/series?material=cobalt",
+    "/api/v1/dependency/strategic?importer=DEU",
     "/api/v1/unit-values?hs=282200",
     "/api/v1/restrictions",
     "/api/v1/countries",

@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # annotations only: the service and the store load when a com
         ProductionOut,
         ProvenanceOut,
         SeriesOut,
+        StrategicDependenciesOut,
     )
     from critmat.store import Store
 
@@ -157,10 +158,19 @@ def dependency(
         BasisOption, typer.Option(help="mass (tonnes) or value (USD).")
     ] = BasisOption.mass,
     fmt: FormatOpt = Format.table,
+    strategic: Annotated[
+        bool,
+        typer.Option(
+            "--strategic", help="Every stage of every CRMA strategic material, in one table."
+        ),
+    ] = False,
 ) -> None:
     """Where an importer gets a material from: shares by origin, HHI and the CRMA 65% flag."""
     from critmat.services import statistics
 
+    if strategic:
+        _strategic_dependencies(material_name, importer, year, basis.value, fmt)
+        return
     flow = ImportFlow(importer=importer, material=material_name, stage=stage, hs=hs)
     answer: DependencyOut = _answer(
         partial(statistics.dependency, year=year, basis=basis.value, **flow)
@@ -217,6 +227,57 @@ def dependency(
             caption,
         )
     )
+
+
+def _strategic_dependencies(
+    material_name: str | None, importer: str, year: int | None, basis: str, fmt: Format
+) -> None:
+    """``critmat dependency --strategic``: the table of every strategic material's stages."""
+    from critmat.errors import CritmatError
+    from critmat.services.context import ServiceContext
+    from critmat.services.statistics_trade import strategic_dependencies
+
+    with user_errors():
+        if material_name is not None:
+            raise CritmatError(
+                "--strategic answers for every strategic material: give no MATERIAL",
+                hint="critmat dependency --strategic --importer DEU",
+            )
+        answer: StrategicDependenciesOut = strategic_dependencies(
+            ServiceContext(store_readonly), importer, year, basis
+        ).model
+    rows = [r.model_dump(mode="json") for r in answer.rows]
+    if emit_document(fmt, answer.model_dump(mode="json"), rows):
+        return
+    shown = [
+        r
+        | {
+            "hs_codes": f"{r['hs_revision'] or ''} {', '.join(r['hs_codes'])}".strip(),
+            "exceeds_65": "no data" if r["status"] == "no data" else r["exceeds_65"],
+            "note": r["no_data_reason"] or ("shared code" if _bundles(r["notes"]) else ""),
+        }
+        for r in rows
+    ]
+    bundle_notes = dict.fromkeys(n for r in rows for n in _bundles(r["notes"]))
+    caption = "source: " + _citation(answer.provenance)
+    caption += "".join(f"\nnote: {n}" for n in [*answer.notes, *bundle_notes])
+    out.print(
+        table(
+            f"Dependency of {answer.importer} for every CRMA strategic material, by "
+            f"{answer.basis}, {'in ' + str(year) if year else 'latest year with data'}",
+            columns(
+                *("material", "stage", "year", ("hs_codes", "HS codes", "text")),
+                *("top_third_country", "top_third_share", "hhi", "exceeds_65", "note"),
+            ),
+            shown,
+            caption,
+        )
+    )
+
+
+def _bundles(notes: Sequence[str]) -> list[str]:
+    """The notes that say a code holds several materials."""
+    return [n for n in notes if "figures from it cover all of them" in n]
 
 
 def _emit_series(

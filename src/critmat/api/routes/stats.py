@@ -40,6 +40,7 @@ from critmat.server.errors import responses
 from critmat.services import catalogue
 from critmat.services import statistics as svc
 from critmat.services import statistics_models as m
+from critmat.services.statistics_trade import strategic_dependencies
 
 # The stress routes mark their cached answers with the same header.
 __all__ = ["CACHE_HEADER", "router"]
@@ -321,6 +322,31 @@ async def get_dependency_series(
         svc.fast_series,
         ask.fmt,
         stem_parts=(ask.subject, ask.stage, ask.importer, ask.basis.value),
+    )
+
+
+@router.get("/dependency/strategic", response_model=m.StrategicDependenciesOut, responses=_TABLE)
+async def get_strategic_dependencies(
+    request: Request,
+    _p: UserCaller,
+    importer: ImporterQ = "EU27",
+    year: YearQ = None,
+    basis: Basis = Basis.mass,
+    fmt: FormatQ = "json",
+) -> Response:
+    """Every stage of every CRMA strategic material: year (default: each stage's latest with
+    imports), the one trade release (series, HS revision, release id, codes), largest third
+    country and share, HHI and the 65 % flag — or no data with its reason (flag `null`)."""
+    question = {"importer": importer, "year": year, "basis": basis.value}
+    ctx = request.app.state.services
+    return await serve(
+        request,
+        "dependency-strategic",
+        question,
+        lambda: strategic_dependencies(ctx, importer, year, basis.value),
+        fmt=fmt,
+        stem=stem("critmat-dependency-strategic", importer, year, basis.value),
+        needs_store=False,
     )
 
 
