@@ -132,7 +132,7 @@ def _include_optional(app: FastAPI) -> None:
     from critmat.api.routes import assessments, origins, risk, risk_outlook, stats, stress
     from critmat.api.routes import member_states as member_states_api
     from critmat.web import assessments as web_assessments
-    from critmat.web import member_state_pages, pages, risk_pages, stress_pages
+    from critmat.web import member_state_pages, origins_view, pages, risk_pages, stress_pages
 
     app.include_router(stats.router)
     app.include_router(origins.router)
@@ -145,5 +145,6 @@ def _include_optional(app: FastAPI) -> None:
     # after pages: these reuse its page() helper and error pages
     risk_pages.install(app)
     stress_pages.install(app)
+    origins_view.install(app)
     web_assessments.install(app)
     member_state_pages.install(app)
