@@ -159,6 +159,7 @@ class MemberStatesComparison(BaseModel):
     stage: str
     stage_label: str
     year: int | None
+    years: list[int] = Field(description="every year the stage's trade data hold")
     basis: str
     unit: str
     flag_rule: str
@@ -656,6 +657,7 @@ def _comparison(
         stage=chosen_stage.name,
         stage_label=chosen_stage.label,
         year=chosen_year,
+        years=sorted(years),
         basis=basis,
         unit=_unit(basis),
         flag_rule=FLAG_RULE,
@@ -676,22 +678,24 @@ DEPENDENCY_COLUMNS = ["country", "material", "stage", "basis", *SPLIT_COLUMNS]
 COMPARISON_COLUMNS = ["material", "stage", "basis", "country", "name", *SPLIT_COLUMNS]
 
 
-def _flat(row: ImportSplit, **extra: Any) -> dict[str, Any]:
-    data = row.model_dump(exclude={"trend"})
+def _flat(row: ImportSplit, columns: Sequence[str], **extra: Any) -> dict[str, Any]:
+    """``row`` as one flat row in ``columns``' order (HS codes and notes joined)."""
+    data = extra | row.model_dump(exclude={"trend"})
     data["hs_codes"] = ";".join(data["hs_codes"])
     data["notes"] = "; ".join(data["notes"])
-    return extra | data
+    return {c: data.get(c) for c in columns}
 
 
 def dependency_rows(answer: MemberStateDependencies) -> list[dict[str, Any]]:
-    """One flat row per stage (HS codes and notes joined) in :data:`DEPENDENCY_COLUMNS`."""
-    return [_flat(r, country=answer.country, basis=answer.basis) for r in answer.dependencies]
+    """One flat row per stage in :data:`DEPENDENCY_COLUMNS`."""
+    extra = {"country": answer.country, "basis": answer.basis}
+    return [_flat(r, DEPENDENCY_COLUMNS, **extra) for r in answer.dependencies]
 
 
 def comparison_rows(answer: MemberStatesComparison) -> list[dict[str, Any]]:
     """One flat row per Member State in :data:`COMPARISON_COLUMNS`."""
     extra = {"material": answer.material, "stage": answer.stage, "basis": answer.basis}
-    return [_flat(r, **extra) for r in answer.member_states]
+    return [_flat(r, COMPARISON_COLUMNS, **extra) for r in answer.member_states]
 
 
 def dependencies_computed(answer: MemberStateDependencies) -> Computed:
