@@ -18,6 +18,7 @@ from critmat.services.context import ServiceContext
 from critmat.services.overview import MaterialPage, OverviewBasis
 from critmat.services.statistics_models import StageProductionOut
 from critmat.store import Store
+from critmat.web.columns import COUNTRY, ESTIMATED, ORIGIN, RANK, TONNES, VALUE_KUSD, YEAR
 from critmat.web.overview_view import restrictions_table
 from critmat.web.tables import Column, Table
 
@@ -152,11 +153,11 @@ def production_table(page: MaterialPage) -> Table:
         name="production",
         title=f"World production of {block.label} ({block.commodity}) by country, {block.year}",
         columns=[
-            Column("rank", "Rank", "int"),
-            Column("country", "Country", "country", export_label="country (ISO3)"),
+            RANK,
+            COUNTRY,
             Column("quantity", f"Quantity ({block.unit})", "num"),
             Column("share", "Share of world", "share"),
-            Column("estimated", "Estimated", "bool"),
+            ESTIMATED,
         ],
         rows=[asdict(r) for r in page.producers],
         source=page.provenance.citation("production"),
@@ -173,42 +174,42 @@ def sources_table(page: MaterialPage, stage: StageInfo) -> Table:
             f"{missing:.1%} of the import value has no quantity in BACI "
             "and is left out of the mass shares."
         )
-    return Table(
-        name="sources",
-        title=(
-            f"EU27 extra-EU imports of {page.material.name} · {stage.label} by origin, {page.year}"
-        ),
-        columns=[
-            Column("country", "Origin", "country", export_label="origin (ISO3)"),
-            Column("quantity_t", "Tonnes", "num", export_label="quantity (t)"),
-            Column("share_mass", "Share (mass)", "share"),
-            Column("value_kusd", "Value (kUSD)", "num", export_label="value (thousand USD)"),
-            Column("share_value", "Share (value)", "share"),
-        ],
-        rows=[asdict(r) for r in page.origins],
-        source=page.provenance.citation("trade"),
-        year=str(page.year),
-        notes=notes,
-    )
+    columns = [
+        ORIGIN,
+        TONNES,
+        Column("share_mass", "Share (mass)", "share"),
+        VALUE_KUSD,
+        Column("share_value", "Share (value)", "share"),
+    ]
+    return _origins_table(page, stage, "sources", str(page.year), columns, page.origins, notes)
 
 
 def sources_trend_table(page: MaterialPage, stage: StageInfo) -> Table:
     first, last = page.trend_years[0], page.trend_years[-1]
+    columns = [YEAR, ORIGIN, TONNES, VALUE_KUSD]
+    span = f"{first}–{last}"
+    return _origins_table(page, stage, "sources-trend", span, columns, page.origins_by_year)
+
+
+def _origins_table(
+    page: MaterialPage,
+    stage: StageInfo,
+    name: str,
+    years: str,
+    columns: list[Column],
+    rows: Sequence[Any],
+    notes: Sequence[str] = (),
+) -> Table:
+    """EU27 extra-EU imports of the page's stage by origin in ``years`` (one year or a span),
+    from the trade release; ``rows`` are the page's dataclass rows."""
     return Table(
-        name="sources-trend",
-        title=(
-            f"EU27 extra-EU imports of {page.material.name} · {stage.label} by origin, "
-            f"{first}–{last}"
-        ),
-        columns=[
-            Column("year", "Year", "year"),
-            Column("country", "Origin", "country", export_label="origin (ISO3)"),
-            Column("quantity_t", "Tonnes", "num", export_label="quantity (t)"),
-            Column("value_kusd", "Value (kUSD)", "num", export_label="value (thousand USD)"),
-        ],
-        rows=[asdict(r) for r in page.origins_by_year],
+        name=name,
+        title=f"EU27 extra-EU imports of {page.material.name} · {stage.label} by origin, {years}",
+        columns=columns,
+        rows=[asdict(r) for r in rows],
         source=page.provenance.citation("trade"),
-        year=f"{first}–{last}",
+        year=years,
+        notes=list(notes),
     )
 
 
