@@ -133,7 +133,8 @@ def test_shared_by_needs_two_materials_and_a_source(tmp_path: Path) -> None:
         ("cobalt", "mine", "extraction"),
         ("cobalt", "ore", "extraction"),
         ("cobalt", "concentrate", "extraction"),
-        ("rare_earths", "metal", "metals"),
+        ("hree", "metal", "metals"),
+        ("rare_earths", "metal", "processing"),  # compounds and metals in one stage
         ("magnesium", "metal", "processing"),  # no metals stage: the refined metal
         ("ree_magnets", "magnet", "magnets"),
         ("hree", "Magnets", "magnets"),
