@@ -352,11 +352,32 @@ def _stress() -> list[ApiRequest]:
     return out
 
 
+def _stage_production() -> list[ApiRequest]:
+    """Production by stage (``/production``): each year from its first series."""
+    route, stages = f"{API}/production", f"{API}/production/stages"
+    asks: list[Query] = [
+        [("material", "gallium"), ("stage", "refining"), ("year", 2024)],
+        [("material", "gallium"), ("stage", "processing"), ("year", 2019)],  # WMD years
+        [("material", "cobalt"), ("stage", "extraction"), ("year", 2023)],  # MCS 2024
+        [("material", "cobalt"), ("stage", "processing")],  # IEA, latest year
+        [("material", "rare earths"), ("stage", "refining")],
+        [("material", "silicon metal"), ("stage", "processing"), ("year", 2024)],  # withheld
+        [("material", "magnesium")],  # no stage: the stage rule
+        [("material", "gallium"), ("stage", "extraction")],  # no series: 404
+        [("material", "gallium"), ("stage", "smelting-pot")],  # unknown stage: suggestions
+        [("material", "cobalt"), ("stage", "processing"), ("format", "csv")],
+    ]
+    out = [get(route, ask) for ask in asks]
+    out += [get(stages, [("material", m)]) for m in ("cobalt", "gallium", "rare earths")]
+    return out
+
+
 def api_requests() -> list[ApiRequest]:
     """Every golden API request, in recording order (keys are unique)."""
     requests = [
         *_materials(),
         *_production(),
+        *_stage_production(),
         *_member_states(),
         *_reliance(),
         *_dependency(),
