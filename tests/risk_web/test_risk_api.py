@@ -261,7 +261,9 @@ def test_every_risk_route_is_for_logged_in_users(
         for path, _methods, route in effective_routes(risk_env.app)
         if isinstance(route, APIRoute) and path.startswith(("/risk", "/api/v1/risk"))
     ]
-    assert len(routes) == 13  # + criticality-validation, criticality-next (risk_outlook)
+    # + criticality-validation, criticality-next (api.routes.risk_outlook) and the web's
+    # criticality-next download
+    assert len(routes) == 14
     for path, route in routes:
         assert access_rules(route) == [LOGGED_IN], path
     urls = ["/api/v1/risk/geopolrisk", "/api/v1/risk/criticality", "/api/v1/risk/criticality/tin"]

@@ -125,7 +125,8 @@ def test_downloads_open(browser_client: TestClient, url: str) -> None:
 
 
 def test_unknown_breakdown_table_is_404(browser_client: TestClient) -> None:
-    assert browser_client.get("/risk/criticality/cobalt/processing-gs.csv").status_code == 404
+    # cobalt has extraction and processing (IEA refinery) stages, no magnets stage
+    assert browser_client.get("/risk/criticality/cobalt/magnets-gs.csv").status_code == 404
     assert browser_client.get("/risk/geopolrisk/Cobalt/prices.csv").status_code == 422
 
 

@@ -4,10 +4,10 @@
 - governance: the mean WGI estimate per country from one governance series — the six
   dimensions ("WGI six dimensions") when the store holds them, else the default series
   (:func:`governance_series`, :func:`governance`);
-- production by stage: the rows of a stage's production series in the catalogue's preference
-  order (:class:`critmat.reference.materials.ProductionSeries`; a year's figures come from the
-  first series that has that year), from ``stage_production_all`` (USGS MCS, IEA) or
-  ``production`` (World Mining Data) (:func:`stage_supply`);
+- production by stage: the catalogue's production series of a stage, a year's figures from the
+  first series that has that year — :func:`critmat.indicators.stage_production.stage_production_all`
+  (the one rule, :func:`load_stage_rows`); World Mining Data alone for a stage the catalogue
+  pairs only with a WMD series and for stores without series tables (:func:`stage_supply`);
 - EU trade: extra-EU27 imports by origin and extra-EU27 exports, tonnes, by BACI series
   (``HS92``, ``HS17``), for a stage's codes in each revision (:func:`eu_trade`,
   :func:`stage_trade`).
@@ -25,7 +25,8 @@ import pandas as pd
 
 from critmat.errors import CritmatError, NoDataError
 from critmat.indicators.provenance import Provenance
-from critmat.reference.materials import ProductionSeries, Stage
+from critmat.indicators.stage_production import LONG_COLUMNS, stage_production_all
+from critmat.reference.materials import Material, ProductionSeries, Stage
 from critmat.sources.base import DEFAULT_SERIES
 
 #: The six Worldwide Governance Indicators (estimates, about −2.5..2.5).
@@ -36,21 +37,18 @@ SIX_DIMENSION_SERIES = "WGI six dimensions"
 TRADE_SERIES = ("HS17", "HS92")
 #: Tonnes per unit of a World Mining Data quantity (other units cannot be added to trade).
 TONNE_FACTOR = {"metr. t": 1.0, "t": 1.0, "kg": 0.001}
-#: Aggregate rows of a publication that are no country (the world total is left out, "rest of
-#: world" stays in the total but has no governance).
-WORLD = "WLD"
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    row = con.execute(
+    rows = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-    ).fetchone()
-    return bool(row and row[0])
+    ).fetchall()
+    return bool(rows[0][0])
 
 
 def _span(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[int, int] | None:
-    row = con.execute(sql).fetchone()
-    if row is None or row[0] is None:
+    row = con.execute(sql).fetchall()[0]
+    if row[0] is None:
         return None
     return int(row[0]), int(row[1])
 
@@ -181,10 +179,10 @@ def wmd_series(commodity: str) -> ProductionSeries:
     return ProductionSeries("production", WMD_SERIES, commodity, "mine")
 
 
-def load_production(con: duckdb.DuckDBPyConnection, years: Sequence[int]) -> pd.DataFrame:
-    """Every production row of the window, both datasets, one frame: ``dataset, series,
-    commodity, stage, country, year, quantity_t, unit, status`` (``quantity_t`` in tonnes where
-    the unit converts, else the published quantity with its unit; NaN when withheld)."""
+def load_wmd(con: duckdb.DuckDBPyConnection, years: Sequence[int]) -> pd.DataFrame:
+    """World Mining Data rows of the window in the columns :func:`stage_supply` reads:
+    ``dataset, series, commodity, stage, country, year, quantity_t, unit, status``
+    (``quantity_t`` in tonnes where the unit converts, else the published quantity and unit)."""
     wmd = con.execute(
         "SELECT 'production' AS dataset, 'WMD' AS series, commodity, 'mine' AS stage, country, "
         "year, quantity, unit FROM production WHERE list_contains($y, year)",
@@ -194,17 +192,18 @@ def load_production(con: duckdb.DuckDBPyConnection, years: Sequence[int]) -> pd.
     wmd["quantity_t"] = wmd["quantity"] * factor.fillna(1.0)
     wmd["unit"] = wmd["unit"].where(factor.isna(), "t")
     wmd["status"] = "reported"
-    frames = [wmd.drop(columns=["quantity"])]
-    if _has_table(con, "stage_production_all"):
-        frames.append(
-            con.execute(
-                "SELECT 'stage_production' AS dataset, series, commodity, stage, country, year, "
-                "quantity_t, 't' AS unit, status FROM stage_production_all "
-                "WHERE list_contains($y, year) AND country <> $world",
-                {"y": list(years), "world": WORLD},
-            ).df()
-        )
-    return pd.concat(frames, ignore_index=True)
+    return wmd.drop(columns=["quantity"])
+
+
+def load_stage_rows(
+    con: duckdb.DuckDBPyConnection, materials: Sequence[Material], years: Sequence[int]
+) -> pd.DataFrame:
+    """Production of every catalogue stage with production series, each year from its first
+    series (:func:`critmat.indicators.stage_production.stage_production_all`, the one rule);
+    empty for a store without series tables."""
+    if not (_has_table(con, "stage_production_all") and _has_table(con, "production_all")):
+        return pd.DataFrame(columns=list(LONG_COLUMNS))
+    return stage_production_all(con, materials, years)
 
 
 @dataclass(frozen=True)
@@ -249,6 +248,23 @@ def stage_supply(
         commodity=" / ".join(commodities) or (preference[0].commodity if preference else ""),
         unit=units[0] if len(units) == 1 else ("mixed units" if units else ""),
         withheld=tuple(sorted(set(withheld))),
+    )
+
+
+def catalogue_supply(
+    rows: pd.DataFrame, material_id: str, stage: str, preference: Sequence[ProductionSeries]
+) -> StageSupply:
+    """:class:`StageSupply` of a catalogue stage from :func:`load_stage_rows`."""
+    frame = rows[(rows["material_id"] == material_id) & (rows["stage"] == stage)]
+    series = tuple(dict.fromkeys(frame["series"]))
+    commodities = tuple(dict.fromkeys(p.commodity for p in preference if p.series in series))
+    return StageSupply(
+        rows=frame.assign(unit="t"),
+        series=series,
+        years=tuple(int(y) for y in sorted(set(frame["year"]))),
+        commodity=" / ".join(commodities) or (preference[0].commodity if preference else ""),
+        unit="t" if len(frame) else "",
+        withheld=tuple(sorted(set(frame[frame["quantity_t"].isna()]["country"]))),
     )
 
 

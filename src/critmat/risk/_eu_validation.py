@@ -219,9 +219,9 @@ def _outlook_row(b: Breakdown) -> OutlookRow:
     published = published_for(b.material_id)
     if b.ei is not None:
         ei: float | None = b.ei.ei
-        ei_source = "your EI inputs"
+        ei_source = "your inputs"
     elif published is not None:
-        ei, ei_source = published.ei, "2023 assessment (EI assumed unchanged)"
+        ei, ei_source = published.ei, "2023 (unchanged)"
     else:
         ei, ei_source = None, "no EI"
     meets_now = None if b.sr is None or ei is None else b.sr >= SR_THRESHOLD and ei >= EI_THRESHOLD

@@ -182,6 +182,7 @@ class _Context:
     governance: dict[str, data.Governance]
     governance_series: str
     production: pd.DataFrame
+    stage_rows: pd.DataFrame
     trade: pd.DataFrame
     measure_t: Mapping[str, float]
     agreement_t: float
@@ -376,7 +377,10 @@ def _eu_sourcing(
 def _stage(
     ctx: _Context, material: Material, spec: _StageSpec, eol: Term, si: Term
 ) -> StageSupplyRisk:
-    supply = data.stage_supply(ctx.production, spec.production, ctx.years)
+    if spec.stage is not None and spec.stage.production and not ctx.stage_rows.empty:
+        supply = data.catalogue_supply(ctx.stage_rows, material.id, spec.name, spec.production)
+    else:
+        supply = data.stage_supply(ctx.production, spec.production, ctx.years)
     all_codes = tuple(c for codes in spec.codes.values() for c in codes)
     trade = data.stage_trade(ctx.trade, spec.codes, ctx.years)
     codes = frozenset(all_codes)
@@ -453,7 +457,7 @@ def _stage_specs(material: Material) -> list[_StageSpec]:
     for stage in material.stages:
         preference = list(stage.production)
         wmd = wmd_pairs.get(stage.name)
-        if wmd and not any(p.dataset == "production" and p.commodity == wmd for p in preference):
+        if wmd and not preference:
             preference.append(data.wmd_series(wmd))
         if preference or stage.name in ASSESSED_STAGES:
             specs.append(_StageSpec(stage.name, stage, data.stage_codes(stage), tuple(preference)))
@@ -580,7 +584,8 @@ def _context(
         eu=eu,
         governance=data.governance(con, years, series),
         governance_series=series,
-        production=data.load_production(con, years),
+        production=data.load_wmd(con, years),
+        stage_rows=data.load_stage_rows(con, chosen, years),
         trade=data.eu_trade(con, eu, codes, years),
         measure_t=measure_t,
         agreement_t=agreement_t,
@@ -597,7 +602,8 @@ def _provenance(
         for s in b.stages:
             for series in s.production_series:
                 dataset = "production" if series == data.WMD_SERIES else "stage_production"
-                rows = ctx.production[ctx.production["series"] == series]
+                frame = ctx.stage_rows if dataset == "stage_production" else ctx.production
+                rows = frame[frame["series"] == series]
                 used.setdefault((dataset, series), set()).update(
                     y for y in s.production_years if y in set(rows["year"])
                 )

@@ -39,6 +39,8 @@ __all__ = [
     "VALIDATION_COLUMNS",
     "CriticalityRequest",
     "MaterialCriticality",
+    "Outlook",
+    "Validation",
     "assess_criticality",
     "criticality",
     "criticality_breakdown",

@@ -6,8 +6,10 @@ each with a term-by-term breakdown page.
   production HHI by producer, the import risk by origin (amount × governance weight =
   contribution), price and CF.
 - ``/risk/criticality?year=&published_si=``: materials ranked by SR against the SR = 1
-  threshold; ``/risk/criticality/{material}``: every stage, every supplier country with share,
-  WGI, t and contribution; IR, EoL-RIR, SI_SR with sources and approximations.
+  threshold, and "the next assessment": the window against the 2023 list, which materials
+  would cross the thresholds; ``/risk/criticality/{material}``: every stage, every supplier
+  country with share, WGI, t and contribution; IR, EoL-RIR, SI_SR with sources and
+  approximations.
 
 Every chart has a table view and CSV/XLSX downloads of the same table
 (:mod:`critmat.web.risk_tables`); figures are drawn by :mod:`critmat.reports.charts.risk`.
@@ -39,6 +41,7 @@ from critmat.services import risk
 from critmat.services import risk_criticality as crit
 from critmat.services.context import ServiceContext
 from critmat.web import pages
+from critmat.web.criticality_view import outlook_table
 from critmat.web.render import unknown_name_page
 from critmat.web.risk_tables import (
     breakdown_tables,
@@ -79,22 +82,23 @@ def _gpr_ask(importer: ImporterQ = "EU27", year: YearQ = None, basis: BasisQ = "
 
 @dataclass(frozen=True)
 class CritAsk:
-    """What a criticality page asks: the year (None: the latest) and whether the published
-    substitution indices replace the computed ones."""
+    """What a criticality page asks: the year (None: the latest) and whether the 2023
+    assessment's SI_SR, EoL-RIR and stage choice are used (the default) or SI_SR 1, the
+    catalogue's EoL-RIR and the highest stage (``published_si=false``)."""
 
     year: int | None
     published_si: bool
 
     @property
     def suffix(self) -> str:
-        """The download names' ending for the published substitution indices."""
-        return "-published-si" if self.published_si else ""
+        """The download names' ending without the 2023 inputs."""
+        return "" if self.published_si else "-no-published"
 
     def query(self, year: int | None) -> dict[str, Any]:
-        return {"year": year, "published_si": "true" if self.published_si else None}
+        return {"year": year, "published_si": None if self.published_si else "false"}
 
 
-def _crit_ask(year: YearQ = None, published_si: bool = False) -> CritAsk:
+def _crit_ask(year: YearQ = None, published_si: bool = True) -> CritAsk:
     return CritAsk(year, published_si)
 
 
@@ -260,6 +264,7 @@ def _criticality_routes(app: FastAPI) -> None:
         table = criticality_table(assessment, query)
         years = f"{assessment.years[0]}–{assessment.years[-1]}"
         scored = [r for r in table.rows if r["sr"] is not None]
+        outlook = outlook_table(crit.criticality_outlook(services, ask.year), query)
         return call.page(
             "risk_criticality.html",
             "risk_criticality_body.html",
@@ -276,6 +281,13 @@ def _criticality_routes(app: FastAPI) -> None:
             scored=scored,
             over=[r for r in scored if r["sr_meets_threshold"]],
             with_ei=[r for r in table.rows if r["ei"] is not None],
+            outlook=outlook,
+            crossing=[
+                r
+                for r in outlook.rows
+                if "enters" in (r["change"], r["sr_change"])
+                or "leaves" in (r["change"], r["sr_change"])
+            ],
             sr_threshold=euc.SR_THRESHOLD,
             ei_threshold=euc.EI_THRESHOLD,
         )
@@ -290,6 +302,14 @@ def _criticality_routes(app: FastAPI) -> None:
         assessment = crit.criticality(_services(request), ask.year, ask.published_si)
         data = criticality_table(assessment, {})
         return pages.download(data, fmt, f"criticality-{assessment.year}{ask.suffix}")
+
+    @app.get("/risk/downloads/criticality-next.{fmt}", include_in_schema=False)
+    def criticality_next_download(
+        request: Request, principal: UserCaller, fmt: Fmt, ask: CritQuery
+    ) -> Response:
+        found = crit.criticality_outlook(_services(request), ask.year)
+        data = outlook_table(found, {})
+        return pages.download(data, fmt, f"criticality-next-{found.assessment.year}")
 
     @app.get("/risk/criticality/{material}", response_class=HTMLResponse, include_in_schema=False)
     def criticality_breakdown_page(
