@@ -339,17 +339,11 @@ def _predicted(
     if restriction.country not in baseline.origins:
         return 0.0, math.nan, None
     o = baseline.origins.index(restriction.country)
-    after_slice = slice((after - scenario_year(restriction)) * 12, None)
+    after_slice = slice((after - before.year - 1) * 12, None)  # month 0: the effective year
     predicted_after = float(result.eu_imports_by_origin[o, after_slice].sum())
     base_year = 12 * float(baseline.flows[o, :].sum())
     change = predicted_after / base_year - 1 if base_year > 0 else math.nan
     return predicted_after, change, None
-
-
-def scenario_year(restriction: Restriction) -> int:
-    """The calendar year of the scenario's month 0 (the effective year)."""
-    assert restriction.effective is not None
-    return restriction.effective.year
 
 
 def direction(change: float) -> int | None:
