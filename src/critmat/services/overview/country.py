@@ -1,5 +1,7 @@
 """A country's page for one year: what the EU27 imports from it, its share of world
-production, its governance (WGI political stability), its export restrictions and groups.
+production, its governance (WGI political stability), its export restrictions and groups; for
+an EU Member State first its own dependencies (:mod:`critmat.services.member_states`), since the
+EU27's extra-EU imports never come from a Member State.
 
 Shares are fractions 0–1; values thousand USD and tonnes metric tonnes (BACI); WGI estimates
 run from about −2.5 to 2.5 (World Bank).
@@ -11,7 +13,9 @@ from dataclasses import dataclass
 
 from critmat.errors import UnknownNameError
 from critmat.indicators.panel import EU, country_name, fnum
-from critmat.reference.countries import group_info, memberships, resolve_country
+from critmat.reference.countries import group_info, group_members, memberships, resolve_country
+from critmat.services.member_states import MemberStateDependencies
+from critmat.services.member_states import dependencies as member_state_dependencies
 from critmat.services.overview.basis import OverviewBasis, Provenance
 from critmat.services.overview.restrictions import RestrictionRow
 from critmat.store import Store
@@ -73,6 +77,12 @@ class CountryPage:
     eu_share_value: float | None
     restrictions: list[RestrictionRow]
     provenance: Provenance
+    #: A Member State's own dependencies per strategic material stage (``None``: not a member).
+    member_state: MemberStateDependencies | None = None
+
+    @property
+    def is_member_state(self) -> bool:
+        return self.member_state is not None
 
 
 def country_code(basis: OverviewBasis, text: str) -> str:
@@ -111,10 +121,13 @@ def country_page(
         production=production_rows(basis, iso3, production_year),
         production_year=production_year,
         governance=governance_rows(store, iso3),
-        eu_value_kusd=mine if total else None,
-        eu_share_value=mine / total if total else None,
+        eu_value_kusd=mine if total and mine else None,  # none: no exports in the data
+        eu_share_value=mine / total if total and mine else None,
         restrictions=[r for r in restrictions if r.country == iso3],
         provenance=basis.provenance("trade", "production", "governance"),
+        member_state=member_state_dependencies(store, iso3, year=year)
+        if iso3 in group_members("EU27")
+        else None,
     )
 
 

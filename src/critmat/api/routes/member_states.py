@@ -1,0 +1,114 @@
+"""The Member State view over the API (every logged-in user), answered by
+:mod:`critmat.services.member_states` (docs/guide.md, "Member States"):
+
+- ``GET /api/v1/member-states/{country}/dependencies``: one Member State's dependencies for
+  every strategic material stage (``material``: one material, ``stage``: one of its stages),
+  extra- and intra-EU shares, the top extra-EU supplier, the 65 % flag (null: no data) and the
+  trend year by year, each figure naming its trade release, series and HS codes;
+- ``GET /api/v1/member-states?material=&stage=&year=``: the 27 side by side for one material
+  stage (27 rows; a Member State without imports has nulls).
+
+Both answer ``format=csv|xlsx`` with a table of the same figures (one row per stage or per
+Member State). An unknown country is 404 with suggestions ("GER" → DEU); a country outside the
+EU is 400 saying so. Per-material Member State concentration as before stays at
+``/api/v1/materials/{material}/member-states`` (:mod:`critmat.api.routes.stats`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+
+from critmat.api.query import TABLE_RESPONSES, Basis, FormatQ, StageQ, YearQ, stem
+from critmat.api.stats_serving import serve
+from critmat.server.deps import UserCaller
+from critmat.server.errors import responses
+from critmat.services import member_states as svc
+from critmat.services.statistics_models import Computed
+from critmat.store import Store
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["member states"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    **responses(400, 503),
+    404: {"description": "Unknown country or material (with `suggestions`)."},
+    **TABLE_RESPONSES,
+}
+CountryPath = Annotated[
+    str, Path(min_length=2, max_length=80, description="A Member State: ISO3 code or name.")
+]
+OneMaterialQ = Annotated[
+    str | None,
+    Query(max_length=100, description="One material (default: every strategic raw material)."),
+]
+MaterialRequiredQ = Annotated[
+    str, Query(min_length=1, max_length=100, description="Material id, name, alias or symbol.")
+]
+
+
+@router.get(
+    "/member-states/{country}/dependencies",
+    response_model=svc.MemberStateDependencies,
+    responses=_ERRORS,
+)
+async def get_member_state_dependencies(
+    request: Request,
+    country: CountryPath,
+    _p: UserCaller,
+    material: OneMaterialQ = None,
+    stage: StageQ = None,
+    year: YearQ = None,
+    basis: Basis = Basis.mass,
+    fmt: FormatQ = "json",
+) -> Response:
+    """A Member State's own dependencies per strategic material stage: imports from outside
+    the EU and from other Member States, the top extra-EU supplier, the CRMA 65 % flag as
+    applied to a Member State (`flag_rule`) and the trend over the years the data hold."""
+    iso3 = svc.member_state_code(country)  # an unknown or non-member country fails here
+
+    def compute(store: Store) -> Computed:
+        answer = svc.dependencies(
+            store, iso3, material=material, stage=stage, year=year, basis=basis.value
+        )
+        return svc.dependencies_computed(answer)
+
+    params = {"country": iso3, "material": material, "stage": stage, "year": year}
+    return await serve(
+        request,
+        "member-state-dependencies",
+        params | {"basis": basis.value},
+        compute,
+        fmt=fmt,
+        stem=stem("critmat-member-state", iso3, material, stage, year, basis.value),
+    )
+
+
+@router.get("/member-states", response_model=svc.MemberStatesComparison, responses=_ERRORS)
+async def get_member_states_comparison(
+    request: Request,
+    material: MaterialRequiredQ,
+    _p: UserCaller,
+    stage: StageQ = None,
+    year: YearQ = None,
+    basis: Basis = Basis.mass,
+    fmt: FormatQ = "json",
+) -> Response:
+    """The 27 Member States side by side for one material stage in one year: tonnes, value,
+    top supplier and its share, extra-EU share, top extra-EU supplier and the 65 % flag."""
+
+    def compute(store: Store) -> Computed:
+        answer = svc.comparison(store, material, stage=stage, year=year, basis=basis.value)
+        return svc.comparison_computed(answer)
+
+    return await serve(
+        request,
+        "member-states-comparison",
+        {"material": material, "stage": stage, "year": year, "basis": basis.value},
+        compute,
+        fmt=fmt,
+        stem=stem("critmat-member-states", material, stage, year, basis.value),
+    )
