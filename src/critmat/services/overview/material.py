@@ -7,10 +7,13 @@ USD (BACI); production quantities in the unit of World Mining Data.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pandas as pd
 
+from critmat.exports import json_value
 from critmat.indicators.panel import EU, PanelRow, StageInfo, fnum
 from critmat.reference.materials import Material, Resolved
 from critmat.services.overview.basis import OverviewBasis, Provenance
@@ -21,6 +24,8 @@ from critmat.services.overview.sections import (
     MemberStateRow,
     SectionBuilder,
 )
+
+RowT = TypeVar("RowT")
 
 
 @dataclass(frozen=True)
@@ -167,16 +172,7 @@ def producer_rows(basis: OverviewBasis, section: MaterialSection) -> list[Produc
     frame = shares.loc[
         (shares["commodity"] == block.commodity) & (shares["year"] == block.year)
     ].sort_values("rank")
-    return [
-        ProducerRow(
-            rank=_whole(r.rank),
-            country=str(r.country),
-            quantity=fnum(r.quantity),
-            share=fnum(r.share),
-            estimated=bool(r.estimated),
-        )
-        for r in frame.itertuples()
-    ]
+    return frame_rows(ProducerRow, frame, ["rank", "country", "quantity", "share", "estimated"])
 
 
 def _eu_sources(basis: OverviewBasis, source: Material, stage: StageInfo) -> pd.DataFrame:
@@ -213,14 +209,17 @@ def origin_year_rows(frame: pd.DataFrame, years: list[int]) -> list[OriginYearRo
     if not len(frame):
         return []
     window = frame.loc[frame["year"].isin(years)]
+    ordered = window.sort_values(["year", "quantity_t"], ascending=[True, False])
+    return frame_rows(OriginYearRow, ordered, ["year", "origin", "quantity_t", "value_kusd"])
+
+
+def frame_rows(row: Callable[..., RowT], frame: pd.DataFrame, columns: Sequence[str]) -> list[RowT]:
+    """``row(*values)`` for each line of ``frame``: the values of ``columns`` (in the order of
+    ``row``'s fields) as JSON holds them (:func:`critmat.exports.json_value`: numpy numbers as
+    Python numbers, NaN as ``None``)."""
     return [
-        OriginYearRow(
-            year=_whole(r.year),
-            country=str(r.origin),
-            quantity_t=fnum(r.quantity_t),
-            value_kusd=fnum(r.value_kusd),
-        )
-        for r in window.sort_values(["year", "quantity_t"], ascending=[True, False]).itertuples()
+        row(*(json_value(v) for v in values))
+        for values in frame[list(columns)].itertuples(index=False, name=None)
     ]
 
 
