@@ -54,12 +54,16 @@ def _csv_rows(answer: StageProductionOut) -> list[dict[str, Any]]:
     return [head | r.model_dump() for r in answer.rows]
 
 
+def _world(world_t: float | None) -> str:
+    return "not published" if world_t is None else f"{fmt_number(world_t)} t (published)"
+
+
 def _print(answer: StageProductionOut) -> None:
     from critmat.reference.materials import load_catalogue
 
     material = load_catalogue().get(answer.material)
     caption = (
-        f"world total {fmt_number(answer.world_t)} t (published) · sum of rows "
+        f"world total {_world(answer.world_t)} · sum of rows "
         f"{fmt_number(answer.total_t)} t · HHI {fmt_number(answer.hhi, 'hhi')} · top-3 "
         f"{fmt_number(answer.top3_share, 'share')} · basis {answer.basis}\n"
         f"series: {answer.series} '{answer.commodity}' {answer.production_stage} · release "
