@@ -73,6 +73,7 @@ def test_change_across_two_classifications_with_a_model_prediction(tmp_path: Pat
         (2024, "CHN", "DEU", "811292", 60.0, 6.0),
         (2024, "CHN", "ITA", "811292", 15.0, 1.5),
         (2024, "CHN", "NLD", "811292", 5.0, None),  # no quantity: left out
+        (2024, "KOR", "DEU", "811292", 30.0, 2.5),
     ]
     with _store(tmp_path, hs92, hs17) as store:
         result = backtest(store.con, 2, (GA_GE,))
@@ -81,6 +82,8 @@ def test_change_across_two_classifications_with_a_model_prediction(tmp_path: Pat
     assert row["hs_codes"] == "HS92 811291;811230 → HS17 811292"
     assert row["eu_imports_before_t"] == pytest.approx(14.0)
     assert row["observed_after_t"] == pytest.approx(7.5)
+    # China's share of the EU's extra-EU imports: the USA and intra-EU rows do not count
+    assert row["share_before"] == pytest.approx(1.0) and row["share_after"] == pytest.approx(0.75)
     assert row["observed_change"] == pytest.approx(7.5 / 14.0 - 1)
     # licensing from 1 August 2023, two months without exports: 2024 as before
     assert row["predicted_change"] == pytest.approx(0.0, abs=1e-12)
@@ -121,6 +124,7 @@ def test_no_flow_from_the_country_is_a_real_zero(tmp_path: Path) -> None:
         row = backtest(store.con, 2, (GA_GE,)).rows.set_index("case").loc[GA_GE.case]
     # the code has rows in 2024 (from Korea): China's missing flow is zero trade
     assert row["observed_after_t"] == 0.0 and row["observed_change"] == pytest.approx(-1.0)
+    assert row["share_after"] == 0.0
 
 
 def test_a_measure_without_case_reads_its_registry_codes(tmp_path: Path) -> None:

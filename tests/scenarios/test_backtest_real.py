@@ -42,11 +42,13 @@ def _hs92_tonnes(con: duckdb.DuckDBPyConnection, codes: list[str], year: int) ->
     return float(picked.quantity_t.sum())
 
 
-def _hs17_tonnes(code: str) -> float:
-    """EU27 imports (t) from China in 2024 by pandas over the shipped Parquet file."""
+def _hs17_tonnes(code: str) -> tuple[float, float]:
+    """EU27 imports (t) from China in 2024 and China's share of the EU27's extra-EU imports,
+    by pandas over the shipped Parquet file."""
     raw = pd.read_parquet(HS17_EXTRACT)
-    picked = raw[(raw.hs6 == code) & (raw.exporter == "CHN") & raw.importer.isin(EU)]
-    return float(picked.qty_t.sum())
+    extra_eu = raw[(raw.hs6 == code) & raw.importer.isin(EU) & ~raw.exporter.isin(EU)]
+    china = float(extra_eu[extra_eu.exporter == "CHN"].qty_t.sum())
+    return china, china / float(extra_eu.qty_t.sum())
 
 
 def test_every_new_case_runs_on_the_shipped_data(rows: pd.DataFrame) -> None:
@@ -65,8 +67,10 @@ def test_gallium_germanium_2024_from_hs17_and_2022_no_data(
     assert (row["before"], row["after"], row["months_in_force"]) == (2022, 2024, 12)
     assert pd.isna(row["before_series"]) and row["after_series"] == "HS17"
     assert row["hs_codes"] == "no data → HS17 811292"
-    assert row["observed_after_t"] == pytest.approx(_hs17_tonnes("811292"), rel=1e-12)
-    assert row["observed_after_t"] > 0
+    tonnes, share = _hs17_tonnes("811292")
+    assert row["observed_after_t"] == pytest.approx(tonnes, rel=1e-12) and tonnes > 0
+    assert row["share_after"] == pytest.approx(share, rel=1e-12)
+    assert math.isnan(row["share_before"])
     for key in ("eu_imports_before_t", "observed_change", "predicted_change", "error_pp"):
         assert math.isnan(row[key]), key  # missing, never 0
     assert "2022: no data" in row["notes"]
@@ -98,7 +102,9 @@ def test_antimony_metal_and_oxide(rows: pd.DataFrame) -> None:
     metal = rows.loc["CN-2024-033/metal"]
     assert (metal["before"], metal["after"], metal["months_in_force"]) == (2023, 2024, 4)
     assert metal["after_series"] == "HS17"
-    assert metal["observed_after_t"] == pytest.approx(_hs17_tonnes("811010"), rel=1e-12)
+    tonnes, share = _hs17_tonnes("811010")
+    assert metal["observed_after_t"] == pytest.approx(tonnes, rel=1e-12)
+    assert metal["share_after"] == pytest.approx(share, rel=1e-12)
     assert math.isnan(metal["observed_change"])
     oxide = rows.loc["CN-2024-033/oxide"]
     assert math.isnan(oxide["observed_after_t"]) and pd.isna(oxide["direction_right"])

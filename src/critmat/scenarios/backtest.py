@@ -21,6 +21,8 @@ the registry's HS92 codes for a measure without a case:
   (12 × baseline monthly imports) − 1; observed change = BACI EU27 imports from the country in
   *after* / *before* − 1 (tonnes, extra-EU); ``error_pp`` = 100 × (predicted − observed), in
   percentage points of the change in EU27 imports (t) from the restricting country;
+  ``share_before``, ``share_after``: the country's share of EU27 extra-EU imports (t) of the
+  codes read (0-1; context, not compared);
 - caveats: the catalogue's bundling note of every code read that holds several materials
   (:meth:`~critmat.reference.materials.Catalogue.bundle_note`), then the case's own;
 - direction: fall, unchanged (within ±:data:`UNCHANGED_WITHIN`) or rise; ``direction_right``
@@ -236,33 +238,38 @@ def _present(con: duckdb.DuckDBPyConnection, codes: Iterable[str], years: list[i
     return {(str(s), str(c), int(y)) for s, c, y in found}
 
 
-def _eu_imports(con: duckdb.DuckDBPyConnection, origin: str, read: YearCodes) -> float:
-    """EU27 imports (t) from ``origin`` over what ``read`` names; NaN for no data (no series,
-    or only rows without a quantity). No row from ``origin`` while the codes have rows that
-    year is a real 0 (BACI leaves out flows of zero)."""
-    if read.series is None:
+def _tonnes(quantities: list[float | None]) -> float:
+    """The sum of the quantities there are (math.fsum: the same digits every run); NaN when
+    every row lacks its quantity; 0 for no rows (BACI leaves out flows of zero)."""
+    known = [float(q) for q in quantities if q is not None]
+    if quantities and not known:
         return math.nan
-    # Added up here in a fixed order (math.fsum): DuckDB's parallel sums may differ in the
-    # last digits from one run to the next, and the answers must not.
+    return math.fsum(known)
+
+
+def _eu_imports(
+    con: duckdb.DuckDBPyConnection, origin: str, read: YearCodes
+) -> tuple[float, float]:
+    """EU27 extra-EU imports (t) over what ``read`` names: from ``origin``, and ``origin``'s
+    share of them (0-1); NaN for no data (no series, or only rows without a quantity). No row
+    from ``origin`` while the codes have rows that year is a real 0."""
+    if read.series is None:
+        return math.nan, math.nan
+    # Summed here in a fixed order: DuckDB's parallel sums may differ in the last digits from
+    # one run to the next, and the answers must not.
+    eu = sorted(group_members("EU27"))
     found = con.execute(
         """
-        SELECT quantity_t FROM trade_all
-        WHERE series = $s AND exporter = $o AND list_contains($eu, importer)
+        SELECT exporter, quantity_t FROM trade_all
+        WHERE series = $s AND list_contains($eu, importer) AND NOT list_contains($eu, exporter)
           AND list_contains($codes, hs6) AND year = $y
-        ORDER BY importer, hs6
+        ORDER BY exporter, importer, hs6
         """,
-        {
-            "s": read.series,
-            "o": origin,
-            "eu": sorted(group_members("EU27")),
-            "codes": list(read.codes),
-            "y": read.year,
-        },
+        {"s": read.series, "eu": eu, "codes": list(read.codes), "y": read.year},
     ).fetchall()
-    quantities = [float(q) for (q,) in found if q is not None]
-    if found and not quantities:
-        return math.nan
-    return math.fsum(quantities)
+    from_origin = _tonnes([q for exporter, q in found if exporter == origin])
+    total = _tonnes([q for _exporter, q in found])
+    return from_origin, from_origin / total if total > 0 else math.nan
 
 
 # ================================================================================ model
@@ -413,8 +420,8 @@ def _case_row(
 ) -> dict[str, object]:
     before_year, after_year, months = years
     before, after = choose_codes(case, present, before_year, after_year)
-    observed_before = _eu_imports(con, restriction.country, before)
-    observed_after = _eu_imports(con, restriction.country, after)
+    observed_before, share_before = _eu_imports(con, restriction.country, before)
+    observed_after, share_after = _eu_imports(con, restriction.country, after)
     predicted_after, predicted, why = _predicted(con, restriction, before, after_year, delay)
     observed = (
         observed_after / observed_before - 1 if observed_before > 0 else math.nan
@@ -451,6 +458,8 @@ def _case_row(
         "eu_imports_before_t": observed_before,
         "predicted_after_t": predicted_after,
         "observed_after_t": observed_after,
+        "share_before": share_before,
+        "share_after": share_after,
         "predicted_change": predicted,
         "observed_change": observed,
         "error_pp": 100 * (predicted - observed),
