@@ -264,3 +264,25 @@ def test_hs17_csv_columns() -> None:
     with (DATA / "hs17_codes.csv").open(encoding="utf-8", newline="") as handle:
         header = next(csv.reader(handle))
     assert header == ["code", "description", "shared_by", "shared_by_source", "description_source"]
+
+
+def test_by_hs_in_each_revision(cat: Catalogue) -> None:
+    hs17 = {m.id for m, _ in cat.by_hs("811292", "HS17")}
+    assert {"gallium", "germanium", "hafnium", "indium", "niobium", "rhenium", "vanadium"} <= hs17
+    assert cat.by_hs("811292") == ()  # not an HS92 code
+    assert {m.id for m, _ in cat.by_hs("811291")} >= {"gallium", "indium"}
+
+
+def test_material_detail_says_which_codes_of_each_revision_have_trade(
+    store_con: duckdb.DuckDBPyConnection,
+) -> None:
+    from critmat.services.catalogue import MaterialDetailOut, material_detail
+    from critmat.store import Store
+
+    store = Store(get_settings().store_path, connection=store_con)
+    answer = material_detail(store, "magnesium").model
+    assert isinstance(answer, MaterialDetailOut)
+    processing = next(s for s in answer.stages if s.name == "processing")
+    assert processing.hs_codes_with_data == []  # 810411 is not in the 74 HS92 codes
+    assert processing.hs17_codes_with_data == ["810411"]  # in the BACI HS17 2024 extract
+    assert processing.production[0].commodity == "Magnesium Metal"

@@ -227,15 +227,19 @@ class Catalogue:
         self._hs_tables = hs_tables
         self._by_id = {m.id: m for m in materials}
         self._aliases = dict(aliases)
-        by_hs: dict[str, list[tuple[Material, Stage]]] = {}
+        by_hs: dict[str, dict[str, list[tuple[Material, Stage]]]] = {r: {} for r in HS_REVISIONS}
         by_wmd: dict[str, Material] = {}
         for m in materials:
             for stage in m.stages:
-                for code in stage.hs_codes:
-                    by_hs.setdefault(code, []).append((m, stage))
+                for revision, codes in (("HS92", stage.hs_codes), ("HS17", stage.hs17_codes)):
+                    for code in codes:
+                        by_hs[revision].setdefault(code, []).append((m, stage))
             for commodity in m.wmd_commodities:
                 by_wmd[name_key(commodity)] = m
-        self._by_hs = {code: tuple(pairs) for code, pairs in by_hs.items()}
+        self._by_hs = {
+            revision: {code: tuple(pairs) for code, pairs in table.items()}
+            for revision, table in by_hs.items()
+        }
         self._by_wmd = by_wmd
 
     def __iter__(self) -> Iterator[Material]:
@@ -286,13 +290,15 @@ class Catalogue:
                 out.append(material_id)
         return out[:limit]
 
-    def by_hs(self, hs6: str | int) -> tuple[tuple[Material, Stage], ...]:
-        """All (material, stage) pairs whose stage lists this HS92 code; empty if none.
+    def by_hs(self, hs6: str | int, revision: str = "HS92") -> tuple[tuple[Material, Stage], ...]:
+        """All (material, stage) pairs whose stage lists this code of ``revision`` ("HS92", the
+        default, or "HS17"); empty if none.
 
-        Shared codes (e.g. 270112 coking and steam coal, 280450 boron and tellurium) return several
-        pairs; group entries (``pgm``) return alongside their members.
+        Shared codes (e.g. 270112 coking and steam coal, 280450 boron and tellurium, HS17 811292
+        seven minor metals) return several pairs; group entries (``pgm``) return alongside their
+        members.
         """
-        return self._by_hs.get(normalise_hs6(hs6), ())
+        return self._by_hs[_revision(revision)].get(normalise_hs6(hs6), ())
 
     def hs_codes(self, stage: Stage, revision: str) -> tuple[str, ...]:
         """The stage's six-digit codes in HS revision ``revision`` ("HS92" or "HS17"; case
@@ -522,7 +528,7 @@ HS_TABLE_FILES = {"HS92": "hs92_codes.csv", "HS17": "hs17_codes.csv"}
 
 
 def _crma_flags(material: Material) -> list[str]:
-    """"critical" and/or "strategic": the annex items the entry itself carries."""
+    """ "critical" and/or "strategic": the annex items the entry itself carries."""
     flags = (("critical", material.critical), ("strategic", material.strategic))
     return [flag for flag, carried in flags if carried]
 

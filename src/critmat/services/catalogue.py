@@ -43,6 +43,7 @@ class CatalogueStageOut(m.StageOut):
     """A stage with both HS revisions, the notes of its bundled codes and its production series."""
 
     hs17_codes: list[m.HsCodeOut] = Field(description="HS 2017 codes (BACI HS17)")
+    hs17_codes_with_data: list[str] = Field(description="codes with rows in the HS17 trade series")
     bundle_notes: list[str] = Field(description="one per code that holds several materials")
     production: list[StageSeriesOut] = Field(description="in order of preference")
     proxy: bool = Field(
@@ -88,9 +89,11 @@ def material_detail(store: Store | None, name: str) -> Computed:
     resolved = catalogue.resolve(name)
     mat = resolved.material
     present: set[str] = set()
+    present17: set[str] = set()
     series_rows: dict[str, tuple[str | None, int | None, int | None]] = {}
     if store is not None:
         present, series_rows = _data_of(store, mat.wmd_commodities)
+        present17 = _hs17_codes(store)
     wmd_series = []
     for commodity in mat.wmd_commodities:
         stage = next((s.name for s in mat.stages if s.wmd_commodity == commodity), None)
@@ -98,9 +101,11 @@ def material_detail(store: Store | None, name: str) -> Computed:
         wmd_series.append(
             m.WmdSeriesOut(commodity=commodity, stage=stage, unit=unit, year_min=y0, year_max=y1)
         )
-    stages = [_stage_out(catalogue, mat.id, s, present) for s in mat.stages]
+    stages = [_stage_out(catalogue, mat.id, s, (present, present17)) for s in mat.stages]
     used = ["production"] if series_rows else []
-    used += ["trade"] if any(c in present for c in mat.hs_codes) else []
+    with_trade = any(c in present for c in mat.hs_codes)
+    with_trade |= any(c in present17 for s in mat.stages for c in s.hs17_codes)
+    used += ["trade"] if with_trade else []
     model = from_record(
         MaterialDetailOut,
         mat,
@@ -114,10 +119,11 @@ def material_detail(store: Store | None, name: str) -> Computed:
 
 
 def _stage_out(
-    catalogue: Catalogue, material_id: str, stage: Stage, present: set[str]
+    catalogue: Catalogue, material_id: str, stage: Stage, present: tuple[set[str], set[str]]
 ) -> CatalogueStageOut:
-    """A stage's answer: its codes of both revisions with their descriptions, which HS92 codes
-    have trade rows (``present``), the bundle notes of both revisions and its series."""
+    """A stage's answer: its codes of both revisions with their descriptions, which have trade
+    rows (``present``: the HS92 and the HS17 codes in the store), the bundle notes of both
+    revisions and its series."""
 
     def codes(revision: str) -> list[m.HsCodeOut]:
         described = (
@@ -131,11 +137,20 @@ def _stage_out(
         stage,
         hs_codes=codes("HS92"),
         hs17_codes=codes("HS17"),
-        hs_codes_with_data=[c for c in stage.hs_codes if c in present],
+        hs_codes_with_data=[c for c in stage.hs_codes if c in present[0]],
+        hs17_codes_with_data=[c for c in stage.hs17_codes if c in present[1]],
         shared_with=list(catalogue.shared_with(material_id, stage)),
         bundle_notes=notes,
         production=[from_record(StageSeriesOut, p) for p in stage.production],
     )
+
+
+def _hs17_codes(store: Store) -> set[str]:
+    """The codes with rows in the HS17 series of the trade data (empty when not imported)."""
+    from critmat.store.analytics import all_series_table
+
+    sql = f"SELECT DISTINCT hs6 FROM {all_series_table('trade')} WHERE series = 'HS17'"
+    return {str(r[0]) for r in store.con.execute(sql).fetchall()}
 
 
 def _data_of(
