@@ -286,3 +286,10 @@ def test_material_detail_says_which_codes_of_each_revision_have_trade(
     assert processing.hs_codes_with_data == []  # 810411 is not in the 74 HS92 codes
     assert processing.hs17_codes_with_data == ["810411"]  # in the BACI HS17 2024 extract
     assert processing.production[0].commodity == "Magnesium Metal"
+
+
+def test_shared_with_in_each_revision(cat: Catalogue) -> None:
+    vanadium = cat.get("vanadium").stage("processing")
+    assert cat.shared_with("vanadium", vanadium) == ()  # HS92 282530, 811240: its own
+    hs17 = cat.shared_with("vanadium", vanadium, "HS17")  # 811292 holds six more metals
+    assert {"Gallium", "Germanium", "Indium"} <= set(hs17)

@@ -372,16 +372,19 @@ class Catalogue:
             ids |= {material.group, *(m.id for m in self.members_of(material.group))}
         return frozenset(ids)
 
-    def shared_with(self, material_id: str, stage: Stage) -> tuple[str, ...]:
-        """Names of unrelated materials that list one of ``stage``'s HS codes too.
+    def shared_with(
+        self, material_id: str, stage: Stage, revision: str = "HS92"
+    ) -> tuple[str, ...]:
+        """Names of unrelated materials that list one of ``stage``'s codes of ``revision`` too.
 
-        A stage whose codes are shared (261690 precious-metal ores: PGM and gold) mixes other
-        materials into its trade figures; callers prefer unshared stages where they can.
+        A stage whose codes are shared (261690 precious-metal ores: PGM and gold; HS17 811292:
+        seven minor metals) mixes other materials into its trade figures; callers prefer
+        unshared stages where they can. :meth:`choose_stage` reads the HS92 codes.
         """
         related = self.related_ids(material_id)
         names: list[str] = []
-        for code in stage.hs_codes:
-            for other, _stage in self.by_hs(code):
+        for code in self.hs_codes(stage, revision):
+            for other, _stage in self.by_hs(code, revision):
                 if other.id not in related and other.name not in names:
                     names.append(other.name)
         return tuple(names)
