@@ -349,6 +349,8 @@ def _stress() -> list[ApiRequest]:
         post(run, {}),  # neither scenario nor definition: 422
         post(montecarlo, {"scenario": "cobalt-drc-2025", "runs": 50, "seed": 7}),
     ]
+    backtest = f"{API}/stress/backtest"
+    out += [get(backtest), get(backtest, [("licensing_delay", 3)])]
     return out
 
 
@@ -461,6 +463,7 @@ def cli_examples() -> list[CliExample]:
         ("geopolrisk", "--importer", "EU27", "--material", "lithium"),
         ("criticality",),
         ("material", UNKNOWN_MATERIAL),  # an error: exit code and no JSON
+        ("stress", "backtest"),
     ]
     return [CliExample((*a, "--format", "json")) for a in readme] + [
         CliExample((*a, "--format", "json"), readme=False) for a in extras
