@@ -70,8 +70,10 @@ def test_reliance_matches_wmd_and_baci(real_data_dir, raw_bundle):
     assert row["production"] == pytest.approx(production)
     assert row["imports_t"] == pytest.approx(imports)
     assert row["exports_t"] == pytest.approx(exports)
-    consumption = production + imports - exports
-    assert row["import_reliance"] == pytest.approx((imports - exports) / consumption)
+    # content basis: copper concentrates (HS 260300) at 25 % Cu (hs_content_factors.csv)
+    assert codes == {"260300"}
+    consumption = production + 0.25 * (imports - exports)
+    assert row["import_reliance"] == pytest.approx(0.25 * (imports - exports) / consumption)
     assert row["estimated"] is True
 
 

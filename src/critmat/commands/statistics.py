@@ -334,7 +334,7 @@ def reliance(
     last: ToOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Apparent consumption and import reliance (estimated), year by year."""
+    """Apparent consumption and import reliance on the content basis, year by year."""
     from critmat.services import statistics
 
     answer: SeriesOut = _answer(
@@ -342,17 +342,35 @@ def reliance(
             statistics.reliance, importer=importer, material=material_name, first=first, last=last
         )
     )
-    _emit_series(
-        answer,
-        fmt,
-        f"Apparent consumption of {_subject(answer.material, None, answer.hs_codes)} in "
-        f"{answer.importer} (tonnes, estimated)",
-        columns(
-            *("commodity", ("stage", "trade stage"), "year"),
-            *("production", "imports_t", "exports_t", "apparent_consumption"),
-            *("import_reliance", "ir_out_of_range"),
-        ),
+    if fmt is not Format.table:
+        _emit_series(answer, fmt, "", ())
+        return
+    rows = [row | {"import_reliance": _reliance_text(row)} for row in answer.rows]
+    caption = "source: " + _citation(answer.provenance)
+    caption += "".join(f"\nnote: {n}" for n in answer.notes)
+    out.print(
+        table(
+            f"Apparent consumption of {_subject(answer.material, None, answer.hs_codes)} in "
+            f"{answer.importer} (tonnes of content, estimated)",
+            columns(
+                *("commodity", ("stage", "trade stage"), "year", "production"),
+                *(("imports_content_t", "imports", ""), ("exports_content_t", "exports", "")),
+                *("apparent_consumption", ("import_reliance", "import reliance (range)", "text")),
+            ),
+            rows,
+            caption,
+        )
     )
+
+
+def _reliance_text(row: dict[str, Any]) -> str:
+    """``31.0% (25–40%)``, or the reason there is no import reliance."""
+    value = row.get("import_reliance")
+    if value is None:
+        return str(row.get("ir_reason") or "no data")
+    low, high = row.get("import_reliance_low"), row.get("import_reliance_high")
+    spread = f" ({low:.0%}–{high:.0%})" if low is not None and high is not None else ""
+    return f"{value:.1%}{spread}"
 
 
 def unit_values(

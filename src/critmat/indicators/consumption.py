@@ -8,10 +8,22 @@ members of S, and the HS codes K that carry the same product in trade:
     AC  = P + M - X                          apparent consumption
     IR  = (M - X) / AC                       import reliance (EU criticality methodology, 2017)
 
-Production and trade rarely measure the same thing: WMD reports metal or oxide content, BACI
-gross weight of the traded product. Results are therefore marked ``estimated`` and carry the
-unit note; IR outside 0..1 (net exporter, or a weight mismatch) is reported as computed and
-flagged ``ir_out_of_range`` rather than clipped, so the reader sees the inconsistency.
+Production and trade rarely measure the same thing: WMD reports metal or oxide content, BACI the
+gross weight of the traded product (copper concentrate holds about a quarter of its weight in
+copper). :func:`apparent_consumption_many` therefore compares them on one basis: each traded
+code's tonnes are multiplied by its content factor
+(:mod:`critmat.reference.content_factors`: stoichiometry, typical grade, or 1 where production
+and trade count the same product), and M, X, AC and IR are computed on content,
+
+    M_c = Σ_k f_k · M_k        X_c = Σ_k f_k · X_k        AC = P + M_c − X_c
+    IR  = (M_c − X_c) / AC     IR_low, IR_high: the same with the factors' low and high ends
+
+A series with a code that has no content factor gets no IR ("no content factor"). An IR outside
+0..1 is never shown as a bare percentage: ``import_reliance`` is then ``None``,
+``ir_out_of_range`` is true, ``import_reliance_computed`` keeps the value and ``ir_reason`` says
+why (a net exporter: exports exceed imports; or exports exceed production plus imports).
+:func:`apparent_consumption` (one commodity, no material) stays on gross weight and marks every
+row ``estimated``.
 """
 
 from __future__ import annotations
@@ -22,6 +34,7 @@ import duckdb
 import pandas as pd
 
 from critmat.indicators.imports import ImporterSet, _sets_frame
+from critmat.reference.content_factors import ContentFactor, content_factor
 from critmat.reference.materials import Material, Stage
 
 _CONSUMPTION_SQL = """
@@ -41,13 +54,19 @@ _CONSUMPTION_SQL = """
         WHERE p.quantity IS NOT NULL AND p.unit IN ('metr. t', 't')
     ),
     imp AS (
-        SELECT c.series, s.importer, t.year, coalesce(sum(t.quantity_t), 0) AS imports_t
+        SELECT c.series, s.importer, t.year, coalesce(sum(t.quantity_t), 0) AS imports_t,
+               coalesce(sum(t.quantity_t * c.factor), 0) AS imports_content_t,
+               coalesce(sum(t.quantity_t * c.factor_low), 0) AS imports_content_low,
+               coalesce(sum(t.quantity_t * c.factor_high), 0) AS imports_content_high
         FROM trade t JOIN _pairs c ON t.hs6 = c.hs6 JOIN _sets s ON t.importer = s.member
         ANTI JOIN _sets s2 ON s2.importer = s.importer AND s2.member = t.exporter
         GROUP BY ALL
     ),
     exp AS (
-        SELECT c.series, s.importer, t.year, coalesce(sum(t.quantity_t), 0) AS exports_t
+        SELECT c.series, s.importer, t.year, coalesce(sum(t.quantity_t), 0) AS exports_t,
+               coalesce(sum(t.quantity_t * c.factor), 0) AS exports_content_t,
+               coalesce(sum(t.quantity_t * c.factor_low), 0) AS exports_content_low,
+               coalesce(sum(t.quantity_t * c.factor_high), 0) AS exports_content_high
         FROM trade t JOIN _pairs c ON t.hs6 = c.hs6 JOIN _sets s ON t.exporter = s.member
         ANTI JOIN _sets s2 ON s2.importer = s.importer AND s2.member = t.importer
         GROUP BY ALL
@@ -63,7 +82,13 @@ _CONSUMPTION_SQL = """
            coalesce(prod.production, 0) AS production,
            coalesce(prod.production_unit, 'metr. t') AS production_unit,
            coalesce(imp.imports_t, 0) AS imports_t,
-           coalesce(exp.exports_t, 0) AS exports_t
+           coalesce(exp.exports_t, 0) AS exports_t,
+           coalesce(imp.imports_content_t, 0) AS imports_content_t,
+           coalesce(exp.exports_content_t, 0) AS exports_content_t,
+           coalesce(imp.imports_content_low, 0) AS imports_content_low,
+           coalesce(exp.exports_content_low, 0) AS exports_content_low,
+           coalesce(imp.imports_content_high, 0) AS imports_content_high,
+           coalesce(exp.exports_content_high, 0) AS exports_content_high
     FROM grid g
     LEFT JOIN prod USING (series, importer, year)
     LEFT JOIN imp USING (series, importer, year)
@@ -79,7 +104,10 @@ def _consumption(
     pairs: pd.DataFrame,
     years: Sequence[int] | None,
 ) -> pd.DataFrame:
-    """Run the consumption query for ``pairs`` (columns ``series, commodity, hs6``)."""
+    """Run the consumption query for ``pairs`` (columns ``series, commodity, hs6`` and, for the
+    content basis, ``factor, factor_low, factor_high``), gross weight and content sums."""
+    if "factor" not in pairs:
+        pairs = pairs.assign(factor=1.0, factor_low=1.0, factor_high=1.0)
     con.register("_sets", _sets_frame(importers))
     con.register("_pairs", pairs)
     try:
@@ -89,7 +117,7 @@ def _consumption(
     finally:
         con.unregister("_sets")
         con.unregister("_pairs")
-    return _add_reliance(frame)
+    return frame
 
 
 def apparent_consumption(
@@ -109,7 +137,9 @@ def apparent_consumption(
     """
     codes = sorted(set(hs_codes))
     pairs = pd.DataFrame({"series": "0", "commodity": commodity, "hs6": codes})
-    return _consumption(con, importers, pairs, years).drop(columns=["series"])
+    frame = _consumption(con, importers, pairs, years)
+    content = [c for c in frame.columns if "_content_" in c]
+    return _add_reliance(frame.drop(columns=["series", *content]))
 
 
 def _add_reliance(frame: pd.DataFrame) -> pd.DataFrame:
@@ -148,18 +178,101 @@ def apparent_consumption_many(
     materials: Sequence[Material],
     years: Sequence[int] | None = None,
 ) -> pd.DataFrame:
-    """:func:`apparent_consumption` for every pair of :func:`consumption_pairs`, in one query.
+    """Apparent consumption and import reliance on the content basis (module docstring) for
+    every pair of :func:`consumption_pairs`, in one query.
 
-    Adds ``material``, ``stage`` and ``commodity`` columns in front.
+    Columns: ``material, stage, commodity, importer, year, production, production_unit,
+    imports_t, exports_t`` (gross weight), ``imports_content_t, exports_content_t``,
+    ``apparent_consumption`` (content), ``import_reliance`` (``None`` outside 0..1 or without
+    factors), ``import_reliance_low, import_reliance_high``, ``import_reliance_computed``,
+    ``ir_out_of_range``, ``ir_reason``, ``content_factors`` (the factors used, described),
+    ``estimated``.
     """
-    rows = [
-        (f"{material.id}/{stage.name}", material.id, stage.name, commodity, hs6)
-        for material in materials
-        for commodity, stage in consumption_pairs(material)
-        for hs6 in stage.hs_codes
-    ]
-    pairs = pd.DataFrame(rows, columns=["series", "material", "stage", "commodity", "hs6"])
-    labels = pairs.drop(columns=["hs6"]).drop_duplicates()
-    frame = _consumption(con, importers, pairs[["series", "commodity", "hs6"]], years)
+    rows = []
+    described: dict[str, str] = {}
+    for material in materials:
+        for commodity, stage in consumption_pairs(material):
+            key = f"{material.id}/{stage.name}"
+            factors = {code: content_factor(code, material.id) for code in stage.hs_codes}
+            described[key] = _describe(factors)
+            for hs6, found in factors.items():
+                rows.append((key, material.id, stage.name, commodity, hs6, *_ends(found)))
+    columns = ["series", "material", "stage", "commodity", "hs6"]
+    columns += ["factor", "factor_low", "factor_high"]
+    pairs = pd.DataFrame(rows, columns=columns)
+    labels = pairs[["series", "material", "stage", "commodity"]].drop_duplicates()
+    pair_columns = ["series", "commodity", "hs6", "factor", "factor_low", "factor_high"]
+    frame = _consumption(con, importers, pairs[pair_columns], years)
+    missing = set(pairs.loc[pairs["factor"].isna(), "series"])
+    frame = _content_reliance(frame, missing)
+    frame["content_factors"] = frame["series"].map(described)
     merged = labels.merge(frame, on="series").drop(columns=["series"])
     return merged.reset_index(drop=True)
+
+
+def _ends(factor: ContentFactor | None) -> tuple[float | None, float | None, float | None]:
+    if factor is None:
+        return None, None, None
+    return factor.factor, factor.factor_low, factor.factor_high
+
+
+def _describe(factors: dict[str, ContentFactor | None]) -> str:
+    return "; ".join(
+        f.describe() if f is not None else f"HS92 {code}: no content factor"
+        for code, f in factors.items()
+    )
+
+
+def _reliance(production: pd.Series, imports: pd.Series, exports: pd.Series) -> pd.Series:
+    consumption = production + imports - exports
+    return ((imports - exports) / consumption).where(consumption > 0)
+
+
+def _content_reliance(frame: pd.DataFrame, without_factor: set[str]) -> pd.DataFrame:
+    """IR on the content basis with its range and the reason when it is outside 0..1."""
+    frame = frame.copy()
+    no_factor = frame["series"].isin(without_factor)
+    for column in ("imports_content_t", "exports_content_t"):
+        frame[column] = frame[column].where(~no_factor)
+    production = frame["production"]
+    frame["apparent_consumption"] = (
+        production + frame["imports_content_t"] - frame["exports_content_t"]
+    )
+    computed = _reliance(production, frame["imports_content_t"], frame["exports_content_t"])
+    ends = [
+        _reliance(production, frame[f"imports_content_{end}"], frame[f"exports_content_{end}"])
+        for end in ("low", "high")
+    ]
+    inside = computed.between(0, 1)
+    frame["import_reliance"] = computed.where(inside)
+    frame["import_reliance_low"] = pd.concat(ends, axis=1).min(axis=1).where(inside)
+    frame["import_reliance_high"] = pd.concat(ends, axis=1).max(axis=1).where(inside)
+    frame["import_reliance_computed"] = computed
+    frame["ir_out_of_range"] = ~inside & ~no_factor
+    frame["ir_reason"] = [
+        _reason(bool(n), ac, ir)
+        for n, ac, ir in zip(no_factor, frame["apparent_consumption"], computed, strict=True)
+    ]
+    frame["estimated"] = True
+    ends_columns = [c for c in frame.columns if c.endswith(("_content_low", "_content_high"))]
+    return frame.drop(columns=ends_columns)
+
+
+def _reason(no_factor: bool, consumption: float, reliance: float) -> str | None:
+    """Why a content-basis import reliance is not shown as a percentage (``None``: it is)."""
+    if no_factor:
+        return (
+            "no content factor for a traded code: its gross weight is not compared with "
+            "production in content"
+        )
+    if not consumption > 0:
+        return (
+            "exports exceed production + imports (content basis): apparent consumption is not "
+            "positive (stocks, re-exports of other origins or an unlike basis)"
+        )
+    if reliance < 0:
+        return (
+            "net exporter: exports exceed imports (content basis), so production covers "
+            "consumption and the rest is exported: no import reliance"
+        )
+    return None

@@ -466,9 +466,10 @@ def reliance(
     """Apparent consumption and import reliance of ``importer`` for ``material``, by year.
 
     One block of rows per WMD series that has matching trade codes
-    (:func:`critmat.indicators.consumption.consumption_pairs`). ``rows`` columns: ``stage,
-    commodity, year, production, production_unit, imports_t, exports_t, apparent_consumption,
-    import_reliance, ir_out_of_range, estimated`` (always True: content vs gross weight).
+    (:func:`critmat.indicators.consumption.consumption_pairs`), on the content basis:
+    ``rows`` columns as :func:`~critmat.indicators.consumption.apparent_consumption_many`'s
+    (``import_reliance`` ``None`` outside 0..1, with ``ir_reason``), without ``material`` and
+    ``importer``.
     """
     importer_set = resolve_importer(importer)
     resolved = load_catalogue().resolve(material).material
@@ -492,10 +493,21 @@ def reliance(
         rows=rows,
         provenance=provenance_for(store.con, ["production", "trade"], used),
         notes=[
-            "estimated: World Mining Data counts metal or oxide content, BACI the gross weight "
-            "of the traded product"
+            "content basis: each traded code's tonnes times its content factor "
+            "(reference/data/hs_content_factors.csv: stoichiometry, typical grade or the same "
+            "form) before comparing with World Mining Data production; import_reliance_low/high "
+            "from the factors' ranges; estimated",
+            *_factor_notes(rows),
         ],
     )
+
+
+def _factor_notes(rows: pd.DataFrame) -> list[str]:
+    """The content factors each stage of a reliance table used, one note per stage."""
+    if rows.empty:
+        return []
+    used = dict(zip(rows["stage"], rows["content_factors"], strict=True))
+    return [f"{stage}: {text}" for stage, text in used.items()]
 
 
 def unit_value_table(
