@@ -13,7 +13,7 @@ main app by :mod:`critmat.cli`. GeoPolRisk has its own module, :mod:`critmat.com
 
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Annotated, Any, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, TypedDict, cast
 
 import typer
 
@@ -243,9 +243,8 @@ def _strategic_dependencies(
                 "--strategic answers for every strategic material: give no MATERIAL",
                 hint="critmat dependency --strategic --importer DEU",
             )
-        answer: StrategicDependenciesOut = strategic_dependencies(
-            ServiceContext(store_readonly), importer, year, basis
-        ).model
+        computed = strategic_dependencies(ServiceContext(store_readonly), importer, year, basis)
+        answer = cast("StrategicDependenciesOut", computed.model)
     rows = [r.model_dump(mode="json") for r in answer.rows]
     if emit_document(fmt, answer.model_dump(mode="json"), rows):
         return
