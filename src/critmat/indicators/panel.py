@@ -271,40 +271,40 @@ def panel_row(
         s.label for s in stages if s is not main and s.mass is not None and s.mass.exceeds_65
     )
 
-    def make(**fields: Any) -> PanelRow:
+    def make(
+        stage: StageInfo | None,
+        hs_codes: tuple[str, ...],
+        missing_value_share: float | None,
+        status: str,
+        note: str,
+    ) -> PanelRow:
         return PanelRow(
             material_id=material.id,
             name=material.name,
             strategic=material.strategic,
             data_from=data_from,
+            stage=stage.name if stage else None,
+            stage_label=stage.label if stage else None,
+            hs_codes=hs_codes,
             year=year,
+            missing_value_share=missing_value_share,
+            status=status,
+            note=note,
             other_stages_over=over,
-            **fields,
+            **_third_country_figures(stage.mass if stage else None),
         )
 
-    empty: dict[str, Any] = {
-        "country": None,
-        "country_label": None,
-        "share": None,
-        "total_t": None,
-        "suppliers": None,
-        "exceeds_65": False,
-    }
     if main is None:
         all_codes = tuple(c for s in stages for c in s.hs_codes)
-        return make(
-            stage=None,
-            stage_label=None,
-            hs_codes=all_codes,
-            missing_value_share=None,
-            status="no-codes" if all_codes else "no-stages",
-            note=(
-                f"HS {', '.join(all_codes)} not in the trade release"
-                if all_codes
-                else "no HS codes catalogued"
-            ),
-            **empty,
-        )
+        if all_codes:
+            return make(
+                None,
+                all_codes,
+                None,
+                "no-codes",
+                f"HS {', '.join(all_codes)} not in the trade release",
+            )
+        return make(None, all_codes, None, "no-stages", "no HS codes catalogued")
     mass = main.mass
     if mass is None:
         note = (
@@ -318,15 +318,9 @@ def panel_row(
         )
         if years and max(years) < year:
             note += f" (last year with data: {max(years)})"
-        return make(
-            stage=main.name,
-            stage_label=main.label,
-            hs_codes=main.hs_codes,
-            missing_value_share=main.value.missing_value_share if main.value else None,
-            status="no-quantity" if main.value is not None else "no-imports",
-            note=note,
-            **empty,
-        )
+        missing = main.value.missing_value_share if main.value else None
+        status = "no-quantity" if main.value is not None else "no-imports"
+        return make(main, main.hs_codes, missing, status, note)
     notes = []
     status = "ok"
     if mass.missing_value_share is not None and mass.missing_value_share > PARTIAL_VALUE_SHARE:
@@ -343,20 +337,30 @@ def panel_row(
     shared = shared_with(catalogue, source, main)
     if shared:
         notes.append(f"HS codes shared with {', '.join(shared)}")
-    return make(
-        stage=main.name,
-        stage_label=main.label,
-        hs_codes=main.codes_present,
-        country=mass.top_third_country,
-        country_label=country_name(mass.top_third_country),
-        share=mass.top_third_share,
-        total_t=mass.total,
-        suppliers=mass.suppliers,
-        missing_value_share=mass.missing_value_share,
-        exceeds_65=mass.exceeds_65,
-        status=status,
-        note="; ".join(notes),
-    )
+    return make(main, main.codes_present, mass.missing_value_share, status, "; ".join(notes))
+
+
+def _third_country_figures(mass: ImportFigure | None) -> dict[str, Any]:
+    """A panel row's figures of EU27 imports by mass: the largest third-country origin (code
+    and name) and its share, the tonnes, the number of origins and the 65 % benchmark; none
+    (and not above 65 %) without imports by mass."""
+    if mass is None:
+        return {
+            "country": None,
+            "country_label": None,
+            "share": None,
+            "total_t": None,
+            "suppliers": None,
+            "exceeds_65": False,
+        }
+    return {
+        "country": mass.top_third_country,
+        "country_label": country_name(mass.top_third_country),
+        "share": mass.top_third_share,
+        "total_t": mass.total,
+        "suppliers": mass.suppliers,
+        "exceeds_65": mass.exceeds_65,
+    }
 
 
 def panel_materials(catalogue: Catalogue) -> list[Material]:
