@@ -22,7 +22,6 @@ stage, year and importer at once (:func:`origins_all`, part of the full refresh)
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -35,6 +34,8 @@ from critmat.indicators.origins import (
     UNATTRIBUTED,
     OriginSolution,
     importer_imports,
+    imports_into,
+    single_blas_thread,
     solve_network,
 )
 from critmat.indicators.stage_production import stage_production_all
@@ -107,21 +108,37 @@ class TradeNetworks:
         codes = set(hs_codes)
         return sorted({year for code, year in self.positions if code in codes})
 
-    def network(
-        self, hs_codes: Iterable[str], year: int
-    ) -> tuple[tuple[str, ...], np.ndarray] | None:
-        """``(countries, flows_t)`` of the codes in ``year``: the countries with a flow and the
-        tonnes ``flows_t[j, i]`` j shipped to i (codes added); ``None`` without flows."""
+    def nodes(self, hs_codes: Iterable[str], year: int) -> Network | None:
+        """The network of the codes in ``year`` (codes added); ``None`` without flows."""
         found = [self.positions[key] for c in hs_codes if (key := (c, int(year))) in self.positions]
         if not found:
             return None
-        rows = np.concatenate(found)
+        rows = np.concatenate(found) if len(found) > 1 else found[0]
         exporter, importer = self.exporter[rows], self.importer[rows]
         nodes, local = np.unique(np.concatenate([exporter, importer]), return_inverse=True)
         size = len(nodes)
         flat = local[: len(rows)] * size + local[len(rows) :]
         flows = np.bincount(flat, weights=self.quantity_t[rows], minlength=size * size)
-        return tuple(self.countries[nodes].tolist()), flows.reshape(size, size)
+        countries = tuple(self.countries[nodes].tolist())
+        return Network(nodes, countries, flows.reshape(size, size))
+
+    def network(
+        self, hs_codes: Iterable[str], year: int
+    ) -> tuple[tuple[str, ...], np.ndarray] | None:
+        """``(countries, flows_t)`` of the codes in ``year``: the countries with a flow and the
+        tonnes ``flows_t[j, i]`` j shipped to i (codes added); ``None`` without flows."""
+        found = self.nodes(hs_codes, year)
+        return None if found is None else (found.countries, found.flows_t)
+
+
+@dataclass(frozen=True)
+class Network:
+    """One product-year network: ``ids`` the nodes' positions in :attr:`TradeNetworks.countries`,
+    ``countries`` their ISO3 codes, ``flows_t[j, i]`` tonnes j shipped to i."""
+
+    ids: np.ndarray
+    countries: tuple[str, ...]
+    flows_t: np.ndarray
 
 
 def read_trade(
@@ -129,39 +146,50 @@ def read_trade(
     hs_codes: Iterable[str],
     years: Iterable[int] | None = None,
 ) -> TradeNetworks:
-    """Every ``trade`` row of ``hs_codes`` (and ``years``; all when ``None``) with a quantity."""
-    picked = con.execute(
-        """
+    """Every ``trade`` row of ``hs_codes`` (and ``years``; all when ``None``) with a quantity.
+
+    DuckDB numbers the countries and orders the rows by (code, year), so that only numbers
+    cross into numpy and each (code, year) is one slice."""
+    params = {
+        "codes": sorted(set(hs_codes)),
+        "years": None if years is None else sorted({int(y) for y in years}),
+    }
+    picked = """
         SELECT hs6, year, exporter, importer, quantity_t FROM trade
         WHERE quantity_t > 0 AND list_contains($codes, hs6)
           AND ($years IS NULL OR list_contains($years, year))
-        ORDER BY hs6, year
+    """
+    numbered = f"""
+        WITH picked AS ({picked}),
+        ids AS (
+            SELECT country, row_number() OVER (ORDER BY country) - 1 AS id FROM (
+                SELECT exporter AS country FROM picked UNION SELECT importer FROM picked
+            )
+        )
+    """
+    countries = con.execute(f"{numbered} SELECT country FROM ids ORDER BY id", params).fetchall()
+    rows = con.execute(
+        f"""{numbered}
+        SELECT e.id AS exporter, i.id AS importer, p.quantity_t
+        FROM picked p JOIN ids e ON e.country = p.exporter JOIN ids i ON i.country = p.importer
+        ORDER BY p.hs6, p.year
         """,
-        {
-            "codes": sorted(set(hs_codes)),
-            "years": None if years is None else sorted({int(y) for y in years}),
-        },
+        params,
     ).fetchnumpy()
-    count = len(picked["hs6"])
-    codes, countries = pd.factorize(
-        np.concatenate([np.asarray(picked["exporter"]), np.asarray(picked["importer"])])
-    )
-    hs6 = np.asarray(picked["hs6"]).astype(str)
-    year = np.asarray(picked["year"]).astype(int)
-    starts = (
-        np.flatnonzero((hs6[1:] != hs6[:-1]) | (year[1:] != year[:-1])) + 1
-        if count
-        else np.array([], int)
-    )
-    bounds = np.concatenate([[0], starts, [count]]) if count else np.array([0])
+    groups = con.execute(
+        f"WITH picked AS ({picked}) "
+        "SELECT hs6, year, count(*) FROM picked GROUP BY ALL ORDER BY hs6, year",
+        params,
+    ).fetchall()
+    bounds = np.cumsum([0] + [int(g[2]) for g in groups])
     positions = {
-        (str(hs6[a]), int(year[a])): np.arange(a, b) for a, b in itertools.pairwise(bounds)
+        (str(g[0]), int(g[1])): np.arange(bounds[k], bounds[k + 1]) for k, g in enumerate(groups)
     }
     return TradeNetworks(
-        countries=np.asarray(countries, dtype=object),
-        exporter=codes[:count],
-        importer=codes[count:],
-        quantity_t=np.asarray(picked["quantity_t"], dtype=float),
+        countries=np.array([c[0] for c in countries], dtype=object),
+        exporter=np.asarray(rows["exporter"], dtype=np.int64),
+        importer=np.asarray(rows["importer"], dtype=np.int64),
+        quantity_t=np.asarray(rows["quantity_t"], dtype=float),
         positions=positions,
     )
 
@@ -170,25 +198,34 @@ def read_trade(
 class Source:
     """Production of one origin stage and year: tonnes by country and where they come from."""
 
-    tonnes: Mapping[str, float]
+    tonnes: dict[str, float]
     series: str
     release_id: str
+
+    @property
+    def label(self) -> tuple[str, str]:
+        """``(series, release id)``."""
+        return self.series, self.release_id
 
 
 def production_sources(production: pd.DataFrame) -> dict[tuple[str, str, int], Source]:
     """:func:`stage_production_all` rows as sources by (material id, stage, year); rows without
     a quantity (withheld, not available) and the publisher's ROW are left out."""
     known = production.loc[production["quantity_t"].notna() & (production["country"] != "ROW")]
+    countries = known["country"].astype(str).tolist()
+    tonnes = known["quantity_t"].astype(float).tolist()
+    series = known["series"].astype(str).tolist()
+    releases = known["release_id"].astype(str).tolist()
+    keys = zip(
+        known["material_id"].astype(str), known["stage"].astype(str), known["year"], strict=True
+    )
     out: dict[tuple[str, str, int], Source] = {}
-    for (material_id, stage, year), rows in known.groupby(
-        ["material_id", "stage", "year"], sort=False
-    ):
-        tonnes = rows.groupby("country")["quantity_t"].sum()
-        out[(str(material_id), str(stage), int(str(year)))] = Source(
-            {str(c): float(q) for c, q in tonnes.items()},
-            str(rows["series"].iloc[0]),
-            str(rows["release_id"].iloc[0]),
-        )
+    for row, (material_id, stage, year) in enumerate(keys):
+        key = (material_id, stage, int(year))
+        found = out.get(key)
+        if found is None:
+            found = out[key] = Source({}, series[row], releases[row])
+        found.tonnes[countries[row]] = found.tonnes.get(countries[row], 0.0) + tonnes[row]
     return out
 
 
@@ -199,29 +236,24 @@ def solve_with(countries: tuple[str, ...], flows_t: np.ndarray, source: Source) 
 
 
 def _origin_rows(
-    solution: OriginSolution, importers: Sequence[ImporterSet]
-) -> tuple[list[str], list[str], list[float], list[float]]:
-    """``(importer, origin, tonnes, share)`` of every importer with imports in the network."""
-    imports = np.column_stack([importer_imports(solution, s.members) for s in importers])
+    solution: OriginSolution, inside: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(importer position, origin label, tonnes, share)`` arrays of every importer (columns of
+    the membership mask ``inside``) with imports in the network."""
+    imports = imports_into(solution, inside)
     totals = imports.sum(axis=0)
     active = np.flatnonzero(totals > 0)
-    names: list[str] = []
-    origins: list[str] = []
-    tonnes: list[float] = []
-    shares: list[float] = []
     if not len(active):
-        return names, origins, tonnes, shares
+        empty = np.array([], dtype=float)
+        return np.array([], dtype=int), np.array([], dtype=object), empty, empty
     traced = solution.origins_of(imports[:, active])
-    labels = np.array((*solution.countries, UNATTRIBUTED), dtype=object)
     table = np.vstack([traced.by_origin_t, traced.unknown_t[None, :]])
-    for column, position in enumerate(active):
-        amounts = table[:, column]
-        kept = np.flatnonzero(amounts > 1e-9 * totals[position])
-        names += [importers[int(position)].name] * len(kept)
-        origins += labels[kept].tolist()
-        tonnes += amounts[kept].tolist()
-        shares += (amounts[kept] / totals[position]).tolist()
-    return names, origins, tonnes, shares
+    kept_row, kept_col = np.nonzero(table > 1e-9 * totals[active][None, :])
+    order = np.lexsort((kept_row, kept_col))  # by importer, then origin node
+    kept_row, kept_col = kept_row[order], kept_col[order]
+    labels = np.array((*solution.countries, UNATTRIBUTED), dtype=object)
+    amounts = table[kept_row, kept_col]
+    return active[kept_col], labels[kept_row], amounts, amounts / totals[active][kept_col]
 
 
 def origins_all(
@@ -241,26 +273,47 @@ def origins_all(
     sources = production_sources(table)
     years = sorted({key[2] for key in sources})
     trade = read_trade(con, {c for s in stages for c in s.hs_codes}, years)
-    columns: dict[str, list[object]] = {c: [] for c in ORIGIN_COLUMNS}
-    for traced in stages:
-        for year in years:
-            source = sources.get((traced.material_id, traced.origin_stage, year))
-            network = trade.network(traced.hs_codes, year) if source is not None else None
-            if source is None or network is None:
-                continue
-            names, origins, tonnes, shares = _origin_rows(solve_with(*network, source), importers)
-            count = len(names)
-            columns["material_id"] += [traced.material_id] * count
-            columns["stage"] += [traced.stage] * count
-            columns["origin_stage"] += [traced.origin_stage] * count
-            columns["year"] += [year] * count
-            columns["importer"] += names
-            columns["origin"] += origins
-            columns["quantity_t"] += tonnes
-            columns["share"] += shares
-            columns["production_series"] += [source.series] * count
-            columns["production_release_id"] += [source.release_id] * count
-    return pd.DataFrame(columns)
+    member = np.array([[c in s.members for s in importers] for c in trade.countries], bool)
+    member = member.reshape(len(trade.countries), len(importers))
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    labels: list[tuple[str, str, str, int, str, str]] = []
+    with single_blas_thread():
+        for traced in stages:
+            for year in years:
+                source = sources.get((traced.material_id, traced.origin_stage, year))
+                network = trade.nodes(traced.hs_codes, year) if source is not None else None
+                if source is None or network is None:
+                    continue
+                solution = solve_with(network.countries, network.flows_t, source)
+                parts.append(_origin_rows(solution, member[network.ids]))
+                labels.append(
+                    (traced.material_id, traced.stage, traced.origin_stage, year, *source.label)
+                )
+    counts = [len(part[0]) for part in parts]
+    names = np.array([s.name for s in importers], dtype=object)
+
+    def repeated(position: int) -> np.ndarray:
+        return np.repeat(np.array([label[position] for label in labels], dtype=object), counts)
+
+    def joined(position: int) -> np.ndarray:
+        return np.concatenate([part[position] for part in parts]) if parts else np.array([])
+
+    frame = pd.DataFrame(
+        {
+            "material_id": repeated(0),
+            "stage": repeated(1),
+            "origin_stage": repeated(2),
+            "year": repeated(3).astype(int),
+            "importer": names[joined(0).astype(int)],
+            "origin": joined(1),
+            "quantity_t": joined(2).astype(float),
+            "share": joined(3).astype(float),
+            "production_series": repeated(4),
+            "production_release_id": repeated(5),
+        },
+        columns=list(ORIGIN_COLUMNS),
+    )
+    return frame
 
 
 @dataclass(frozen=True)
@@ -347,10 +400,11 @@ def trace_stage(
     network = read_trade(con, stage.hs_codes, [year]).network(stage.hs_codes, year)
     if source is None or network is None:
         return None
-    solution = solve_with(*network, source)
-    imports = importer_imports(solution, importer.members)
-    total = float(imports.sum())
-    traced = solution.origins_of(imports)
+    with single_blas_thread():
+        solution = solve_with(*network, source)
+        imports = importer_imports(solution, importer.members)
+        total = float(imports.sum())
+        traced = solution.origins_of(imports)
     labels = list(solution.countries)
     by_origin = _ranked([*labels, UNATTRIBUTED], np.append(traced.by_origin_t, 0.0), total)
     unknown = float(traced.unknown_t)

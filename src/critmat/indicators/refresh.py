@@ -2,7 +2,9 @@
 
 This is what the report (and later the service's cache) reads. It runs a handful of set-based
 queries rather than one query per material, so a full refresh over the default data takes about
-a second (see ``benchmarks/indicators.py``).
+a second (see ``benchmarks/indicators.py``). Origin tracing
+(:func:`critmat.indicators.origin_networks.origins_all`: every traced stage, year and importer)
+is part of it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from critmat.indicators.imports import (
     import_concentration,
     import_flows,
 )
+from critmat.indicators.origin_networks import origins_all
 from critmat.indicators.production import production_concentration, production_shares
 from critmat.indicators.provenance import Provenance, provenance_for
 from critmat.indicators.restrictions import exposure_series
@@ -51,7 +54,9 @@ class Indicators:
     ``import_flows`` has imports by HS6 code, importer, year and origin (every code in the
     store); ``imports`` has one row per code group (``material/stage``), importer, year and
     basis; ``import_sources`` the origins behind it; ``consumption`` apparent consumption and import
-    reliance per material, importer and year; ``exposure`` yearly restriction exposure.
+    reliance per material, importer and year; ``exposure`` yearly restriction exposure;
+    ``origins`` the importers' imports of each traced stage by country of origin (re-export
+    correction, :func:`~critmat.indicators.origin_networks.origins_all`).
     """
 
     production: pd.DataFrame
@@ -62,6 +67,7 @@ class Indicators:
     consumption: pd.DataFrame
     unit_values: pd.DataFrame
     exposure: pd.DataFrame
+    origins: pd.DataFrame
     provenance: list[Provenance]
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -76,6 +82,7 @@ class Indicators:
                 "consumption",
                 "unit_values",
                 "exposure",
+                "origins",
             )
         }
 
@@ -127,6 +134,7 @@ def refresh_all(
             ignore_index=True,
         ),
     )
+    origins = step("origin tracing", lambda: origins_all(con, catalogue.materials, chosen))
     return Indicators(
         production=prod,
         production_shares=prod_shares,
@@ -136,6 +144,7 @@ def refresh_all(
         consumption=consumption,
         unit_values=uv,
         exposure=exposure,
+        origins=origins,
         provenance=provenance_for(con, ["production"], prod["year"].unique().tolist())
         + provenance_for(con, ["trade"], flows["year"].unique().tolist()),
         timings=timings,
