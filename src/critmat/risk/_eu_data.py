@@ -343,6 +343,18 @@ class StageTrade:
     years: tuple[int, ...]
     codes: tuple[str, ...]
 
+    def within(self, years: Sequence[int]) -> StageTrade:
+        """The same trade restricted to ``years`` (its series and codes those of the rows)."""
+        rows = self.rows[self.rows["year"].isin(list(years))]
+        series = tuple(s for s in self.series if s in set(rows["series"]))
+        prefixes = tuple(f"{s} " for s in series)
+        return StageTrade(
+            rows=rows,
+            series=series,
+            years=tuple(y for y in self.years if y in set(years)),
+            codes=tuple(c for c in self.codes if c.startswith(prefixes)),
+        )
+
 
 def stage_trade(
     trade: pd.DataFrame, codes: Mapping[str, Sequence[str]], years: Sequence[int]

@@ -79,7 +79,7 @@ def explain_rows(breakdown: Breakdown) -> list[dict[str, Any]]:
         )
     add(
         "",
-        "supply risk (highest stage)",
+        "supply risk (headline stage)",
         "SR",
         _round(breakdown.sr, 2),
         "dimensionless",

@@ -399,6 +399,8 @@ def _stage(
     if supply.withheld:
         notes.append(f"production withheld for {', '.join(supply.withheld)} (left out)")
     ir_term, ir_years = _ir_term(supply, trade, ctx.eu, commodity)
+    if ir_years:
+        trade = trade.within(ir_years)
     eus = (
         _eu_sourcing(ctx, material, supply, trade, ir_years, commodity)
         if ir_term.value is not None
@@ -444,7 +446,7 @@ def _stage(
         production_series=supply.series,
         production_years=supply.years,
         trade_series=trade.series,
-        trade_years=ir_years or trade.years,
+        trade_years=trade.years,
     )
 
 

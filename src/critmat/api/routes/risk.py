@@ -121,7 +121,7 @@ class CriticalityRowOut(BaseModel):
     rank: int | None = Field(description="position by SR, highest first (null without SR)")
     material: str
     name: str
-    sr: float | None = Field(description="supply risk (highest stage), unrounded")
+    sr: float | None = Field(description="supply risk of the headline stage, unrounded")
     stage: str | None = Field(description="stage the SR comes from")
     basis: str | None = Field(description="GS+EU, GS only (global supply only) or no data")
     ei: float | None = Field(description="economic importance; null without EI inputs")
