@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import partial
 from typing import Any, cast
 
@@ -48,15 +47,18 @@ from critmat.indicators.imports import (
     import_shares,
 )
 from critmat.indicators.provenance import Provenance
+from critmat.indicators.trade_sources import (
+    TradeSource,
+    source_for_year,
+    trade_sources,
+    trade_span,
+)
 from critmat.reference.countries import country_name, resolve_country
 from critmat.reference.materials import Catalogue, Material, Stage, load_catalogue
 from critmat.services.context import ServiceContext
 from critmat.services.statistics_base import as_float, as_int, as_str, provenance
 from critmat.services.statistics_models import Computed, ProvenanceOut, table
 from critmat.store import Release, Store
-
-#: The HS revisions in the order a (stage, year) figure prefers them (newest first).
-REVISION_PREFERENCE = ("HS22", "HS17", "HS12", "HS07", "HS02", "HS96", "HS92")
 
 FLAG_RULE = (
     "exceeds_65: the largest single third-country (non-EU) supplier's share of the Member "
@@ -201,79 +203,22 @@ def suggest_member_states(text: str, limit: int = 3) -> list[str]:
     return list(dict.fromkeys(found))[:limit]
 
 
-# -- which release -----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class TradeRelease:
-    """A current trade release (one HS revision) and the HS6 codes it holds."""
-
-    release: Release
-    codes: frozenset[str]
-
-    @property
-    def series(self) -> str:
-        return self.release.series
-
-    def covers(self, year: int) -> bool:
-        first, last = self.release.year_min, self.release.year_max
-        return first is not None and last is not None and first <= year <= last
-
-    def years(self) -> range:
-        first, last = self.release.year_min, self.release.year_max
-        return range(0) if first is None or last is None else range(first, last + 1)
+# -- which release ---------------------------------------------------------------------------
+def stage_years(store: Store, material: Material, stage: Stage) -> dict[int, TradeSource]:
+    """Every year a trade release holds the stage's codes in, with the one release its figure
+    comes from (:func:`critmat.indicators.trade_sources.source_for_year`: HS17 for 2024 where
+    the stage has HS17 codes in the extract, else HS92)."""
+    if not (stage.hs_codes or stage.hs17_codes):
+        return {}
+    sources = trade_sources(store, material, stage, stage.hs_codes)
+    first, last = trade_span(sources)
+    chosen = {y: source_for_year(sources, y) for y in range(first, last + 1)}
+    return {y: source for y, source in chosen.items() if source.covers(y)}
 
 
-@dataclass(frozen=True)
-class StageCodes:
-    """The release a stage's figure of one year comes from and the stage's codes in it."""
-
-    source: TradeRelease
-    codes: tuple[str, ...]
-    absent: tuple[str, ...]
-
-
-def trade_releases(store: Store) -> tuple[TradeRelease, ...]:
-    """The current trade releases, newest HS revision first, each with the codes it holds."""
-    held: dict[str, set[str]] = {}
-    for series, hs6 in store.con.execute("SELECT DISTINCT series, hs6 FROM trade_all").fetchall():
-        held.setdefault(str(series), set()).add(str(hs6))
-    found = [
-        TradeRelease(r, frozenset(held.get(r.series, ()))) for r in store.current_releases("trade")
-    ]
-    order = {s: i for i, s in enumerate(REVISION_PREFERENCE)}
-    return tuple(sorted(found, key=lambda t: order.get(t.series, -1)))
-
-
-def _stage_codes_in(catalogue: Catalogue, stage: Stage, source: TradeRelease) -> StageCodes | None:
-    try:
-        wanted = catalogue.hs_codes(stage, source.series)
-    except UnknownNameError:  # a revision the catalogue has no codes in
-        return None
-    codes = tuple(c for c in wanted if c in source.codes)
-    if not codes:
-        return None
-    return StageCodes(source, codes, tuple(c for c in wanted if c not in source.codes))
-
-
-def stage_codes(
-    catalogue: Catalogue, releases: Sequence[TradeRelease], stage: Stage, year: int
-) -> StageCodes | None:
-    """The one release a stage's figure of ``year`` comes from (the newest HS revision that
-    covers the year and holds one of the stage's codes); ``None``: no release holds it."""
-    for source in releases:
-        if source.covers(year):
-            found = _stage_codes_in(catalogue, stage, source)
-            if found is not None:
-                return found
-    return None
-
-
-def stage_years(
-    catalogue: Catalogue, releases: Sequence[TradeRelease], stage: Stage
-) -> dict[int, StageCodes]:
-    """Every year some release holds the stage's codes in, with the release chosen for it."""
-    years = sorted({y for r in releases for y in r.years()})
-    chosen = {y: stage_codes(catalogue, releases, stage, y) for y in years}
-    return {y: c for y, c in chosen.items() if c is not None}
+def _held(source: TradeSource) -> list[str]:
+    """The source's codes with rows in its release, in the stage's order."""
+    return [c for c in source.hs_codes if c in source.found]
 
 
 # -- the computation ---------------------------------------------------------------------------
@@ -354,15 +299,15 @@ def _split(row: pd.Series, basis: Basis) -> dict[str, Any]:
 def _flows(
     store: Store,
     importers: Sequence[ImporterSet],
-    wanted: Mapping[str, Mapping[str, StageCodes]],
+    wanted: Mapping[str, Mapping[str, TradeSource]],
     years: Sequence[int] | None,
 ) -> dict[str, pd.DataFrame]:
     """:func:`group_flows` rows per series: ``wanted`` maps a code group to the codes each
-    series gives it (``{group: {series: StageCodes}}``)."""
+    series gives it (``{group: {series: TradeSource}}``)."""
     by_series: dict[str, dict[str, tuple[str, ...]]] = {}
     for group, per_series in wanted.items():
         for series, chosen in per_series.items():
-            by_series.setdefault(series, {})[group] = chosen.codes
+            by_series.setdefault(series, {})[group] = tuple(_held(chosen))
     out = {}
     for series, groups in by_series.items():
         codes = {c for cs in groups.values() for c in cs}
@@ -379,30 +324,15 @@ def _no_data(notes: list[str]) -> dict[str, Any]:
     }
 
 
-def _source_fields(chosen: StageCodes, year: int) -> dict[str, Any]:
-    release = chosen.source.release
+def _source_fields(chosen: TradeSource, year: int) -> dict[str, Any]:
+    release = chosen.release
     return {
         "year": year,
         "series": release.series,
         "release_id": release.release_id,
         "release": f"{release.source} {release.version}",
-        "hs_codes": list(chosen.codes),
+        "hs_codes": _held(chosen),
     }
-
-
-def _code_notes(
-    catalogue: Catalogue, material: Material, stage: Stage, chosen: StageCodes
-) -> list[str]:
-    """The bundle note of each code of the figure that holds several materials, and the
-    stage's codes the release does not hold."""
-    bundled = (catalogue.bundle_note(c, chosen.source.series, material.id) for c in chosen.codes)
-    notes = [n for n in bundled if n]
-    if chosen.absent:
-        notes.append(
-            f"{chosen.source.series} codes of the stage not in the release: "
-            + ", ".join(chosen.absent)
-        )
-    return notes
 
 
 def _unit(basis: Basis) -> str:
@@ -436,21 +366,18 @@ def _stages(
     return [(chosen.material, s) for s in chosen.material.stages]
 
 
-def _provenance(
-    releases: Sequence[TradeRelease], used: Mapping[int, set[int]]
-) -> list[ProvenanceOut]:
+def _provenance(releases: Sequence[Release], used: Mapping[int, set[int]]) -> list[ProvenanceOut]:
     return provenance(
-        Provenance.of_release(r.release, tuple(sorted(used[r.release.release_id])))
+        Provenance.of_release(r, tuple(sorted(used[r.release_id])))
         for r in releases
-        if used.get(r.release.release_id)
+        if used.get(r.release_id)
     )
 
 
 def _stage_dependency(
-    catalogue: Catalogue,
     material: Material,
     stage: Stage,
-    years: Mapping[int, StageCodes],
+    years: Mapping[int, TradeSource],
     found: Mapping[tuple[str, str, int], dict[str, Any]],
     iso3: str,
     year: int | None,
@@ -464,8 +391,8 @@ def _stage_dependency(
         trend.append(
             TrendPoint(
                 year=y,
-                series=source.source.series,
-                release_id=source.source.release.release_id,
+                series=source.series,
+                release_id=source.release.release_id,
                 **{k: (figures or {}).get(k) for k in _TREND_FIELDS},
             )
         )
@@ -486,7 +413,7 @@ def _stage_dependency(
             )
         )
         return StageDependency.model_validate(names | _no_data([why]) | {"year": year})
-    notes = _code_notes(catalogue, material, stage, chosen)
+    notes = list(chosen.notes)
     figures = found.get((group, iso3, year))
     if figures is None:
         notes.append(f"no imports into {iso3} in the data for {year}: no data, not 0")
@@ -537,20 +464,19 @@ def _dependencies(
     basis: Basis,
 ) -> MemberStateDependencies:
     catalogue = load_catalogue()
-    releases = trade_releases(store)
+    releases = store.current_releases("trade")
     pairs = _stages(catalogue, material, stage)
-    years = {_group(m, s): stage_years(catalogue, releases, s) for m, s in pairs}
-    spans = [y for r in releases for y in r.years()]
-    if year is not None and spans:
-        lookup.year_or_latest(year, min(spans), max(spans), "trade")  # a clear error if outside
-    wanted = {g: {c.source.series: c for c in ys.values()} for g, ys in years.items()}
+    years = {_group(m, s): stage_years(store, m, s) for m, s in pairs}
+    if year is not None:  # a clear error outside every release's years
+        first = min(r.year_min for r in releases if r.year_min is not None)
+        last = max(r.year_max for r in releases if r.year_max is not None)
+        lookup.check_year(year, first, last, "trade")
+    wanted = {g: {c.series: c for c in ys.values()} for g, ys in years.items()}
     importer = ImporterSet.country(iso3, lookup.eu_members())
     found: dict[tuple[str, str, int], dict[str, Any]] = {}
     for series, raw in _flows(store, [importer], wanted, None).items():
         found |= _chosen_only(split_summaries(raw, basis, [iso3]), series, years)
-    rows = [
-        _stage_dependency(catalogue, m, s, years[_group(m, s)], found, iso3, year) for m, s in pairs
-    ]
+    rows = [_stage_dependency(m, s, years[_group(m, s)], found, iso3, year) for m, s in pairs]
     used: dict[int, set[int]] = {}
     for row in rows:
         for point in row.trend:
@@ -573,14 +499,14 @@ def _dependencies(
 def _chosen_only(
     found: dict[tuple[str, str, int], dict[str, Any]],
     series: str,
-    years: Mapping[str, Mapping[int, StageCodes]],
+    years: Mapping[str, Mapping[int, TradeSource]],
 ) -> dict[tuple[str, str, int], dict[str, Any]]:
     """The summaries of ``series`` kept only for the (group, year) pairs whose chosen release
     is that series (a year's figure comes from one release)."""
     return {
         k: v
         for k, v in found.items()
-        if (c := years.get(k[0], {}).get(k[2])) is not None and c.source.series == series
+        if (c := years.get(k[0], {}).get(k[2])) is not None and c.series == series
     }
 
 
@@ -608,10 +534,10 @@ def _comparison(
 ) -> MemberStatesComparison:
     catalogue = load_catalogue()
     resolved = catalogue.resolve(material)
-    releases = trade_releases(store)
+    releases = store.current_releases("trade")
 
     def has_data(candidate: Stage) -> bool:
-        return any(_stage_codes_in(catalogue, candidate, r) for r in releases)
+        return bool(stage_years(store, resolved.material, candidate))
 
     chosen_stage = catalogue.choose_stage(resolved, has_data, stage)
     if chosen_stage is None:
@@ -619,7 +545,7 @@ def _comparison(
             f"no trade release holds the HS codes of any stage of {resolved.material.name}",
             hint="stages: " + ", ".join(s.name for s in resolved.material.stages),
         )
-    years = stage_years(catalogue, releases, chosen_stage)
+    years = stage_years(store, resolved.material, chosen_stage)
     if not years:
         raise CritmatError(
             f"no trade release holds the HS codes of {resolved.material.name} · "
@@ -636,9 +562,9 @@ def _comparison(
     eu = sorted(lookup.eu_members())
     importers = [ImporterSet.country(i, eu) for i in eu]
     group = _group(resolved.material, chosen_stage)
-    raws = _flows(store, importers, {group: {chosen.source.series: chosen}}, [chosen_year])
-    found = split_summaries(raws[chosen.source.series], basis, eu)
-    notes = _code_notes(catalogue, resolved.material, chosen_stage, chosen)
+    raws = _flows(store, importers, {group: {chosen.series: chosen}}, [chosen_year])
+    found = split_summaries(raws[chosen.series], basis, eu)
+    notes = list(chosen.notes)
     rows = []
     for iso3 in eu:
         figures = found.get((group, iso3, chosen_year))
@@ -662,7 +588,7 @@ def _comparison(
         unit=_unit(basis),
         flag_rule=FLAG_RULE,
         member_states=rows,
-        provenance=_provenance(releases, {chosen.source.release.release_id: {chosen_year}}),
+        provenance=_provenance(releases, {chosen.release.release_id: {chosen_year}}),
         notes=[FLAG_RULE, *notes],
     )
 
