@@ -75,7 +75,7 @@ STAGE_NAMES: Mapping[str, str] = {
 #: Words a user may type for a stage, by the catalogue stage they mean (case and punctuation
 #: ignored). "metal" means the material's ``metals`` stage where it has one, else ``processing``.
 STAGE_SYNONYMS: Mapping[str, tuple[str, ...]] = {
-    "processing": ("refining", "refinery", "refined", "separation", "compounds", "smelting"),
+    "processing": ("refining", "refinery", "refined", "separation", "compounds"),
     "extraction": ("mining", "mine", "mined", "ore", "ores", "concentrate", "concentrates"),
     "metals": ("metal",),
     "magnets": ("magnet",),
