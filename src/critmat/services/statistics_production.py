@@ -28,7 +28,6 @@ from critmat.reference.materials import Material, Stage, load_catalogue
 from critmat.services import statistics_models as m
 from critmat.services.statistics_base import (
     as_float,
-    as_int,
     provenance,
     records,
     safe_country_name,
@@ -112,16 +111,9 @@ def stage_production(
     (default: the latest with figures), by country, with its series and release."""
     found, chosen = choose_production_stage(store, material, stage)
     answer = compute_stage_production(store.con, found, chosen, year)
-    rows = [
-        m.StageProductionRowOut(
-            country=str(r["country"]),
-            country_name=safe_country_name(str(r["country"])),
-            quantity_t=as_float(r["quantity_t"]),
-            share=as_float(r["share"]),
-            rank=as_int(r["rank"]),
-            estimated=bool(r["estimated"]),
-            status=str(r["status"]),
-            note=str(r["note"] or ""),
+    rows = [  # the countries' columns as they are, with the country's name
+        m.StageProductionRowOut.model_validate(
+            r | {"country_name": safe_country_name(str(r["country"])), "note": r["note"] or ""}
         )
         for r in records(answer.countries)
     ]
