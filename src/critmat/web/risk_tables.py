@@ -35,8 +35,21 @@ def gpr_href(commodity: str, query: dict[str, Any]) -> str:
     return f"/risk/geopolrisk/{quote(commodity, safe='')}" + pages_query(query)
 
 
+def data_window(years: Sequence[int]) -> str:
+    """The span of data years an assessment averages, e.g. ``2019–2023`` ("" without years)."""
+    return f"{years[0]}–{years[-1]}" if years else ""
+
+
 def _window(b: euc.Breakdown) -> str:
-    return f"{b.years[0]}–{b.years[-1]}" if b.years else ""
+    return data_window(b.years)
+
+
+def link_to_breakdowns(rows: list[dict[str, Any]], query: dict[str, Any]) -> list[dict[str, Any]]:
+    """``rows`` (each naming its ``material``), each given the address of the material's
+    criticality breakdown page with ``query`` (``_href``)."""
+    for row in rows:
+        row["_href"] = f"/risk/criticality/{row['material']}" + pages_query(query)
+    return rows
 
 
 # ================================================================================ GeoPolRisk
@@ -154,10 +167,8 @@ def producers_table(bd: risk.GeoPolRiskBreakdown) -> Table:
 # ================================================================================ criticality
 def criticality_table(assessment: euc.Assessment, query: dict[str, Any]) -> Table:
     """Materials ranked by SR; each row links to its breakdown with ``query``."""
-    rows = crit.criticality_rows(assessment)
-    for row in rows:
-        row["_href"] = f"/risk/criticality/{row['material']}" + pages_query(query)
-    years = f"{assessment.years[0]}–{assessment.years[-1]}"
+    rows = link_to_breakdowns(crit.criticality_rows(assessment), query)
+    years = data_window(assessment.years)
     return Table(
         name="criticality",
         title=f"EU supply risk (SR) by material, data {years}",
