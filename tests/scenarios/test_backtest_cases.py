@@ -173,3 +173,14 @@ def test_bad_case_file_names_the_field(tmp_path: Path, text: str, field: str) ->
     with pytest.raises(InputFileError) as caught:
         load_cases(path)
     assert caught.value.field == field and "case 1" in caught.value.reason
+
+
+def test_no_imports_in_the_year_before_is_no_change_not_a_fall(tmp_path: Path) -> None:
+    hs92 = [(2022, "KOR", "DEU", "811291", 1.0, 1.0), (2024, "CHN", "DEU", "811291", 1.0, 2.0)]
+    with _store(tmp_path, hs92, [(2024, "KOR", "DEU", "811292", 1.0, 1.0)]) as store:
+        result = backtest(store.con, 2, (GA_GE,))
+    row = result.rows.set_index("case").loc[GA_GE.case]
+    assert row["eu_imports_before_t"] == 0.0 and math.isnan(row["observed_change"])
+    assert "no EU27 imports from CHN in 2022: no change" in row["notes"]
+    assert GA_GE.case in result.summary().without_data
+    assert "not compared for" in result.summary().line()

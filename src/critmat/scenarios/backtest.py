@@ -365,7 +365,9 @@ def direction(change: float) -> int | None:
 class BacktestSummary:
     """Over the rows with both a predicted and an observed change (``compared``): the mean
     absolute error in percentage points of the change in EU27 imports (t) from the restricting
-    country, and in how many the direction was right; ``without_data``: the other cases."""
+    country, and in how many the direction was right; ``without_data``: the other cases (no
+    data in a year, no baseline, or no imports from the country in the year before: the row's
+    ``notes`` say which)."""
 
     cases: int
     compared: int
@@ -384,7 +386,7 @@ class BacktestSummary:
                 f"direction right in {self.direction_right} of {self.compared}"
             )
         if self.without_data:
-            head += f"; no data for {len(self.without_data)}: {', '.join(self.without_data)}"
+            head += f"; not compared for {len(self.without_data)}: {', '.join(self.without_data)}"
         return head
 
 
@@ -404,7 +406,7 @@ class BacktestResult:
         both = frame["error_pp"].notna()
         compared = frame[both]
         mae = float(compared["error_pp"].abs().mean()) if len(compared) else None
-        right = int((compared["direction_right"] == True).sum())  # noqa: E712 (object column)
+        right = sum(value is True for value in compared["direction_right"])
         return BacktestSummary(
             len(frame), len(compared), mae, right, tuple(frame.loc[~both, "case"])
         )
@@ -435,6 +437,8 @@ def _case_row(
         notes.append(f"{before.year} in {before.series}, {after.year} in {after.series}")
     if why and before.series is not None:
         notes.append(why)
+    if observed_before == 0:
+        notes.append(f"no EU27 imports from {restriction.country} in {before_year}: no change")
     predicted_direction, observed_direction = direction(predicted), direction(observed)
     right = (
         None
