@@ -293,3 +293,15 @@ def test_shared_with_in_each_revision(cat: Catalogue) -> None:
     assert cat.shared_with("vanadium", vanadium) == ()  # HS92 282530, 811240: its own
     hs17 = cat.shared_with("vanadium", vanadium, "HS17")  # 811292 holds six more metals
     assert {"Gallium", "Germanium", "Indium"} <= set(hs17)
+
+
+def test_a_row_with_more_fields_than_the_header_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "codes.csv"
+    bad.write_text(
+        "code,description,shared_by,shared_by_source\n"
+        "261790,Ores n.e.s.,bismuth;beryllium,ores of bismuth, beryllium and others\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputFileError) as info:
+        load_hs_codes("HS92", str(bad))
+    assert info.value.row == 2 and "quote" in str(info.value)

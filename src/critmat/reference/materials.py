@@ -554,6 +554,10 @@ def _read_hs_table(file: Path) -> dict[str, HsCode]:
     with file.open(encoding="utf-8", newline="") as handle:
         for row_no, row in enumerate(csv.DictReader(handle), start=2):
             code = row.get("code") or ""
+            if None in row:  # DictReader's key for the fields beyond the header
+                raise InputFileError(
+                    file, "more fields than the header (quote a text with commas)", row=row_no
+                )
             if not HS6.match(code):
                 raise InputFileError(
                     file, f"'{code}' is not a 6-digit HS code", row=row_no, field="code"
