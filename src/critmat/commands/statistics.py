@@ -253,7 +253,8 @@ def _strategic_dependencies(
         | {
             "hs_codes": f"{r['hs_revision'] or ''} {', '.join(r['hs_codes'])}".strip(),
             "exceeds_65": "no data" if r["status"] == "no data" else r["exceeds_65"],
-            "note": r["no_data_reason"] or ("shared code" if _bundles(r["notes"]) else ""),
+            "note": _short_reason(r["no_data_reason"])
+            or ("shared code" if _bundles(r["notes"]) else ""),
         }
         for r in rows
     ]
@@ -272,6 +273,15 @@ def _strategic_dependencies(
             caption,
         )
     )
+
+
+def _short_reason(reason: str | None) -> str:
+    """A no-data reason short enough for a table cell (the JSON has it whole)."""
+    if reason is None:
+        return ""
+    if reason.startswith("none of its codes"):
+        return "codes not in the trade data"
+    return reason.split(" on the ")[0].replace("no imports of", "no imports:")
 
 
 def _bundles(notes: Sequence[str]) -> list[str]:

@@ -316,10 +316,11 @@ def no_data_note(
     rows of :func:`~critmat.indicators.trade_sources.yearly_concentration` (years with data,
     each with its ``series``)."""
     where = ", ".join(source.hs_codes)
-    held = "; ".join(
-        f"{describe_years([int(y) for y in group['year']])} ({series})"
-        for series, group in by_year.groupby("series", sort=True)
+    runs = sorted(
+        (min(group["year"]), f"{describe_years([int(y) for y in group['year']])} ({series})")
+        for series, group in by_year.groupby("series")
     )
+    held = "; ".join(text for _first, text in runs)
     return (
         f"no data: {importer.name} has no imports of {source.series} {where} on the {basis} "
         f"basis in {year} in {source.release.citation()}, so no shares and no 65 % flag (not "
