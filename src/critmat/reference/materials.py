@@ -482,37 +482,37 @@ class _ProductionIn(BaseModel):
     editions: list[int] = Field(default_factory=list)
 
 
-class _StageIn(BaseModel):
+class _EntryIn(BaseModel):
+    """The fields a material entry and each of its stages share."""
+
     model_config = ConfigDict(extra="forbid")
     name: str
+    notes: str = ""
+    aliases: list[str] = Field(default_factory=list)
+    wmd_commodity: str | None = None
+
+
+class _StageIn(_EntryIn):
     label: str
     hs: list[str] = Field(default_factory=list)
     hs17: list[str] = Field(default_factory=list)
-    notes: str = ""
     sources: list[str] = Field(default_factory=list)
-    aliases: list[str] = Field(default_factory=list)
-    wmd_commodity: str | None = None
     production: list[_ProductionIn] = Field(default_factory=list)
     proxy: bool = False
 
 
-class _MaterialIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _MaterialIn(_EntryIn):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    name: str
     critical_entry: str | None = None
     strategic_entry: str | None = None
     critical_via: list[str] = Field(default_factory=list)
     group: str | None = None
     members: list[str] = Field(default_factory=list)
-    wmd_commodity: str | None = None
     production_unit: str | None = None
     production_basis: str | None = None
     eol_rir: float | None = Field(default=None, ge=0.0, le=1.0)
     eol_rir_source: str | None = None
-    aliases: list[str] = Field(default_factory=list)
     sources: list[str] = Field(min_length=1)
-    notes: str = ""
     stages: list[_StageIn] = Field(default_factory=list)
 
 
