@@ -28,40 +28,32 @@ MaterialOpt = Annotated[
 ]
 BasisOpt = Annotated[BasisOption, typer.Option(help="Shares by mass (tonnes) or value (USD).")]
 
-DEPENDENCY_COLUMNS: tuple[Column, ...] = (
-    ("material", "material", "text"),
-    ("stage", "stage", "text"),
-    ("year", "year", "text"),
-    ("trade", "trade release", "text"),
-    ("total", "total", ""),
+#: The columns of every table after its first ones: the extra-EU share, the largest third
+#: country and its share, the flag.
+SPLIT_COLUMNS: tuple[Column, ...] = (
     ("extra_eu_share", "extra-EU", "share"),
-    ("intra_eu_share", "intra-EU", "share"),
     ("top_extra_eu_supplier", "top extra-EU", "text"),
     ("top_extra_eu_share", "its share of all", "share"),
-    ("top_extra_eu_share_of_extra_eu", "of extra-EU", "share"),
-    ("flag", "65 % flag", "text"),
+)
+FLAG_COLUMN: Column = ("flag", "65 % flag", "text")
+DEPENDENCY_COLUMNS: tuple[Column, ...] = (
+    *(("material", "material", "text"), ("stage", "stage", "text"), ("year", "year", "text")),
+    *(("trade", "trade release", "text"), ("total", "total", "")),
+    *(SPLIT_COLUMNS[0], ("intra_eu_share", "intra-EU", "share"), *SPLIT_COLUMNS[1:]),
+    *(("top_extra_eu_share_of_extra_eu", "of extra-EU", "share"), FLAG_COLUMN),
     ("refs", "notes", "text"),
 )
 TREND_COLUMNS: tuple[Column, ...] = (
-    ("year", "year", "text"),
-    ("series", "series", "text"),
-    ("total", "total", ""),
-    ("extra_eu_share", "extra-EU", "share"),
-    ("top_extra_eu_supplier", "top extra-EU", "text"),
-    ("top_extra_eu_share", "its share of all", "share"),
-    ("flag", "65 % flag", "text"),
+    *(("year", "year", "text"), ("series", "series", "text"), ("total", "total", "")),
+    *SPLIT_COLUMNS,
+    FLAG_COLUMN,
 )
 COMPARISON_COLUMNS: tuple[Column, ...] = (
-    ("country", "country", "text"),
-    ("name", "name", "text"),
-    ("quantity_t", "tonnes", ""),
-    ("value_kusd", "value (kUSD)", ""),
-    ("top_supplier", "top supplier", "text"),
-    ("top_supplier_share", "its share", "share"),
-    ("extra_eu_share", "extra-EU", "share"),
-    ("top_extra_eu_supplier", "top extra-EU", "text"),
-    ("top_extra_eu_share", "its share of all", "share"),
-    ("flag", "65 % flag", "text"),
+    *(("country", "country", "text"), ("name", "name", "text")),
+    *(("quantity_t", "tonnes", ""), ("value_kusd", "value (kUSD)", "")),
+    *(("top_supplier", "top supplier", "text"), ("top_supplier_share", "its share", "share")),
+    *SPLIT_COLUMNS,
+    FLAG_COLUMN,
 )
 
 

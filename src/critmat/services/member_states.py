@@ -122,27 +122,38 @@ class TrendPoint(BaseModel):
     exceeds_65: bool | None
 
 
-class StageDependency(ImportSplit):
-    """A Member State's dependency for one material stage (latest year) and its trend."""
+class StageNames(BaseModel):
+    """The material stage an answer is about (ids and names)."""
 
     material: str
     material_name: str
     stage: str
     stage_label: str
+
+
+class StageDependency(ImportSplit, StageNames):
+    """A Member State's dependency for one material stage (latest year) and its trend."""
+
     trend: list[TrendPoint] = Field(default_factory=list)
 
 
-class MemberStateDependencies(BaseModel):
+class Answer(BaseModel):
+    """What both answers say about their figures: the basis, its unit, how the 65 % flag is
+    applied, the trade releases used and the notes."""
+
+    basis: str
+    unit: str
+    flag_rule: str
+    provenance: list[ProvenanceOut]
+    notes: list[str]
+
+
+class MemberStateDependencies(Answer):
     """One Member State's dependencies for every strategic material stage (or one material)."""
 
     country: str
     name: str
-    basis: str
-    unit: str
-    flag_rule: str
     dependencies: list[StageDependency]
-    provenance: list[ProvenanceOut]
-    notes: list[str]
 
 
 class MemberStateRow(ImportSplit):
@@ -152,22 +163,13 @@ class MemberStateRow(ImportSplit):
     name: str
 
 
-class MemberStatesComparison(BaseModel):
+class MemberStatesComparison(Answer, StageNames):
     """The 27 Member States side by side for one material stage and year (27 rows, a row
     without imports holding nulls)."""
 
-    material: str
-    material_name: str
-    stage: str
-    stage_label: str
     year: int | None
     years: list[int] = Field(description="every year the stage's trade data hold")
-    basis: str
-    unit: str
-    flag_rule: str
     member_states: list[MemberStateRow]
-    provenance: list[ProvenanceOut]
-    notes: list[str]
 
 
 # -- which country -----------------------------------------------------------------------------
@@ -366,6 +368,29 @@ def _stages(
     return [(chosen.material, s) for s in chosen.material.stages]
 
 
+def _names(material: Material, stage: Stage) -> dict[str, Any]:
+    """The :class:`StageNames` fields of ``material`` at ``stage``."""
+    return {
+        "material": material.id,
+        "material_name": material.name,
+        "stage": stage.name,
+        "stage_label": stage.label,
+    }
+
+
+def _about(
+    basis: Basis, releases: Sequence[Release], used: Mapping[int, set[int]], notes: list[str]
+) -> dict[str, Any]:
+    """The :class:`Answer` fields: ``used`` maps a release id to the years read in it."""
+    return {
+        "basis": basis,
+        "unit": _unit(basis),
+        "flag_rule": FLAG_RULE,
+        "provenance": _provenance(releases, used),
+        "notes": notes,
+    }
+
+
 def _provenance(releases: Sequence[Release], used: Mapping[int, set[int]]) -> list[ProvenanceOut]:
     return provenance(
         Provenance.of_release(r, tuple(sorted(used[r.release_id])))
@@ -396,8 +421,7 @@ def _stage_dependency(
                 **{k: (figures or {}).get(k) for k in _TREND_FIELDS},
             )
         )
-    names: dict[str, Any] = {"material": material.id, "material_name": material.name}
-    names |= {"stage": stage.name, "stage_label": stage.label, "trend": trend}
+    names = _names(material, stage) | {"trend": trend}
     if year is None:
         with_data = [p.year for p in trend if p.total is not None]
         year = max(with_data) if with_data else (max(years) if years else None)
@@ -484,15 +508,9 @@ def _dependencies(
     notes = [FLAG_RULE]
     if material is None:
         notes.append("strategic raw materials (CRMA Annex I), every stage but proxy stages")
+    about = _about(basis, releases, used, notes)
     return MemberStateDependencies(
-        country=iso3,
-        name=country_name(iso3),
-        basis=basis,
-        unit=_unit(basis),
-        flag_rule=FLAG_RULE,
-        dependencies=rows,
-        provenance=_provenance(releases, used),
-        notes=notes,
+        country=iso3, name=country_name(iso3), dependencies=rows, **about
     )
 
 
@@ -577,19 +595,13 @@ def _comparison(
     missing = [r.country for r in rows if r.total is None]
     if missing:
         notes.append(f"no imports on the {basis} basis in {chosen_year}: {', '.join(missing)}")
+    used = {chosen.release.release_id: {chosen_year}}
     return MemberStatesComparison(
-        material=resolved.material.id,
-        material_name=resolved.material.name,
-        stage=chosen_stage.name,
-        stage_label=chosen_stage.label,
         year=chosen_year,
         years=sorted(years),
-        basis=basis,
-        unit=_unit(basis),
-        flag_rule=FLAG_RULE,
         member_states=rows,
-        provenance=_provenance(releases, {chosen.release.release_id: {chosen_year}}),
-        notes=[FLAG_RULE, *notes],
+        **_names(resolved.material, chosen_stage),
+        **_about(basis, releases, used, [FLAG_RULE, *notes]),
     )
 
 

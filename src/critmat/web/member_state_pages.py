@@ -16,9 +16,10 @@ from the material pages and from a Member State's country page. Add with :func:`
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import FastAPI, Query
+from fastapi import Depends, FastAPI, Query
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -39,11 +40,28 @@ YearQ = Annotated[int | None, Query(ge=1900, le=2100)]
 BasisQ = Annotated[Literal["mass", "value"], Query()]
 
 
+@dataclass(frozen=True)
+class CompareAsk:
+    """What the comparison page asks besides the material: the stage (None: the catalogue's
+    choice), the year (None: the latest the stage's data hold) and the basis of the shares."""
+
+    stage: str | None
+    year: int | None
+    basis: str
+
+
+def _compare_ask(stage: StageQ = None, year: YearQ = None, basis: BasisQ = "mass") -> CompareAsk:
+    return CompareAsk(stage or None, year, basis)
+
+
+Ask = Annotated[CompareAsk, Depends(_compare_ask)]
+
+
 def _comparison(
-    call: PageCall, material: str, stage: str | None, year: int | None, basis: str
+    call: PageCall, material: str, ask: CompareAsk
 ) -> member_states.MemberStatesComparison:
     return member_states.comparison(
-        call.store, material, stage=stage or None, year=year, basis=basis, ctx=call.services
+        call.store, material, stage=ask.stage, year=ask.year, basis=ask.basis, ctx=call.services
     )
 
 
@@ -58,14 +76,8 @@ def install(app: FastAPI) -> None:
         return RedirectResponse(f"/member-states/{resolved.material.id}", status_code=303)
 
     @app.get("/member-states/{material}", response_class=HTMLResponse, include_in_schema=False)
-    def member_states_page(
-        call: Call,
-        material: MaterialP,
-        stage: StageQ = None,
-        year: YearQ = None,
-        basis: BasisQ = "mass",
-    ) -> Response:
-        answer = _comparison(call, material, stage, year, basis)
+    def member_states_page(call: Call, material: MaterialP, ask: Ask) -> Response:
+        answer = _comparison(call, material, ask)
         catalogue_material = load_catalogue().get(answer.material)
         context = {
             "a": answer,
@@ -77,15 +89,8 @@ def install(app: FastAPI) -> None:
         return call.page("member_states.html", "_member_states_body.html", **context)
 
     @app.get("/member-states/{material}/table.{fmt}", include_in_schema=False)
-    def member_states_download(
-        call: Call,
-        material: MaterialP,
-        fmt: Fmt,
-        stage: StageQ = None,
-        year: YearQ = None,
-        basis: BasisQ = "mass",
-    ) -> Response:
-        answer = _comparison(call, material, stage, year, basis)
+    def member_states_download(call: Call, material: MaterialP, fmt: Fmt, ask: Ask) -> Response:
+        answer = _comparison(call, material, ask)
         stem = f"member-states-{answer.material}-{answer.stage}-{answer.year}-{answer.basis}"
         return download(comparison_table(answer), fmt, stem)
 

@@ -16,13 +16,14 @@ EU is 400 saying so. Per-material Member State concentration as before stays at
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from critmat.api.query import TABLE_RESPONSES, Basis, FormatQ, StageQ, YearQ, stem
-from critmat.api.stats_serving import serve
+from critmat.api.stats_serving import Format, serve
 from critmat.server.deps import UserCaller
 from critmat.server.errors import responses
 from critmat.services import member_states as svc
@@ -50,6 +51,26 @@ MaterialRequiredQ = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class Figures:
+    """How the figures are read: the stage (None: every stage, or the catalogue's choice), the
+    year (None: the latest with data), the basis of the shares and the response format."""
+
+    stage: str | None
+    year: int | None
+    basis: str
+    fmt: Format
+
+
+def _figures(
+    stage: StageQ = None, year: YearQ = None, basis: Basis = Basis.mass, fmt: FormatQ = "json"
+) -> Figures:
+    return Figures(stage, year, basis.value, fmt)
+
+
+FiguresQ = Annotated[Figures, Depends(_figures)]
+
+
 @router.get(
     "/member-states/{country}/dependencies",
     response_model=svc.MemberStateDependencies,
@@ -59,11 +80,8 @@ async def get_member_state_dependencies(
     request: Request,
     country: CountryPath,
     _p: UserCaller,
+    ask: FiguresQ,
     material: OneMaterialQ = None,
-    stage: StageQ = None,
-    year: YearQ = None,
-    basis: Basis = Basis.mass,
-    fmt: FormatQ = "json",
 ) -> Response:
     """A Member State's own dependencies per strategic material stage: imports from outside
     the EU and from other Member States, the top extra-EU supplier, the CRMA 65 % flag as
@@ -72,18 +90,14 @@ async def get_member_state_dependencies(
 
     def compute(store: Store) -> Computed:
         answer = svc.dependencies(
-            store, iso3, material=material, stage=stage, year=year, basis=basis.value
+            store, iso3, material=material, stage=ask.stage, year=ask.year, basis=ask.basis
         )
         return svc.dependencies_computed(answer)
 
-    params = {"country": iso3, "material": material, "stage": stage, "year": year}
+    params = {"country": iso3, "material": material} | _params(ask)
+    parts = ("critmat-member-state", iso3, material, ask.stage, ask.year, ask.basis)
     return await serve(
-        request,
-        "member-state-dependencies",
-        params | {"basis": basis.value},
-        compute,
-        fmt=fmt,
-        stem=stem("critmat-member-state", iso3, material, stage, year, basis.value),
+        request, "member-state-dependencies", params, compute, fmt=ask.fmt, stem=stem(*parts)
     )
 
 
@@ -92,23 +106,22 @@ async def get_member_states_comparison(
     request: Request,
     material: MaterialRequiredQ,
     _p: UserCaller,
-    stage: StageQ = None,
-    year: YearQ = None,
-    basis: Basis = Basis.mass,
-    fmt: FormatQ = "json",
+    ask: FiguresQ,
 ) -> Response:
     """The 27 Member States side by side for one material stage in one year: tonnes, value,
     top supplier and its share, extra-EU share, top extra-EU supplier and the 65 % flag."""
 
     def compute(store: Store) -> Computed:
-        answer = svc.comparison(store, material, stage=stage, year=year, basis=basis.value)
+        answer = svc.comparison(store, material, stage=ask.stage, year=ask.year, basis=ask.basis)
         return svc.comparison_computed(answer)
 
+    params = {"material": material} | _params(ask)
+    parts = ("critmat-member-states", material, ask.stage, ask.year, ask.basis)
     return await serve(
-        request,
-        "member-states-comparison",
-        {"material": material, "stage": stage, "year": year, "basis": basis.value},
-        compute,
-        fmt=fmt,
-        stem=stem("critmat-member-states", material, stage, year, basis.value),
+        request, "member-states-comparison", params, compute, fmt=ask.fmt, stem=stem(*parts)
     )
+
+
+def _params(ask: Figures) -> dict[str, object]:
+    """The cache key's parameters of ``ask`` (the format is keyed by :func:`serve`)."""
+    return {"stage": ask.stage, "year": ask.year, "basis": ask.basis}

@@ -12,19 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from critmat.indicators.imports import CRMA_SINGLE_COUNTRY_LIMIT as LIMIT
-from critmat.reports.charts import (
-    NO_DATA_COLOUR,
-    OK_COLOUR,
-    OTHER_COLOUR,
-    OVER_COLOUR,
-    THRESHOLD_COLOUR,
-    Figure,
-    _axis,
-    _base_layout,
-    _round,
-    labelled_bars,
-    share_text,
-)
+from critmat.reports import charts
 
 
 @dataclass(frozen=True)
@@ -38,36 +26,38 @@ class SplitBar:
     top_country: str | None
 
 
-def split_figure(bars: Sequence[SplitBar], title: str) -> Figure:
+def split_figure(bars: Sequence[SplitBar], title: str) -> charts.Figure:
     """Horizontal bars, one row per entry: the extra-EU share (grey) and the largest third
     country's share (orange above 65 %, blue below), with the 65 % line."""
     labels = [b.label for b in bars]
-    extra = [None if b.extra_eu_share is None else _round(b.extra_eu_share) for b in bars]
-    top = [0.0 if b.top_share is None else _round(b.top_share) for b in bars]
+    extra = [None if b.extra_eu_share is None else charts._round(b.extra_eu_share) for b in bars]
+    top = [0.0 if b.top_share is None else charts._round(b.top_share) for b in bars]
     texts = [
         "no data"
         if b.extra_eu_share is None
-        else (f"{b.top_country} {share_text(b.top_share or 0.0)}" if b.top_country else "none")
+        else (
+            f"{b.top_country} {charts.share_text(b.top_share or 0.0)}" if b.top_country else "none"
+        )
         for b in bars
     ]
     colours = [
-        NO_DATA_COLOUR
+        charts.NO_DATA_COLOUR
         if b.top_share is None
-        else (OVER_COLOUR if b.top_share > LIMIT else OK_COLOUR)
+        else (charts.OVER_COLOUR if b.top_share > LIMIT else charts.OK_COLOUR)
         for b in bars
     ]
     return {
         "data": [
-            labelled_bars(
+            charts.labelled_bars(
                 labels,
                 extra,
                 ["" for _ in bars],
-                {"color": OTHER_COLOUR},
+                {"color": charts.OTHER_COLOUR},
                 name="extra-EU share of imports",
                 hovertemplate="%{y}: extra-EU %{x:.1%}<extra></extra>",
                 textposition="none",
             ),
-            labelled_bars(
+            charts.labelled_bars(
                 labels,
                 top,
                 texts,
@@ -76,13 +66,13 @@ def split_figure(bars: Sequence[SplitBar], title: str) -> Figure:
                 hovertemplate="%{y}: %{text}<extra></extra>",
             ),
         ],
-        "layout": _base_layout(
+        "layout": charts._base_layout(
             110 + 34 * len(bars),
             barmode="group",
             margin={"l": 10, "r": 60, "t": 30, "b": 40},
             legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "font": {"size": 11}},
-            xaxis=_axis(range=[0, 1.15], tickformat=".0%", title={"text": title}),
-            yaxis=_axis(autorange="reversed", gridcolor="rgba(0,0,0,0)", ticksuffix=" "),
+            xaxis=charts._axis(range=[0, 1.15], tickformat=".0%", title={"text": title}),
+            yaxis=charts._axis(autorange="reversed", gridcolor="rgba(0,0,0,0)", ticksuffix=" "),
             shapes=[
                 {
                     "type": "line",
@@ -91,7 +81,7 @@ def split_figure(bars: Sequence[SplitBar], title: str) -> Figure:
                     "yref": "paper",
                     "y0": 0,
                     "y1": 1,
-                    "line": {"color": THRESHOLD_COLOUR, "dash": "dash", "width": 1.5},
+                    "line": {"color": charts.THRESHOLD_COLOUR, "dash": "dash", "width": 1.5},
                 }
             ],
         ),
