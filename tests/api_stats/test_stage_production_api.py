@@ -113,3 +113,11 @@ def test_material_page_shows_every_stage_with_production(api: Api) -> None:
         card = silicon[start : silicon.index("</section>", start)]
         usa = card[card.index('data-v="USA"') :]
         assert "withheld" in usa[: usa.index("</tr>")]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/production?material=cobalt", "/api/v1/production/stages?material=cobalt"]
+)
+def test_login_required(api: Api, path: str) -> None:
+    response = api.client.get(path)
+    assert response.status_code == 401 and response.json()["error"] == "login required"

@@ -11,8 +11,6 @@ STATS_GETS = [
     "/api/v1/materials",
     "/api/v1/materials/cobalt",
     "/api/v1/materials/cobalt/production",
-    "/api/v1/production?material=cobalt",
-    "/api/v1/production/stages?material=cobalt",
     "/api/v1/materials/cobalt/member-states",
     "/api/v1/materials/copper/reliance",
     "/api/v1/dependency?material=cobalt",

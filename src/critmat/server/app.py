@@ -131,10 +131,12 @@ def _include_optional(app: FastAPI) -> None:
     """Routers of the statistics, risk and assessment APIs and the web UI."""
     from critmat.api.routes import assessments, origins, risk, risk_outlook, stats, stress
     from critmat.api.routes import member_states as member_states_api
+    from critmat.api.routes import production as production_api
     from critmat.web import assessments as web_assessments
     from critmat.web import member_state_pages, origins_view, pages, risk_pages, stress_pages
 
     app.include_router(stats.router)
+    app.include_router(production_api.router)
     app.include_router(origins.router)
     app.include_router(risk.router)
     app.include_router(risk_outlook.router)

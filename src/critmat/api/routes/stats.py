@@ -193,51 +193,6 @@ async def get_production(
     )
 
 
-#: The material of a production-by-stage question (required).
-_ProductionMaterialQ = Annotated[
-    str, Query(min_length=1, max_length=100, description="Material id, name or alias.")
-]
-
-
-@router.get("/production", response_model=m.StageProductionOut, responses=_TABLE)
-async def get_stage_production(
-    request: Request,
-    material: _ProductionMaterialQ,
-    _p: UserCaller,
-    stage: StageQ = None,
-    year: YearQ = None,
-    fmt: FormatQ = "json",
-) -> Response:
-    """World production of a material at one value-chain stage, by country: each year from
-    the first of the stage's production series that holds it (USGS MCS, IEA CMDE, World Mining
-    Data), naming its series, release and stage; withheld figures are ``null``. ``stage``
-    accepts synonyms (refining → processing); without it, the first stage with figures."""
-    return await serve(
-        request,
-        "stage-production",
-        {"material": material, "stage": stage, "year": year},
-        lambda store: svc.stage_production(store, material, stage, year),
-        fmt=fmt,
-        stem=stem("critmat-production", material, stage, year),
-    )
-
-
-@router.get("/production/stages", response_model=m.ProductionStagesOut, responses=_TABLE)
-async def get_production_stages(
-    request: Request, material: _ProductionMaterialQ, _p: UserCaller, fmt: FormatQ = "json"
-) -> Response:
-    """Every value-chain stage of a material with its production series in order of
-    preference, the years each holds, and the years the stage has figures for."""
-    return await serve(
-        request,
-        "production-stages",
-        {"material": material},
-        lambda store: svc.production_stages(store, material),
-        fmt=fmt,
-        stem=stem("critmat-production-stages", material),
-    )
-
-
 @router.get(
     "/materials/{material}/member-states", response_model=m.MemberStatesOut, responses=_TABLE
 )
