@@ -305,3 +305,13 @@ def test_a_row_with_more_fields_than_the_header_is_refused(tmp_path: Path) -> No
     with pytest.raises(InputFileError) as info:
         load_hs_codes("HS92", str(bad))
     assert info.value.row == 2 and "quote" in str(info.value)
+
+
+def test_bundle_note_counts_the_group_as_the_material_itself(cat: Catalogue) -> None:
+    assert cat.bundle_note("284690", "HS92", "rare_earths") == (
+        "HS92 284690 also holds scandium: figures from it cover all of them"
+    )
+    hree = cat.bundle_note("284690", "HS92", "hree")
+    assert hree is not None and "also holds light rare earth elements and scandium" in hree
+    ores = cat.bundle_note("253090", "HS17", "hree")  # rare_earths is hree's group
+    assert ores is not None and ores.startswith("HS17 253090 also holds lithium, strontium")

@@ -322,14 +322,19 @@ class Catalogue:
         vanadium: figures from it cover all of them"; ``None`` when the code is one material's.
 
         With ``material`` (an id of the catalogue) the note names the others: "HS17 811292 also
-        holds germanium, ...". Data: the ``shared_by`` column of the revision's code table.
+        holds germanium, ...", where the material itself, its group and the entries grouped
+        under it count as its own (rare_earths and 284690: "also holds scandium"; hree and
+        253090: "also holds lithium, strontium ..."), not its siblings (hree and 284690: "also
+        holds light rare earth elements and scandium"). Data: the ``shared_by`` column of the
+        revision's code table.
         """
         entry = self.hs_code(code, revision)
         if entry is None or len(entry.shared_by) < 2:
             return None
-        others = [i for i in entry.shared_by if i != material]
+        own = self._own_ids(material) if material else set()
+        others = [i for i in entry.shared_by if i not in own]
         names = _and_list([self._display(i) for i in others])
-        verb = "also holds" if material in entry.shared_by else "holds"
+        verb = "also holds" if len(others) < len(entry.shared_by) else "holds"
         return (
             f"{_revision(revision)} {entry.code} {verb} {names}: figures from it cover all of them"
         )
@@ -338,6 +343,12 @@ class Catalogue:
         """:meth:`bundle_note` of each of the stage's codes in ``revision`` that bundles."""
         notes = (self.bundle_note(c, revision, material) for c in self.hs_codes(stage, revision))
         return [n for n in notes if n]
+
+    def _own_ids(self, material_id: str) -> set[str]:
+        """The id, its group and the entries grouped under it (not the group's other entries)."""
+        material = self.get(material_id)
+        own = {material.id, *(m.id for m in self.members_of(material.id))}
+        return own | ({material.group} if material.group else set())
 
     def _display(self, ident: str) -> str:
         """A material's name in running text (lower case), or the plain name given."""
@@ -371,10 +382,8 @@ class Catalogue:
         """The id itself, its group, the group's other entries (hree → rare_earths, lree,
         ree_magnets) and the entries grouped under it (for lookups across groups)."""
         material = self.get(material_id)
-        ids = {material.id, *(m.id for m in self.members_of(material.id))}
-        if material.group:
-            ids |= {material.group, *(m.id for m in self.members_of(material.group))}
-        return frozenset(ids)
+        siblings = {m.id for m in self.members_of(material.group)} if material.group else set()
+        return frozenset(self._own_ids(material_id) | siblings)
 
     def shared_with(
         self, material_id: str, stage: Stage, revision: str = "HS92"
