@@ -115,6 +115,18 @@ class ProductionResult:
     provenance: list[Provenance]
 
 
+def _by_stage_hint(material: Material) -> str:
+    """Where a material without a World Mining Data series has production: its stages whose
+    catalogue series (USGS, IEA) may hold figures."""
+    stages = [stage.name for stage in material.stages if stage.production]
+    if not stages:
+        return "`critmat materials` lists the materials with production data"
+    return (
+        f"production by stage: `critmat production {material.id} --stage {stages[0]}` "
+        f"(stages with production series: {', '.join(stages)})"
+    )
+
+
 def production(store: Store, material_name: str, year: int | None) -> ProductionResult:
     """World production by country for ``material_name`` in ``year`` (World Mining Data;
     default: the series' latest year, :func:`year_or_latest`).
@@ -129,7 +141,7 @@ def production(store: Store, material_name: str, year: int | None) -> Production
     if commodity is None:
         raise NoDataError(
             f"World Mining Data has no production series for {material.name}",
-            hint="`critmat materials` lists the materials with production data",
+            hint=_by_stage_hint(material),
         )
     release = store.require_release("production")
     years = store.con.execute(
