@@ -202,66 +202,55 @@ def _print_explain(result: Any, fmt: Format) -> None:
 
 
 def _print_validation(validation: Any, fmt: Format) -> None:
+    from critmat.services.risk_criticality import validation_document
+
     result = validation.assessment
+    document = validation_document(validation)
+    rows = document["rows"]
+    if emit_document(fmt, document, rows):
+        return
     rho = "–" if validation.spearman is None else f"{validation.spearman:.3f}"
     summary = (
         f"Spearman {rho} over {validation.n} materials; {validation.same_side} of "
         f"{validation.n} on the same side of SR 1; {validation.within} within ±0.5"
     )
-    rows = [r.as_row() for r in validation.rows]
-    document = {
-        "year": result.year,
-        "years": list(result.years),
-        "spearman": validation.spearman,
-        "n": validation.n,
-        "same_side": validation.same_side,
-        "within_0_5": validation.within,
-        "rows": rows,
-        "notes": list(result.notes),
-        "provenance": [p.as_dict() for p in result.provenance],
-    }
-    if emit_document(fmt, document, rows):
-        return
-    for row in rows:
-        row["same_side"] = _text(row["same_side"])
-    out.print(
-        table(
-            f"EU supply risk {_years(result)} against the 2023 assessment: {summary}",
-            _VALIDATION_COLUMNS,
-            rows,
-            caption="; ".join(result.notes) + f". Sources: {_sources(result)}",
-        )
+    _print_table(
+        f"EU supply risk {_years(result)} against the 2023 assessment: {summary}",
+        _VALIDATION_COLUMNS,
+        rows,
+        ("same_side",),
+        "; ".join(result.notes) + f". Sources: {_sources(result)}",
     )
 
 
 def _print_outlook(outlook: Any, fmt: Format) -> None:
+    from critmat.services.risk_criticality import outlook_document
+
     result = outlook.assessment
-    rows = [r.as_row() for r in outlook.rows]
-    crossing = [r.material_id for r in outlook.crossing()]
-    document = {
-        "year": result.year,
-        "years": list(result.years),
-        "crossing": crossing,
-        "rows": rows,
-        "notes": list(result.notes),
-        "provenance": [p.as_dict() for p in result.provenance],
-    }
+    document = outlook_document(outlook)
+    rows = document["rows"]
     if emit_document(fmt, document, rows):
         return
-    for row in rows:
-        for key in ("meets_2023", "meets_now", "crma_critical"):
-            row[key] = _text(row[key])
-    out.print(
-        table(
-            f"The next assessment on data {_years(result)} against the 2023 list "
-            f"(SR ≥ 1 and EI ≥ 2.8): {len(crossing)} materials cross a threshold",
-            _OUTLOOK_COLUMNS,
-            rows,
-            caption="; ".join(result.notes)
-            + ". EI: your --ei-inputs, else the 2023 EI (assumed unchanged). "
-            + f"Sources: {_sources(result)}",
-        )
+    _print_table(
+        f"The next assessment on data {_years(result)} against the 2023 list "
+        f"(SR ≥ 1 and EI ≥ 2.8): {len(document['crossing'])} materials cross a threshold",
+        _OUTLOOK_COLUMNS,
+        rows,
+        ("meets_2023", "meets_now", "crma_critical"),
+        "; ".join(result.notes)
+        + ". EI: your --ei-inputs, else the 2023 EI (assumed unchanged). "
+        + f"Sources: {_sources(result)}",
     )
+
+
+def _print_table(
+    title: str, cols: Any, rows: list[dict[str, Any]], flags: tuple[str, ...], caption: str
+) -> None:
+    """A table whose ``flags`` columns are yes/no/–."""
+    for row in rows:
+        for key in flags:
+            row[key] = _text(row[key])
+    out.print(table(title, cols, rows, caption=caption))
 
 
 def _text(value: Any) -> str:

@@ -14,7 +14,7 @@ Both are pure functions of an :class:`~critmat.risk._eu_types.Assessment`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Literal
 
 import pandas as pd
@@ -31,6 +31,14 @@ VALIDATION_YEAR = 2022
 LARGE_DIFFERENCE = 0.5
 
 Change = Literal["enters", "leaves", "stays", "stays out", "no data"]
+
+
+def _row(record: object, drop: tuple[str, ...] = (), **worked_out: object) -> dict[str, object]:
+    """A dataclass record as a row: ``material_id`` as ``material``, ``drop`` left out, the
+    ``worked_out`` values replacing or following the fields."""
+    fields = {k: v for k, v in asdict(record).items() if k not in drop}  # type: ignore[call-overload]
+    row: dict[str, object] = {"material": fields.pop("material_id"), **fields}
+    return {**row, **worked_out}
 
 
 def spearman(xs: Sequence[float], ys: Sequence[float]) -> float | None:
@@ -72,20 +80,14 @@ class ValidationRow:
         return (self.sr >= SR_THRESHOLD) == (self.published_sr >= SR_THRESHOLD)
 
     def as_row(self) -> dict[str, object]:
-        return {
-            "material": self.material_id,
-            "published_sr": self.published_sr,
-            "published_stage": self.published_stage,
-            "published_basis": self.published_basis or "",
-            "published_same_stage": self.published_same_stage,
-            "sr": round(self.sr, 2),
-            "stage": self.stage,
-            "basis": self.basis,
-            "difference": round(self.difference, 2),
-            "same_side": self.same_side,
-            "production_series": self.production_series,
-            "trade_series": self.trade_series,
-        }
+        """The row the CLI and the API show (SR and difference to two decimals)."""
+        return _row(
+            self,
+            drop=("name", "si_sr", "eol_rir"),
+            sr=round(self.sr, 2),
+            difference=round(self.difference, 2),
+            same_side=self.same_side,
+        )
 
 
 @dataclass(frozen=True)
@@ -173,20 +175,8 @@ class OutlookRow:
     crma_critical: bool
 
     def as_row(self) -> dict[str, object]:
-        return {
-            "material": self.material_id,
-            "name": self.name,
-            "sr": None if self.sr is None else round(self.sr, 2),
-            "sr_stage": self.sr_stage,
-            "sr_2023": self.sr_2023,
-            "sr_change": self.sr_change,
-            "ei": self.ei,
-            "ei_source": self.ei_source,
-            "meets_2023": self.meets_2023,
-            "meets_now": self.meets_now,
-            "change": self.change,
-            "crma_critical": self.crma_critical,
-        }
+        """The row the CLI and the API show (SR to two decimals)."""
+        return _row(self, sr=None if self.sr is None else round(self.sr, 2))
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ quantities, WGI and t averaged over the years.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import duckdb
@@ -114,6 +114,10 @@ NOT_ASSESSED = frozenset(
 ASSESSED_STAGES = ("extraction", "processing")
 _WGI_SOURCE = "World Bank, Worldwide Governance Indicators"
 _BACI_SOURCE = "CEPII BACI, extra-EU27 imports by origin, tonnes"
+_PUBLISHED_SOURCE = (
+    "Grohol & Veeh (2023), doi:10.2873/725585, as transcribed in "
+    "critmat/reference/data/eu_crm_assessment_2023.csv"
+)
 
 
 # ---------------------------------------------------------------------------------- equations
@@ -470,44 +474,50 @@ def _stage_specs(material: Material) -> list[_StageSpec]:
     return specs
 
 
-def _eol_term(material: Material, given: Mapping[str, SiInput], published: bool) -> Term:
-    name, symbol, unit = "end-of-life recycling input rate", "EoL_RIR", "fraction 0–1"
+def _input_term(
+    material: Material,
+    default: Term,
+    given: Mapping[str, SiInput],
+    published: float | None,
+    published_name: str,
+) -> Term:
+    """An input of the SR (EoL-RIR, SI_SR): the user's value, else the 2023 assessment's
+    (``published``, when used), else ``default``."""
     if material.id in given:
         entry = given[material.id]
-        return Term(name, symbol, entry.si_sr, unit, entry.source)
-    row = published_for(material.id) if published else None
-    if row is not None and row.eol_rir_pct is not None:
-        return Term(
-            name,
-            symbol,
-            row.eol_rir_pct / 100,
-            unit,
-            f"2023 EU assessment, {row.material}; {row.source}",
-        )
+        return replace(default, value=entry.si_sr, source=entry.source, note="")
+    if published is not None:
+        source = f"2023 EU assessment, {published_name}; {_PUBLISHED_SOURCE}"
+        return replace(default, value=published, source=source, note="")
+    return default
+
+
+def _eol_term(material: Material, given: Mapping[str, SiInput], use_published: bool) -> Term:
+    row = published_for(material.id) if use_published else None
+    value = row.eol_rir_pct / 100 if row and row.eol_rir_pct is not None else None
+    term = Term("end-of-life recycling input rate", "EoL_RIR", 0.0, "fraction 0–1", "")
     if material.eol_rir is None:
-        return Term(name, symbol, 0.0, unit, "material catalogue", note="no EoL-RIR: 0 used")
-    return Term(
-        name,
-        symbol,
-        material.eol_rir,
-        unit,
-        f"material catalogue (eol_rir); {material.eol_rir_source or 'source in materials.yaml'}",
-    )
-
-
-def _si_term(material: Material, given: Mapping[str, SiInput], published: bool) -> Term:
-    name, symbol, unit = "substitution index (supply risk)", "SI_SR", "0–1"
-    if material.id in given:
-        entry = given[material.id]
-        return Term(name, symbol, entry.si_sr, unit, entry.source)
-    row = published_for(material.id) if published else None
-    if row is not None and row.si_sr is not None:
-        return Term(
-            name, symbol, row.si_sr, unit, f"2023 EU assessment, {row.material}; {row.source}"
+        default = replace(term, source="material catalogue", note="no EoL-RIR: 0 used")
+    else:
+        source = material.eol_rir_source or "source in materials.yaml"
+        default = replace(
+            term, value=material.eol_rir, source=f"material catalogue (eol_rir); {source}"
         )
-    return Term(
-        name, symbol, 1.0, unit, "default", note="no SI_SR given: 1 used (no substitution credit)"
+    return _input_term(material, default, given, value, row.material if row else "")
+
+
+def _si_term(material: Material, given: Mapping[str, SiInput], use_published: bool) -> Term:
+    row = published_for(material.id) if use_published else None
+    default = Term(
+        "substitution index (supply risk)",
+        "SI_SR",
+        1.0,
+        "0–1",
+        "default",
+        note="no SI_SR given: 1 used (no substitution credit)",
     )
+    value = row.si_sr if row else None
+    return _input_term(material, default, given, value, row.material if row else "")
 
 
 def _headline(

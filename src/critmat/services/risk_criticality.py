@@ -50,7 +50,9 @@ __all__ = [
     "criticality_validation",
     "criticality_years",
     "outlook_criticality",
+    "outlook_document",
     "validate_criticality",
+    "validation_document",
 ]
 
 #: Columns of :func:`criticality_rows`, in order.
@@ -280,3 +282,39 @@ def validate_criticality(store: Store, request: CriticalityRequest) -> Validatio
 def outlook_criticality(store: Store, request: CriticalityRequest) -> Outlook:
     """The command line's next-assessment view of ``request`` against the 2023 list."""
     return outlook(assess_criticality(store, request))
+
+
+def _document(
+    assessment: euc.Assessment, rows: list[dict[str, Any]], **figures: Any
+) -> dict[str, Any]:
+    return {
+        "year": assessment.year,
+        "years": list(assessment.years),
+        **figures,
+        "rows": rows,
+        "notes": list(assessment.notes),
+        "provenance": [p.as_dict() for p in assessment.provenance],
+    }
+
+
+def validation_document(found: Validation) -> dict[str, Any]:
+    """The validation as the CLI's JSON and the API answer it: ``year, years, spearman, n,
+    same_side, within_0_5, rows`` (:data:`VALIDATION_COLUMNS`), ``notes, provenance``."""
+    return _document(
+        found.assessment,
+        [r.as_row() for r in found.rows],
+        spearman=found.spearman,
+        n=found.n,
+        same_side=found.same_side,
+        within_0_5=found.within,
+    )
+
+
+def outlook_document(found: Outlook) -> dict[str, Any]:
+    """The next-assessment view as the CLI's JSON and the API answer it: ``year, years,
+    crossing`` (material ids), ``rows`` (:data:`OUTLOOK_COLUMNS`), ``notes, provenance``."""
+    return _document(
+        found.assessment,
+        [r.as_row() for r in found.rows],
+        crossing=[r.material_id for r in found.crossing()],
+    )

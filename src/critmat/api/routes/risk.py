@@ -149,88 +149,20 @@ class CriticalityOut(BaseModel):
     provenance: list[ProvenanceOut]
 
 
-class TermOut(BaseModel):
-    name: str
-    symbol: str
-    value: float | None
-    unit: str
-    source: str
-    inputs: dict[str, Any]
-    note: str
-
-
-class CountryTermOut(BaseModel):
-    country: str
-    kind: str
-    amount: float
-    share: float
-    wgi_estimate: float | None
-    wgi_scaled: float | None
-    wgi_indicators: list[str]
-    t: float
-    t_reason: str
-    contribution: float | None = Field(description="share² · scaled WGI · t")
-
-
-class ConcentrationOut(BaseModel):
-    scope: str = Field(description="GS (global supply) or EUS (EU sourcing)")
-    value: float | None = Field(description="HHI_WGI,t = Σ contributions, 0–10")
-    unit: str
-    source: str
-    amount_unit: str
-    total: float
-    countries: list[CountryTermOut]
-    uncovered_share: float
-    notes: list[str]
-
-
-class StageOut(BaseModel):
-    stage: str
-    commodity: str
-    hs_codes: list[str]
-    basis: str
-    global_supply: ConcentrationOut
-    eu_sourcing: ConcentrationOut | None
-    import_reliance: TermOut
-    eol_rir: TermOut
-    si_sr: TermOut
-    sr: float | None
-    notes: list[str]
-    production_series: list[str]
-    production_years: list[int]
-    trade_series: list[str]
-    trade_years: list[int]
-
-
-class SectorTermOut(BaseModel):
-    sector: str
-    end_use_share: float
-    value_added: float
-    product: float
-    source: str
-
-
-class EconomicImportanceOut(BaseModel):
-    sectors: list[SectorTermOut]
-    sum_aq: float
-    value_added_max: float
-    scaled_sum: float
-    si_ei: float
-    ei: float
-    source: str
-    notes: list[str]
-
-
 class BreakdownOut(BaseModel):
     material_id: str
     name: str
     year: int
     years: list[int]
-    stages: list[StageOut]
+    stages: list[euc.StageSupplyRisk] = Field(
+        description="every stage: its series and years, the global-supply and EU-sourcing "
+        "concentrations with each supplier's share, WGI, t and contribution (share² · scaled "
+        "WGI · t), IR, EoL-RIR and SI_SR with their sources"
+    )
     sr: float | None
     sr_stage: str | None
     basis: str | None
-    ei: EconomicImportanceOut | None
+    ei: euc.EconomicImportance | None
     sr_meets_threshold: bool | None
     ei_meets_threshold: bool | None
     critical: bool | None

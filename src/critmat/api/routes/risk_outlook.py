@@ -13,12 +13,15 @@ choice. Same documents as `critmat criticality --validate` / `--next --format js
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from critmat.api.query import FormatQ, YearQ, stem
-from critmat.api.routes.risk import _TABLE, _serve, provenance_out
+from critmat.api.routes.risk import _TABLE, _serve
 from critmat.server.deps import UserCaller
 from critmat.services import risk_criticality as crit
 from critmat.services.context import ServiceContext
@@ -31,7 +34,7 @@ class ValidationRowOut(BaseModel):
     material: str
     published_sr: float = Field(description="the 2023 assessment's SR (headline stage)")
     published_stage: str
-    published_basis: str = Field(description="GS+EU, GSonly, EUonly as published")
+    published_basis: str | None = Field(description="GS+EU, GSonly, EUonly as published")
     published_same_stage: float | None = Field(description="2023 SR of critmat's stage")
     sr: float = Field(description="critmat's SR, two decimals")
     stage: str
@@ -78,39 +81,23 @@ class OutlookOut(BaseModel):
     provenance: list[ProvenanceOut]
 
 
+def _computed(
+    model: BaseModel, document: dict[str, Any], columns: Sequence[str], title: str
+) -> Computed:
+    years = document["years"]
+    return Computed(model, table(columns, document["rows"], f"{title} {years[0]}-{years[-1]}"))
+
+
 def _validation(services: ServiceContext, year: int | None) -> Computed:
-    found = crit.criticality_validation(services, year)
-    result = found.assessment
-    rows = [r.as_row() for r in found.rows]
-    model = ValidationOut(
-        year=result.year,
-        years=list(result.years),
-        spearman=found.spearman,
-        n=found.n,
-        same_side=found.same_side,
-        within_0_5=found.within,
-        rows=[ValidationRowOut.model_validate(r) for r in rows],
-        notes=list(result.notes),
-        provenance=provenance_out(result.provenance),
-    )
-    span = f"{result.years[0]}-{result.years[-1]}"
-    return Computed(model, table(crit.VALIDATION_COLUMNS, rows, f"EU SR vs 2023 {span}"))
+    document = crit.validation_document(crit.criticality_validation(services, year))
+    model = ValidationOut.model_validate(document)
+    return _computed(model, document, crit.VALIDATION_COLUMNS, "EU SR vs 2023")
 
 
 def _outlook(services: ServiceContext, year: int | None) -> Computed:
-    found = crit.criticality_outlook(services, year)
-    result = found.assessment
-    rows = [r.as_row() for r in found.rows]
-    model = OutlookOut(
-        year=result.year,
-        years=list(result.years),
-        crossing=[r.material_id for r in found.crossing()],
-        rows=[OutlookRowOut.model_validate(r) for r in rows],
-        notes=list(result.notes),
-        provenance=provenance_out(result.provenance),
-    )
-    span = f"{result.years[0]}-{result.years[-1]}"
-    return Computed(model, table(crit.OUTLOOK_COLUMNS, rows, f"EU SR next {span}"))
+    document = crit.outlook_document(crit.criticality_outlook(services, year))
+    model = OutlookOut.model_validate(document)
+    return _computed(model, document, crit.OUTLOOK_COLUMNS, "EU SR next")
 
 
 @router.get("/criticality-validation", response_model=ValidationOut, responses=_TABLE)
