@@ -330,7 +330,8 @@ def trend(
         f"Imports of {_subject(answer.material, answer.stage, answer.hs_codes)} into "
         f"{answer.importer} by {basis.value}, year by year",
         columns(
-            *("year", ("total", f"total ({unit})"), "top_supplier", "top_share", "hhi"),
+            *("year", ("series", "series", "text"), ("total", f"total ({unit})")),
+            *("top_supplier", "top_share", "hhi"),
             *("top_third_country", "top_third_share", "exceeds_65"),
         ),
     )

@@ -23,10 +23,9 @@ from critmat.indicators.imports import (
     Basis,
     ImporterSet,
     dependency_summary,
-    group_flows,
-    import_concentration,
     import_flows,
 )
+from critmat.indicators.precomputed import CONCENTRATION_FIELDS
 from critmat.indicators.production import production_concentration, production_shares
 from critmat.indicators.provenance import Provenance, provenance_for
 from critmat.indicators.trade_sources import (
@@ -421,8 +420,10 @@ class SeriesResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _year_range(store: Store, first: int | None, last: int | None) -> list[int]:
-    lo, hi = trade_years(store)
+def _year_range(
+    store: Store, first: int | None, last: int | None, span: tuple[int, int] | None = None
+) -> list[int]:
+    lo, hi = trade_years(store) if span is None else span
     start, end = first if first is not None else lo, last if last is not None else hi
     check_year(start, lo, hi, "trade")
     check_year(end, lo, hi, "trade")
@@ -445,26 +446,35 @@ def dependency_series(
 ) -> SeriesResult:
     """Concentration of ``importer``'s imports year by year (default: every year with data).
 
-    ``rows`` columns: ``year, total, suppliers, top_supplier, top_share, hhi,
-    top_third_country, top_third_share, exceeds_65, missing_quantity_value_share``.
+    ``rows`` columns: ``year, series, total, suppliers, top_supplier, top_share, hhi,
+    top_third_country, top_third_share, exceeds_65, missing_quantity_value_share``; each year
+    from its one trade release (:func:`~critmat.indicators.trade_sources.source_for_year`).
     """
     checked_basis = check_basis(basis)
     importer_set = resolve_importer(importer)
-    years = _year_range(store, first, last)
     selection = select_codes(store, material=material, stage=stage, hs=hs)
+    sources = trade_sources(store, selection.material, selection.stage, selection.hs_codes)
+    years = _year_range(store, first, last, trade_span(sources))
     eu = eu_members()
-    flows = _flows(store, importer_set, selection.hs_codes, years, flows_cache)
-    sources = group_flows(flows, {"selection": selection.hs_codes})
-    rows = import_concentration(
-        sources, checked_basis, eu, {importer_set.name: importer_set.inside_eu}
+    by_year = yearly_concentration(
+        store, importer_set, {"selection": sources}, checked_basis, eu, flows_cache
     )
-    rows = rows.drop(columns=["code_group", "importer", "basis"])
+    rows = by_year.loc[by_year["year"].isin(years)].reset_index(drop=True)
+    used = {
+        int(release_id): sorted(int(y) for y in rows.loc[rows["release_id"] == release_id, "year"])
+        for release_id in rows["release_id"].unique()
+    }
+    chosen = [s for s in sources if s.release.release_id in used] or sources[-1:]
+    rows = rows[["year", "series", *CONCENTRATION_FIELDS]]
     return SeriesResult(
         importer=importer_set,
         selection=selection,
         rows=rows,
-        provenance=provenance_for(store.con, ["trade"], rows["year"].tolist()),
-        notes=list(selection.notes),
+        provenance=[
+            Provenance.of_release(s.release, tuple(used.get(s.release.release_id, ())))
+            for s in chosen
+        ],
+        notes=list(dict.fromkeys(n for s in chosen for n in s.notes)),
     )
 
 

@@ -356,7 +356,11 @@ def fast_series(
     selection = _covered_selection(store, tables, importer_set, question)
     if selection is None:
         return None
+    sources = _trade_sources(store, tables, selection)
+    if len(sources) > 1:
+        return None  # another series holds some years: the general path reads both
     eu = lookup.eu_members()
+    series = tables.trade_release.series
     rows: list[dict[str, Any]] = []
     for year in range(start, end + 1):
         summary = (
@@ -365,10 +369,15 @@ def fast_series(
             .summary
         )
         if summary is not None:
-            rows.append({"year": year, **summary})
+            rows.append({"year": year, "series": series, **summary})
     prov = tables.provenance(["trade"], [r["year"] for r in rows])
-    model = _series_out(importer_set, selection, question["basis"], rows, prov, selection.notes)
-    return _series_computed(model, ["year", *CONCENTRATION_FIELDS], "dependency series")
+    notes = sources[0].notes
+    model = _series_out(importer_set, selection, question["basis"], rows, prov, notes)
+    return _series_computed(model, SERIES_COLUMNS, "dependency series")
+
+
+#: The columns of a dependency series (``critmat trend``), each row from one trade series.
+SERIES_COLUMNS = ["year", "series", *CONCENTRATION_FIELDS]
 
 
 def dependency_series(
@@ -386,7 +395,7 @@ def dependency_series(
         return fast
     result = lookup.dependency_series(store, **question, flows_cache=flows_cache)
     model = _series_model(result, question["basis"])
-    return _series_computed(model, list(result.rows.columns), "dependency series")
+    return _series_computed(model, SERIES_COLUMNS, "dependency series")
 
 
 def reliance(
