@@ -95,24 +95,29 @@ def _tiny(indicators: tuple[str, ...] = ("PV",)) -> object:
         }
     )
     wgi = {"CHN": -0.5, "IND": -1.0, "DEU": 0.5, "MAR": 0.0}
-    governance = pd.DataFrame(
+    governance = wgi_frame({c: dict.fromkeys(indicators, v) for c, v in wgi.items()}, 2022)
+    return canonical_connection(production=production, trade=trade, governance=governance)
+
+
+def wgi_frame(estimates: dict[str, dict[str, float]], year: int) -> pd.DataFrame:
+    """Governance rows of ``year``: ``{country: {indicator: estimate}}``."""
+    return pd.DataFrame(
         [
             {
-                "country": c,
-                "year": 2022,
-                "indicator": ind,
-                "estimate": v,
+                "country": country,
+                "year": year,
+                "indicator": indicator,
+                "estimate": value,
                 "stderr": 0.2,
                 "sources": 5.0,
                 "percentile": 50.0,
                 "lower": 40.0,
                 "upper": 60.0,
             }
-            for c, v in wgi.items()
-            for ind in indicators
+            for country, values in estimates.items()
+            for indicator, value in values.items()
         ]
     )
-    return canonical_connection(production=production, trade=trade, governance=governance)
 
 
 def test_supply_risk_of_a_hand_made_case():

@@ -15,6 +15,7 @@ from critmat.reference.eu_assessment import published_for
 from critmat.reference.materials import load_catalogue
 from critmat.risk._eu_validation import VALIDATION_YEAR, outlook, spearman, validate
 from critmat.risk.eu_criticality import WGI_INDICATORS, assess, scale_wgi
+from tests.risk.test_eu_criticality import wgi_frame
 from tests.support import canonical_connection
 
 SIX = "WGI six dimensions"
@@ -60,22 +61,8 @@ def _gallium_store() -> duckdb.DuckDBPyConnection:
             "quantity_t": [30.0, 10.0, 5.0, 7.0],
         }
     )
-    governance = pd.DataFrame(
-        [
-            {
-                "country": c,
-                "year": 2021,
-                "indicator": ind,
-                "estimate": v,
-                "stderr": 0.2,
-                "sources": 5.0,
-                "percentile": 50.0,
-                "lower": 40.0,
-                "upper": 60.0,
-            }
-            for c, values in WGI.items()
-            for ind, v in zip(WGI_INDICATORS, values, strict=True)
-        ]
+    governance = wgi_frame(
+        {c: dict(zip(WGI_INDICATORS, values, strict=True)) for c, values in WGI.items()}, 2021
     )
     production = pd.DataFrame(
         {c: pd.Series(dtype=t) for c, t in [("commodity", str), ("country", str)]}

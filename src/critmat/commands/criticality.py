@@ -204,52 +204,52 @@ def _print_explain(result: Any, fmt: Format) -> None:
 def _print_validation(validation: Any, fmt: Format) -> None:
     from critmat.services.risk_criticality import validation_document
 
-    result = validation.assessment
-    document = validation_document(validation)
-    rows = document["rows"]
-    if emit_document(fmt, document, rows):
-        return
     rho = "–" if validation.spearman is None else f"{validation.spearman:.3f}"
-    summary = (
+    _print_document(
+        validation_document(validation),
+        validation.assessment,
+        fmt,
+        f"EU supply risk {_years(validation.assessment)} against the 2023 assessment: "
         f"Spearman {rho} over {validation.n} materials; {validation.same_side} of "
-        f"{validation.n} on the same side of SR 1; {validation.within} within ±0.5"
-    )
-    _print_table(
-        f"EU supply risk {_years(result)} against the 2023 assessment: {summary}",
+        f"{validation.n} on the same side of SR 1; {validation.within} within ±0.5",
         _VALIDATION_COLUMNS,
-        rows,
         ("same_side",),
-        "; ".join(result.notes) + f". Sources: {_sources(result)}",
     )
 
 
 def _print_outlook(outlook: Any, fmt: Format) -> None:
     from critmat.services.risk_criticality import outlook_document
 
-    result = outlook.assessment
     document = outlook_document(outlook)
-    rows = document["rows"]
-    if emit_document(fmt, document, rows):
-        return
-    _print_table(
-        f"The next assessment on data {_years(result)} against the 2023 list "
+    _print_document(
+        document,
+        outlook.assessment,
+        fmt,
+        f"The next assessment on data {_years(outlook.assessment)} against the 2023 list "
         f"(SR ≥ 1 and EI ≥ 2.8): {len(document['crossing'])} materials cross a threshold",
         _OUTLOOK_COLUMNS,
-        rows,
         ("meets_2023", "meets_now", "crma_critical"),
-        "; ".join(result.notes)
-        + ". EI: your --ei-inputs, else the 2023 EI (assumed unchanged). "
-        + f"Sources: {_sources(result)}",
+        "EI: your --ei-inputs, else the 2023 EI (assumed unchanged). ",
     )
 
 
-def _print_table(
-    title: str, cols: Any, rows: list[dict[str, Any]], flags: tuple[str, ...], caption: str
+def _print_document(
+    document: dict[str, Any],
+    result: Any,
+    fmt: Format,
+    title: str,
+    cols: Any,
+    flags: tuple[str, ...],
+    note: str = "",
 ) -> None:
-    """A table whose ``flags`` columns are yes/no/–."""
+    """``document`` as JSON, its rows as CSV, or a table whose ``flags`` columns read yes/no."""
+    rows = document["rows"]
+    if emit_document(fmt, document, rows):
+        return
     for row in rows:
         for key in flags:
             row[key] = _text(row[key])
+    caption = "; ".join(result.notes) + f". {note}Sources: {_sources(result)}"
     out.print(table(title, cols, rows, caption=caption))
 
 

@@ -138,15 +138,21 @@ class CriticalityRowOut(BaseModel):
     notes: str
 
 
-class CriticalityOut(BaseModel):
+class WindowOut(BaseModel):
+    """What every criticality answer names: the reference year, the window of data years, the
+    notes and the releases used."""
+
     year: int
     years: list[int] = Field(description="the window of data years averaged")
+    notes: list[str]
+    provenance: list[ProvenanceOut]
+
+
+class CriticalityOut(WindowOut):
     sr_threshold: float
     ei_threshold: float
     published_si: bool
     rows: list[CriticalityRowOut]
-    notes: list[str]
-    provenance: list[ProvenanceOut]
 
 
 class BreakdownOut(BaseModel):

@@ -21,11 +21,11 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from critmat.api.query import FormatQ, YearQ, stem
-from critmat.api.routes.risk import _TABLE, _serve
+from critmat.api.routes.risk import _TABLE, WindowOut, _serve
 from critmat.server.deps import UserCaller
 from critmat.services import risk_criticality as crit
 from critmat.services.context import ServiceContext
-from critmat.services.statistics_models import Computed, ProvenanceOut, table
+from critmat.services.statistics_models import Computed, table
 
 router = APIRouter(prefix="/api/v1/risk", tags=["risk"])
 
@@ -45,16 +45,12 @@ class ValidationRowOut(BaseModel):
     trade_series: str
 
 
-class ValidationOut(BaseModel):
-    year: int
-    years: list[int]
+class ValidationOut(WindowOut):
     spearman: float | None = Field(description="Spearman rank correlation of sr, published_sr")
     n: int
     same_side: int
     within_0_5: int = Field(description="materials with |difference| ≤ 0.5")
     rows: list[ValidationRowOut]
-    notes: list[str]
-    provenance: list[ProvenanceOut]
 
 
 class OutlookRowOut(BaseModel):
@@ -72,13 +68,9 @@ class OutlookRowOut(BaseModel):
     crma_critical: bool
 
 
-class OutlookOut(BaseModel):
-    year: int
-    years: list[int]
+class OutlookOut(WindowOut):
     crossing: list[str] = Field(description="materials entering or leaving, or whose SR crosses 1")
     rows: list[OutlookRowOut]
-    notes: list[str]
-    provenance: list[ProvenanceOut]
 
 
 def _computed(
