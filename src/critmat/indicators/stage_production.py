@@ -282,9 +282,10 @@ def _notes(
         notes.append(f"{ref.series} '{ref.commodity}' has several row labels; shown: '{detail}'")
     known = countries["quantity_t"].dropna()
     total = float(known.sum()) if len(known) else None
+    base = "no row has a quantity" if total is None else f"{_tonnes(total)} t"
     notes.append(
         "shares are of the sum of the reported rows (countries and the publisher's other "
-        f"countries, ROW): {'none' if total is None else _tonnes(total)} t"
+        f"countries, ROW): {base}"
         + (f"; the published world total is {_tonnes(world_t)} t" if world_t is not None else "")
     )
     if world_t and total is not None and abs(total - world_t) > _WORLD_TOLERANCE * world_t:
