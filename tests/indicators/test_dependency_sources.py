@@ -174,3 +174,16 @@ def test_the_shipped_hs17_extract_recomputed_with_pandas(tmp_path: Path) -> None
             assert bool(result.summary["exceeds_65"]) == (shares.max() > 0.65)
             if "811292" in result.hs_codes:
                 assert any("811292" in n and "cover all" in n for n in result.notes)
+
+
+def test_the_trend_reads_each_year_in_its_one_series(store: Store) -> None:
+    result = lookup.dependency_series(store, importer="EU27", material="germanium")
+    assert result.rows[["year", "series"]].values.tolist() == [[2016, "HS92"], [2024, "HS17"]]
+    hs92 = _expected(HS92_ROWS, {"811230"}, 2016)
+    first = result.rows.iloc[0]
+    assert first["top_third_share"] == pytest.approx(hs92.iloc[0])
+    assert first["hhi"] == pytest.approx(float((hs92**2).sum()))
+    assert {p.version: p.years for p in result.provenance} == {
+        "HS17 hand-made": (2024,),
+        "HS92 hand-made": (2016,),
+    }
