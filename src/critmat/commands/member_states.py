@@ -18,6 +18,7 @@ from critmat.commands.options import BasisOption, FormatOpt, StageOpt, TradeYear
 
 if TYPE_CHECKING:  # annotations only: the service loads when a command runs
     from critmat.services.member_states import ImportSplit, MemberStateDependencies
+    from critmat.services.statistics_models import ProvenanceOut
 
 CountryArg = Annotated[
     str, typer.Argument(metavar="COUNTRY", help="A Member State: ISO3 code or name (DEU, Germany).")
@@ -35,10 +36,10 @@ SPLIT_COLUMNS: tuple[Column, ...] = (
     ("top_extra_eu_supplier", "top extra-EU", "text"),
     ("top_extra_eu_share", "its share of all", "share"),
 )
-FLAG_COLUMN: Column = ("flag", "65 % flag", "text")
+FLAG_COLUMN: Column = ("flag", "above 65 %", "text")
 DEPENDENCY_COLUMNS: tuple[Column, ...] = (
     *(("material", "material", "text"), ("stage", "stage", "text"), ("year", "year", "text")),
-    *(("trade", "trade release", "text"), ("total", "total", "")),
+    *(("trade", "series", "text"), ("total", "total", "")),
     *(SPLIT_COLUMNS[0], ("intra_eu_share", "intra-EU", "share"), *SPLIT_COLUMNS[1:]),
     *(("top_extra_eu_share_of_extra_eu", "of extra-EU", "share"), FLAG_COLUMN),
     ("refs", "notes", "text"),
@@ -57,12 +58,15 @@ COMPARISON_COLUMNS: tuple[Column, ...] = (
 )
 
 
-def _shown(row: "ImportSplit", **extra: Any) -> dict[str, Any]:
-    """A row of a table: the figures, the flag in words and the release it comes from."""
-    from critmat.services.member_states import flag_text
+def _flag(exceeds_65: bool | None) -> str:
+    """The flag in a narrow column: yes, no, or no data (never "no" for missing data)."""
+    return "no data" if exceeds_65 is None else ("YES" if exceeds_65 else "no")
 
-    trade = f"{row.series} ({row.release_id})" if row.series else None
-    return row.model_dump() | {"flag": flag_text(row.exceeds_65), "trade": trade} | extra
+
+def _shown(row: "ImportSplit", **extra: Any) -> dict[str, Any]:
+    """A row of a table: the figures, the flag and the series (HS revision) it comes from."""
+    trade = row.series
+    return row.model_dump() | {"flag": _flag(row.exceeds_65), "trade": trade} | extra
 
 
 def _footnotes(rows: list[dict[str, Any]], notes: list[list[str]]) -> list[str]:
@@ -72,6 +76,16 @@ def _footnotes(rows: list[dict[str, Any]], notes: list[list[str]]) -> list[str]:
         refs = [numbered.setdefault(n, len(numbered) + 1) for n in own]
         row["refs"] = " ".join(f"[{i}]" for i in refs) or None
     return [f"[{i}] {n}" for n, i in numbered.items()]
+
+
+def _citation(item: "ProvenanceOut") -> str:
+    """A release and the years read in it (a run of years as first–last)."""
+    years = item.years
+    if len(years) > 2 and years == list(range(years[0], years[-1] + 1)):
+        used = f"{years[0]}–{years[-1]}"
+    else:
+        used = ", ".join(str(y) for y in years)
+    return f"{item.source} {item.version} ({item.dataset}; years used: {used})"
 
 
 def _caption(answer_notes: list[str], citations: list[str], footnotes: list[str]) -> str:
@@ -99,7 +113,7 @@ def member_state(
         return
     rows = [_shown(r) for r in answer.dependencies]
     footnotes = _footnotes(rows, [r.notes for r in answer.dependencies])
-    citations = [p.citation() for p in answer.provenance]
+    citations = [_citation(p) for p in answer.provenance]
     out.print(
         table(
             f"{answer.name} ({answer.country}): imports by origin, {answer.basis} ({answer.unit})",
@@ -113,12 +127,10 @@ def member_state(
 
 
 def _print_trends(answer: "MemberStateDependencies") -> None:
-    from critmat.services.member_states import flag_text
-
     for dep in answer.dependencies:
         if not dep.trend:
             continue
-        rows = [p.model_dump() | {"flag": flag_text(p.exceeds_65)} for p in dep.trend]
+        rows = [p.model_dump() | {"flag": _flag(p.exceeds_65)} for p in dep.trend]
         title = f"{answer.country} · {dep.material_name} · {dep.stage_label}: year by year"
         out.print(table(title, TREND_COLUMNS, rows))
 
@@ -144,7 +156,7 @@ def member_states_compare(
     codes = answer.member_states[0].hs_codes if answer.member_states else []
     first = answer.member_states[0] if answer.member_states else None
     release = f"{first.series} {', '.join(codes)} ({first.release})" if first else ""
-    citations = [p.citation() for p in answer.provenance]
+    citations = [_citation(p) for p in answer.provenance]
     out.print(
         table(
             f"{answer.material_name} · {answer.stage_label}: the 27 Member States, "
