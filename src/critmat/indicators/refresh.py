@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import duckdb
@@ -45,6 +46,30 @@ def default_importers() -> list[ImporterSet]:
 def stage_code_groups(materials: Sequence[Material]) -> dict[str, tuple[str, ...]]:
     """``"material/stage"`` → HS6 codes, for every catalogued stage that has codes."""
     return {f"{m.id}/{s.name}": s.hs_codes for m in materials for s in m.stages if s.hs_codes}
+
+
+#: The text columns of :func:`import_flows` that the refresh hands on as categories.
+_CODED = ("hs6", "importer", "origin")
+
+
+def with_categories(flows: pd.DataFrame) -> pd.DataFrame:
+    """``flows`` with its country and code columns as pandas categories: DuckDB reads them as
+    ENUMs and returns categories, so grouping, sorting and the results' conversion to pandas
+    handle small integers instead of strings (about a third less CPU time for the indicators
+    built from the flows; the figures are the same)."""
+    return flows.astype({c: "category" for c in _CODED if c in flows.columns})
+
+
+def plain_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its categorical columns, and the object columns that merging them left
+    holding text, back as text: the dtypes the string path gives."""
+    coded = [
+        c
+        for c in frame.columns
+        if isinstance(frame[c].dtype, pd.CategoricalDtype)
+        or (frame[c].dtype == object and pd.api.types.infer_dtype(frame[c]) == "string")
+    ]
+    return frame.astype(dict.fromkeys(coded, str)) if coded else frame
 
 
 @dataclass
@@ -109,32 +134,46 @@ def refresh_all(
         return result
 
     groups = stage_code_groups(catalogue.materials)
-    prod = step("production", lambda: production_concentration(con))
-    prod_shares = step("production shares", lambda: production_shares(con))
     flows = step("import flows", lambda: import_flows(con, chosen))
-    sources = step("import sources", lambda: group_flows(flows, groups))
-    imports = step(
-        "import concentration",
-        lambda: pd.concat(
-            [import_concentration(sources, basis, eu, inside) for basis in BASES],
-            ignore_index=True,
-        ),
-    )
-    consumption = step(
-        "apparent consumption", lambda: apparent_consumption_many(con, chosen, catalogue.materials)
-    )
-    uv = step("unit values", lambda: unit_values(flows))
-    exposure = step(
-        "restriction exposure",
-        lambda: pd.concat(
-            [
-                exposure_series(flows, chosen, restrictions, basis, eu).assign(basis=basis)
-                for basis in BASES
-            ],
-            ignore_index=True,
-        ),
-    )
-    origins = step("origin tracing", lambda: origins_all(con, catalogue.materials, chosen))
+    coded = with_categories(flows)
+    restricted_codes = {code for r in restrictions for code in r.hs_codes}
+    restricted = coded.loc[coded["hs6"].isin(restricted_codes)]  # filtered once for both bases
+
+    def from_flows() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """The indicators computed from the flows alone (scratch DuckDB and pandas, no ``con``)."""
+        sources = step("import sources", lambda: group_flows(coded, groups))
+        imports = step(
+            "import concentration",
+            lambda: pd.concat(
+                [import_concentration(sources, basis, eu, inside) for basis in BASES],
+                ignore_index=True,
+            ),
+        )
+        exposure = step(
+            "restriction exposure",
+            lambda: pd.concat(
+                [
+                    exposure_series(restricted, chosen, restrictions, basis, eu).assign(basis=basis)
+                    for basis in BASES
+                ],
+                ignore_index=True,
+            ),
+        )
+        return plain_text(sources), plain_text(imports), plain_text(exposure)
+
+    # Two threads: the flows' indicators on a worker while this thread reads the store through
+    # ``con`` (which only it uses); DuckDB and numpy's LAPACK release the GIL while they work.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="refresh") as pool:
+        trade_side = pool.submit(from_flows)
+        prod = step("production", lambda: production_concentration(con))
+        prod_shares = step("production shares", lambda: production_shares(con))
+        consumption = step(
+            "apparent consumption",
+            lambda: apparent_consumption_many(con, chosen, catalogue.materials),
+        )
+        origins = step("origin tracing", lambda: origins_all(con, catalogue.materials, chosen))
+        uv = step("unit values", lambda: unit_values(flows))
+        sources, imports, exposure = trade_side.result()
     return Indicators(
         production=prod,
         production_shares=prod_shares,
