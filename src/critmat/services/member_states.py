@@ -29,9 +29,9 @@ web's country and Member State pages.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from functools import partial
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import pandas as pd
 from pydantic import BaseModel, Field
@@ -76,6 +76,9 @@ def flag_text(exceeds_65: bool | None) -> str:
     if exceeds_65 is None:
         return "no data"
     return "EXCEEDS 65 %" if exceeds_65 else "below 65 %"
+
+
+T = TypeVar("T")
 
 
 # -- the answers -------------------------------------------------------------------------------
@@ -457,6 +460,13 @@ def _has_codes(stage: Stage) -> bool:
     return bool(stage.hs_codes or stage.hs17_codes)
 
 
+def _remembered(
+    ctx: ServiceContext | None, namespace: str, params: Hashable, compute: Callable[[], T]
+) -> T:
+    """``compute()``, remembered per current releases in ``ctx`` when there is one."""
+    return compute() if ctx is None else ctx.remember(namespace, params, compute)
+
+
 def dependencies(
     store: Store,
     country: str,
@@ -474,9 +484,7 @@ def dependencies(
     checked = _basis(basis)
     params = (iso3, material, stage, year, checked)
     compute = partial(_dependencies, store, iso3, material, stage, year, checked)
-    if ctx is None:
-        return compute()
-    return ctx.remember("member-state-dependencies", params, compute)
+    return _remembered(ctx, "member-state-dependencies", params, compute)
 
 
 def _dependencies(
@@ -542,9 +550,7 @@ def comparison(
     checked = _basis(basis)
     params = (material, stage, year, checked)
     compute = partial(_comparison, store, material, stage, year, checked)
-    if ctx is None:
-        return compute()
-    return ctx.remember("member-states-comparison", params, compute)
+    return _remembered(ctx, "member-states-comparison", params, compute)
 
 
 def _comparison(
