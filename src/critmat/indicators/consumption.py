@@ -37,7 +37,24 @@ from critmat.indicators.imports import ImporterSet, _sets_frame
 from critmat.reference.content_factors import ContentFactor, content_factor
 from critmat.reference.materials import Material, Stage
 
-_CONSUMPTION_SQL = """
+
+def _flow_sums(flow: str, inside: str, outside: str) -> str:
+    """SQL summing the trade of each pair's codes whose ``inside`` party is in the set and
+    whose ``outside`` party is not (imports: importer in, exporter out), gross and content."""
+    content = ", ".join(
+        f"coalesce(sum(t.quantity_t * c.{factor}), 0) AS {flow}_content_{end}"
+        for factor, end in (("factor", "t"), ("factor_low", "low"), ("factor_high", "high"))
+    )
+    return f"""
+        SELECT c.series, s.importer, t.year, coalesce(sum(t.quantity_t), 0) AS {flow}_t,
+               {content}
+        FROM trade t JOIN _pairs c ON t.hs6 = c.hs6 JOIN _sets s ON t.{inside} = s.member
+        ANTI JOIN _sets s2 ON s2.importer = s.importer AND s2.member = t.{outside}
+        GROUP BY ALL
+    """
+
+
+_CONSUMPTION_SQL = f"""
     WITH series AS (SELECT DISTINCT series, commodity FROM _pairs),
     prod AS (
         SELECT r.series, s.importer, p.year, coalesce(sum(p.quantity), 0) AS production,
@@ -53,24 +70,8 @@ _CONSUMPTION_SQL = """
         FROM production p JOIN series r ON p.commodity = r.commodity
         WHERE p.quantity IS NOT NULL AND p.unit IN ('metr. t', 't')
     ),
-    imp AS (
-        SELECT c.series, s.importer, t.year, coalesce(sum(t.quantity_t), 0) AS imports_t,
-               coalesce(sum(t.quantity_t * c.factor), 0) AS imports_content_t,
-               coalesce(sum(t.quantity_t * c.factor_low), 0) AS imports_content_low,
-               coalesce(sum(t.quantity_t * c.factor_high), 0) AS imports_content_high
-        FROM trade t JOIN _pairs c ON t.hs6 = c.hs6 JOIN _sets s ON t.importer = s.member
-        ANTI JOIN _sets s2 ON s2.importer = s.importer AND s2.member = t.exporter
-        GROUP BY ALL
-    ),
-    exp AS (
-        SELECT c.series, s.importer, t.year, coalesce(sum(t.quantity_t), 0) AS exports_t,
-               coalesce(sum(t.quantity_t * c.factor), 0) AS exports_content_t,
-               coalesce(sum(t.quantity_t * c.factor_low), 0) AS exports_content_low,
-               coalesce(sum(t.quantity_t * c.factor_high), 0) AS exports_content_high
-        FROM trade t JOIN _pairs c ON t.hs6 = c.hs6 JOIN _sets s ON t.exporter = s.member
-        ANTI JOIN _sets s2 ON s2.importer = s.importer AND s2.member = t.importer
-        GROUP BY ALL
-    ),
+    imp AS ({_flow_sums("imports", "importer", "exporter")}),
+    exp AS ({_flow_sums("exports", "exporter", "importer")}),
     traded_years AS (SELECT series, year FROM imp UNION SELECT series, year FROM exp),
     grid AS (
         SELECT y.series, s.importer, y.year

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Required, TypedDict, Unpack
 
 import pandas as pd
 
@@ -164,6 +165,41 @@ def production(store: Store, material_name: str, year: int | None) -> Production
         rows=rows[["country", "quantity", "unit", "share", "estimated", "rank"]],
         summary=summary_row,
         provenance=provenance_for(store.con, ["production"], [year]),
+    )
+
+
+class TradeQuestion(TypedDict, total=False):
+    """What a trade answer is about, as keyword arguments: the ``importer`` (a country, a
+    group or a list of ISO3 codes), the ``basis`` ("mass", the default, or "value") and the
+    codes (a ``material``, at a ``stage``, or one ``hs`` code)."""
+
+    importer: Required[str]
+    basis: str
+    material: str | None
+    stage: str | None
+    hs: str | None
+
+
+class TradeYearQuestion(TradeQuestion, total=False):
+    """A trade question about one ``year`` (``None`` or absent: the default year)."""
+
+    year: int | None
+
+
+class TradeSpanQuestion(TradeQuestion, total=False):
+    """A trade question about the years ``first`` to ``last`` (``None``: the data's ends)."""
+
+    first: int | None
+    last: int | None
+
+
+def _question_codes(store: Store, question: TradeQuestion) -> CodeSelection:
+    """:func:`select_codes` of a question's material, stage or HS code."""
+    return select_codes(
+        store,
+        material=question.get("material"),
+        stage=question.get("stage"),
+        hs=question.get("hs"),
     )
 
 
@@ -351,15 +387,7 @@ def describe_years(years: Sequence[int]) -> str:
 
 
 def dependency(
-    store: Store,
-    *,
-    importer: str,
-    year: int | None,
-    basis: str = "mass",
-    material: str | None = None,
-    stage: str | None = None,
-    hs: str | None = None,
-    flows_cache: FlowsCache | None = None,
+    store: Store, *, flows_cache: FlowsCache | None = None, **question: Unpack[TradeYearQuestion]
 ) -> DependencyResult:
     """Where ``importer`` gets a material stage (or one HS6 code) from in ``year`` (default:
     the latest year in which it has imports of the codes, :func:`year_or_latest` over the
@@ -368,15 +396,16 @@ def dependency(
     Code selection as in :func:`select_codes`; the figure comes from one trade release
     (:func:`critmat.indicators.trade_sources.source_for_year`), which the result names.
     """
-    checked_basis = check_basis(basis)
-    importer_set = resolve_importer(importer)
-    selection = select_codes(store, material=material, stage=stage, hs=hs)
+    checked_basis = check_basis(question.get("basis", "mass"))
+    importer_set = resolve_importer(question["importer"])
+    selection = _question_codes(store, question)
     sources = trade_sources(store, selection.material, selection.stage, selection.hs_codes)
     eu = eu_members()
     by_year = yearly_concentration(
         store, importer_set, {"selection": sources}, checked_basis, eu, flows_cache
     )
     years_with_data = tuple(sorted(int(y) for y in by_year["year"]))
+    year = question.get("year")
     first, last = trade_span(sources)
     latest = years_with_data[-1] if years_with_data and year is None else last
     year = year_or_latest(year, first, latest, "trade")
@@ -433,16 +462,7 @@ def _year_range(
 
 
 def dependency_series(
-    store: Store,
-    *,
-    importer: str,
-    basis: str = "mass",
-    material: str | None = None,
-    stage: str | None = None,
-    hs: str | None = None,
-    first: int | None = None,
-    last: int | None = None,
-    flows_cache: FlowsCache | None = None,
+    store: Store, *, flows_cache: FlowsCache | None = None, **question: Unpack[TradeSpanQuestion]
 ) -> SeriesResult:
     """Concentration of ``importer``'s imports year by year (default: every year with data).
 
@@ -450,11 +470,12 @@ def dependency_series(
     top_third_country, top_third_share, exceeds_65, missing_quantity_value_share``; each year
     from its one trade release (:func:`~critmat.indicators.trade_sources.source_for_year`).
     """
-    checked_basis = check_basis(basis)
-    importer_set = resolve_importer(importer)
-    selection = select_codes(store, material=material, stage=stage, hs=hs)
+    checked_basis = check_basis(question.get("basis", "mass"))
+    importer_set = resolve_importer(question["importer"])
+    selection = _question_codes(store, question)
     sources = trade_sources(store, selection.material, selection.stage, selection.hs_codes)
-    years = _year_range(store, first, last, trade_span(sources))
+    span = trade_span(sources)
+    years = _year_range(store, question.get("first"), question.get("last"), span)
     eu = eu_members()
     by_year = yearly_concentration(
         store, importer_set, {"selection": sources}, checked_basis, eu, flows_cache
@@ -534,14 +555,7 @@ def _factor_notes(rows: pd.DataFrame) -> list[str]:
 
 
 def unit_value_table(
-    store: Store,
-    *,
-    importer: str,
-    year: int | None,
-    material: str | None = None,
-    stage: str | None = None,
-    hs: str | None = None,
-    flows_cache: FlowsCache | None = None,
+    store: Store, *, flows_cache: FlowsCache | None = None, **question: Unpack[TradeYearQuestion]
 ) -> SeriesResult:
     """Unit values (USD/t) of ``importer``'s imports by origin in ``year`` (default: the trade
     release's last year, :func:`year_or_latest`), outliers flagged.
@@ -549,9 +563,9 @@ def unit_value_table(
     ``rows`` columns: ``hs6, origin, value_kusd, quantity_t, usd_per_t, robust_z, outlier``,
     by code, then by unit value.
     """
-    importer_set = resolve_importer(importer)
-    year = year_or_latest(year, *trade_years(store), "trade")
-    selection = select_codes(store, material=material, stage=stage, hs=hs)
+    importer_set = resolve_importer(question["importer"])
+    year = year_or_latest(question.get("year"), *trade_years(store), "trade")
+    selection = _question_codes(store, question)
     flows = _flows(store, importer_set, selection.hs_codes, [year], flows_cache)
     table = unit_values(flows)
     rows = table.drop(columns=["importer", "year"]).sort_values(

@@ -4,7 +4,7 @@ blocks read their figures here too (:func:`production_figures`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -21,6 +21,7 @@ from critmat.store import Store
 
 __all__ = [
     "Computed",
+    "as_bool",
     "as_float",
     "as_int",
     "as_str",
@@ -33,6 +34,7 @@ __all__ = [
     "table",
     "tables_of",
     "trade_span",
+    "typed_fields",
 ]
 
 _MEMO_LIMIT = 20_000  # code selections remembered per release (see cached_selection)
@@ -61,21 +63,38 @@ def as_str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def as_bool(value: Any) -> bool | None:
+    value = json_value(value)
+    return None if value is None else bool(value)
+
+
+def typed_fields(
+    summary: Mapping[str, Any] | pd.Series[Any], types: Mapping[str, Callable[[Any], Any]]
+) -> dict[str, Any]:
+    """The fields ``types`` names, each read from ``summary`` (missing: ``None``) and converted
+    by its function (:func:`as_float`, :func:`as_int`, :func:`as_str`, :func:`as_bool`)."""
+    return {name: convert(summary.get(name)) for name, convert in types.items()}
+
+
+#: The world-production concentration figures and their types (see :func:`production_figures`).
+PRODUCTION_FIGURES: dict[str, Callable[[Any], Any]] = {
+    "total": as_float,
+    "producers": as_int,
+    "top_country": as_str,
+    "top_share": as_float,
+    "top3_share": as_float,
+    "hhi": as_float,
+    "estimated_share": as_float,
+}
+
+
 def production_figures(summary: Mapping[str, Any] | pd.Series[Any]) -> dict[str, Any]:
     """The concentration of world production of one commodity in one year, typed as the
     answers hold it (missing: ``None``), from a row of
     :func:`critmat.indicators.production.production_concentration`: ``total`` (in the series'
     unit), ``producers`` (countries), ``top_country`` and its ``top_share``, ``top3_share``,
     ``hhi`` and ``estimated_share`` (shares 0–1)."""
-    return {
-        "total": as_float(summary.get("total")),
-        "producers": as_int(summary.get("producers")),
-        "top_country": as_str(summary.get("top_country")),
-        "top_share": as_float(summary.get("top_share")),
-        "top3_share": as_float(summary.get("top3_share")),
-        "hhi": as_float(summary.get("hhi")),
-        "estimated_share": as_float(summary.get("estimated_share")),
-    }
+    return typed_fields(summary, PRODUCTION_FIGURES)
 
 
 def provenance(items: Iterable[Provenance]) -> list[m.ProvenanceOut]:

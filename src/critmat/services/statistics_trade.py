@@ -9,13 +9,12 @@ tests/api_stats/test_stats_precomputed.py). Use them through :mod:`critmat.servi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypedDict, Unpack
+from typing import Any, Unpack
 
 import pandas as pd
 
-from critmat.exports import json_value
 from critmat.indicators import lookup
 from critmat.indicators.dependency_table import StageDependency, stage_dependencies
 from critmat.indicators.flows_cache import FlowsCache
@@ -27,6 +26,7 @@ from critmat.indicators.imports import (
     import_concentration,
     import_flows,
 )
+from critmat.indicators.lookup import TradeQuestion, TradeSpanQuestion, TradeYearQuestion
 from critmat.indicators.precomputed import CONCENTRATION_FIELDS, Tables
 from critmat.indicators.provenance import Provenance, provenance_for
 from critmat.indicators.trade_sources import TradeSource, trade_sources
@@ -36,6 +36,7 @@ from critmat.services import statistics_models as m
 from critmat.services.context import ServiceContext
 from critmat.services.statistics_base import (
     Computed,
+    as_bool,
     as_float,
     as_int,
     as_str,
@@ -45,33 +46,9 @@ from critmat.services.statistics_base import (
     table,
     tables_of,
     trade_span,
+    typed_fields,
 )
 from critmat.store import Store
-
-
-class TradeQuestion(TypedDict):
-    """What a trade answer is about, as its keyword arguments: the ``importer`` (a country, a
-    group or a list of ISO3 codes), the ``basis`` ("mass" or "value") and the codes (a
-    ``material``, at a ``stage``, or one ``hs`` code)."""
-
-    importer: str
-    basis: str
-    material: str | None
-    stage: str | None
-    hs: str | None
-
-
-class TradeYearQuestion(TradeQuestion):
-    """A trade question about one ``year`` (``None``: the latest year of the trade data)."""
-
-    year: int | None
-
-
-class TradeSpanQuestion(TradeQuestion):
-    """A trade question about the years ``first`` to ``last`` (``None``: the data's ends)."""
-
-    first: int | None
-    last: int | None
 
 
 def _table_basis(basis: str) -> Basis | None:
@@ -86,27 +63,29 @@ def _covered_selection(
 ) -> lookup.CodeSelection | None:
     """The codes asked for, if the tables hold their flows into ``importer`` (else ``None``)."""
     selection = cached_selection(
-        store, tables, question["material"], question["stage"], question["hs"]
+        store, tables, question.get("material"), question.get("stage"), question.get("hs")
     )
     return selection if tables.covers(importer, selection.hs_codes) else None
 
 
+#: The concentration figures of an answer and their types (:data:`CONCENTRATION_FIELDS`).
+_CONCENTRATION_TYPES: dict[str, Callable[[Any], Any]] = {
+    "total": as_float,
+    "suppliers": as_int,
+    "top_supplier": as_str,
+    "top_share": as_float,
+    "hhi": as_float,
+    "top_third_country": as_str,
+    "top_third_share": as_float,
+    "exceeds_65": as_bool,
+    "missing_quantity_value_share": as_float,
+}
+
+
 def _concentration(summary: Mapping[str, Any]) -> dict[str, Any]:
-    """The concentration figures of a summary row (:data:`CONCENTRATION_FIELDS`' values),
-    typed as the answers hold them; without a row every figure is ``None`` — no data, never a
-    total of 0 and never "not above 65 %"."""
-    flag = json_value(summary.get("exceeds_65"))
-    return {
-        "total": as_float(summary.get("total")),
-        "suppliers": as_int(summary.get("suppliers")),
-        "top_supplier": as_str(summary.get("top_supplier")),
-        "top_share": as_float(summary.get("top_share")),
-        "hhi": as_float(summary.get("hhi")),
-        "top_third_country": as_str(summary.get("top_third_country")),
-        "top_third_share": as_float(summary.get("top_third_share")),
-        "exceeds_65": None if flag is None else bool(flag),
-        "missing_quantity_value_share": as_float(summary.get("missing_quantity_value_share")),
-    }
+    """The concentration figures of a summary row, typed as the answers hold them; without a
+    row every figure is ``None`` — no data, never a total of 0 and never "not above 65 %"."""
+    return typed_fields(summary, _CONCENTRATION_TYPES)
 
 
 def _trade_sources(
@@ -144,7 +123,7 @@ def fast_dependency(
 ) -> Computed | None:
     """:func:`dependency` from the precomputed tables; ``None`` when they do not hold it (a
     code of another trade series, a year without imports: the general path answers)."""
-    checked = _table_basis(question["basis"])
+    checked = _table_basis(question.get("basis", "mass"))
     if checked is None:
         return None
     importer_set = lookup.resolve_importer(question["importer"])
@@ -158,8 +137,8 @@ def fast_dependency(
     if not years_with_data:
         return None
     first, last = trade_span(tables)
-    latest = years_with_data[-1] if question["year"] is None else last
-    chosen_year = lookup.year_or_latest(question["year"], first, latest, "trade")
+    latest = years_with_data[-1] if question.get("year") is None else last
+    chosen_year = lookup.year_or_latest(question.get("year"), first, latest, "trade")
     if chosen_year not in years_with_data:
         return None
     got = tables.origins(selection.hs_codes, importer_set.name, chosen_year).shares(
@@ -343,12 +322,12 @@ def fast_series(
 ) -> Computed | None:
     """:func:`dependency_series` from the precomputed tables; ``None`` when they do not hold
     it or the years need the general path's error."""
-    checked = _table_basis(question["basis"])
+    checked = _table_basis(question.get("basis", "mass"))
     if checked is None:
         return None
     importer_set = lookup.resolve_importer(question["importer"])
     year_min, year_max = trade_span(tables)
-    first, last = question["first"], question["last"]
+    first, last = question.get("first"), question.get("last")
     start = year_min if first is None else first
     end = year_max if last is None else last
     if not year_min <= start <= end <= year_max:
@@ -372,7 +351,8 @@ def fast_series(
             rows.append({"year": year, "series": series, **summary})
     prov = tables.provenance(["trade"], [r["year"] for r in rows])
     notes = sources[0].notes
-    model = _series_out(importer_set, selection, question["basis"], rows, prov, notes)
+    basis = question.get("basis", "mass")
+    model = _series_out(importer_set, selection, basis, rows, prov, notes)
     return _series_computed(model, SERIES_COLUMNS, "dependency series")
 
 
@@ -394,7 +374,7 @@ def dependency_series(
     if fast is not None:
         return fast
     result = lookup.dependency_series(store, **question, flows_cache=flows_cache)
-    model = _series_model(result, question["basis"])
+    model = _series_model(result, question.get("basis", "mass"))
     return _series_computed(model, SERIES_COLUMNS, "dependency series")
 
 
@@ -413,24 +393,13 @@ def reliance(
 
 
 def unit_values(
-    store: Store,
-    *,
-    importer: str,
-    year: int | None,
-    material: str | None,
-    stage: str | None,
-    hs: str | None,
-    flows_cache: FlowsCache | None = None,
+    store: Store, *, flows_cache: FlowsCache | None = None, **question: Unpack[TradeYearQuestion]
 ) -> Computed:
-    chosen_year = lookup.year_or_latest(year, *lookup.trade_years(store), "trade")
+    """Unit values of the importer's imports of the codes by origin in the year (default: the
+    trade release's last year), outliers flagged."""
+    chosen_year = lookup.year_or_latest(question.get("year"), *lookup.trade_years(store), "trade")
     result = lookup.unit_value_table(
-        store,
-        importer=importer,
-        year=chosen_year,
-        material=material,
-        stage=stage,
-        hs=hs,
-        flows_cache=flows_cache,
+        store, flows_cache=flows_cache, **(question | {"year": chosen_year})
     )
     model = _series_model(result, None)
     model.rows = [{"year": chosen_year, **row} for row in model.rows]
