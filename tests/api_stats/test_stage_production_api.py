@@ -4,13 +4,17 @@ old production route keeps its parameters; bad input is a clear 4xx."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from critmat.cli import app
 from tests.api_stats.conftest import Api
+from tests.golden.harness import differences
 from tests.login_support import web_login
 
 
@@ -121,3 +125,27 @@ def test_material_page_shows_every_stage_with_production(api: Api) -> None:
 def test_login_required(api: Api, path: str) -> None:
     response = api.client.get(path)
     assert response.status_code == 401 and response.json()["error"] == "login required"
+
+
+@pytest.mark.parametrize(
+    ("cli", "params"),
+    [
+        (("gallium", "--stage", "refining"), {"material": "gallium", "stage": "refining"}),
+        (
+            ("cobalt", "--stage", "mining", "--year", "2019"),
+            {"material": "cobalt", "stage": "mining", "year": 2019},
+        ),
+    ],
+)
+def test_the_cli_gives_the_api_answer(
+    api: Api, api_data_dir: Path, cli: tuple[str, ...], params: dict[str, object]
+) -> None:
+    """One service: the same figures, default year and stage (2019 cobalt from WMD)."""
+    from_api = api.get("/api/v1/production", **params).json()
+    result = CliRunner().invoke(
+        app, ["production", *cli, "--format", "json"], env={"CRITMAT_DATA_DIR": str(api_data_dir)}
+    )
+    assert result.exit_code == 0, result.stderr
+    assert differences(from_api, json.loads(result.stdout)) == []
+    if "year" in params:
+        assert from_api["series"] == "WMD" and from_api["dataset"] == "production"
