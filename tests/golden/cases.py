@@ -320,6 +320,11 @@ def _criticality() -> list[ApiRequest]:
         get(one, [("published_si", "true")], material="lithium"),
         get(one, material="coking_coal"),  # energy raw material: assessed alone
         get(one, material=UNKNOWN_MATERIAL),
+        get(one, [("published_si", "false")], material="gallium"),
+        get(f"{API}/risk/criticality-validation"),
+        get(f"{API}/risk/criticality-validation", [("year", 2024), ("format", "csv")]),
+        get(f"{API}/risk/criticality-next"),
+        get(f"{API}/risk/criticality-next", [("year", 1990)]),
     ]
     return out
 
