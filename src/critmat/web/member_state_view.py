@@ -73,8 +73,7 @@ def comparison_table(answer: MemberStatesComparison) -> Table:
     """One row per Member State (27)."""
     return Table(
         name="member-states",
-        title=f"{answer.material_name} · {answer.stage_label}: the 27 Member States, "
-        f"{answer.year}",
+        title=f"{answer.material_name} · {answer.stage_label}: the 27 Member States, {answer.year}",
         columns=[
             Column("country", "Member State", "country"),
             Column("quantity_t", "Tonnes", "num", export_label="quantity (t)"),
@@ -82,7 +81,7 @@ def comparison_table(answer: MemberStatesComparison) -> Table:
             Column("top_supplier", "Top supplier", "country"),
             Column("top_supplier_share", "Top supplier's share", "share"),
             *SPLIT_COLUMNS,
-            *RELEASE_COLUMNS,
+            *RELEASE_COLUMNS[:-1],  # a row's only note (no imports) is in the table's notes
         ],
         rows=[_cells(r) for r in answer.member_states],
         source=_citation(answer.provenance),
@@ -100,7 +99,7 @@ def dependencies_figure(answer: MemberStateDependencies) -> Figure | None:
     shown = [r for r in answer.dependencies if r.total is not None]
     if not shown:
         return None
-    bars = [_bar(f"{r.material_name} · {r.stage}", r) for r in shown]
+    bars = [_bar(f"{r.material_name} · {r.stage.replace('_', ' ')}", r) for r in shown]
     return split_figure(bars, f"share of {answer.name}'s imports ({answer.basis})")
 
 

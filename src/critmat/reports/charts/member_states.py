@@ -36,7 +36,9 @@ def split_figure(bars: Sequence[SplitBar], title: str) -> charts.Figure:
         "no data"
         if b.extra_eu_share is None
         else (
-            f"{b.top_country} {charts.share_text(b.top_share or 0.0)}" if b.top_country else "none"
+            f"{b.top_country} {charts.share_text(b.top_share or 0.0)}"
+            if b.top_country
+            else "none outside the EU"
         )
         for b in bars
     ]
