@@ -499,14 +499,7 @@ def dependency_series(
     )
 
 
-def reliance(
-    store: Store,
-    *,
-    importer: str,
-    material: str,
-    first: int | None = None,
-    last: int | None = None,
-) -> SeriesResult:
+def reliance(store: Store, **question: Unpack[TradeSpanQuestion]) -> SeriesResult:
     """Apparent consumption and import reliance of ``importer`` for ``material``, by year.
 
     One block of rows per WMD series that has matching trade codes
@@ -515,7 +508,10 @@ def reliance(
     (``import_reliance`` ``None`` outside 0..1, with ``ir_reason``), without ``material`` and
     ``importer``.
     """
-    importer_set = resolve_importer(importer)
+    importer_set = resolve_importer(question["importer"])
+    material = question.get("material")
+    if material is None:
+        raise CritmatError("import reliance needs a material", hint="critmat reliance copper")
     resolved = load_catalogue().resolve(material).material
     if not consumption_pairs(resolved):
         raise NoDataError(
@@ -523,7 +519,7 @@ def reliance(
             "apparent consumption cannot be computed",
             hint=f"`critmat material {resolved.id}` shows its stages and codes",
         )
-    years = _year_range(store, first, last)
+    years = _year_range(store, question.get("first"), question.get("last"))
     frame = apparent_consumption_many(store.con, [importer_set], [resolved], years)
     rows = frame.drop(columns=["material", "importer"]) if len(frame) else frame
     stage_codes = tuple(

@@ -5,7 +5,7 @@ blocks read their figures here too (:func:`production_figures`)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -37,6 +37,8 @@ __all__ = [
     "typed_fields",
 ]
 
+T = TypeVar("T")
+
 _MEMO_LIMIT = 20_000  # code selections remembered per release (see cached_selection)
 
 
@@ -48,24 +50,21 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def as_float(value: Any) -> float | None:
-    value = json_value(value)
-    return None if value is None else float(value)
+def _or_none(convert: Callable[[Any], T]) -> Callable[[Any], T | None]:
+    """``convert`` for a JSON value (:func:`critmat.exports.json_value`), ``None`` kept."""
+
+    def typed(value: Any) -> T | None:
+        value = json_value(value)
+        return None if value is None else convert(value)
+
+    return typed
 
 
-def as_int(value: Any) -> int | None:
-    value = json_value(value)
-    return None if value is None else int(value)
-
-
-def as_str(value: Any) -> str | None:
-    value = json_value(value)
-    return None if value is None else str(value)
-
-
-def as_bool(value: Any) -> bool | None:
-    value = json_value(value)
-    return None if value is None else bool(value)
+#: A figure as a float, int, text or flag, missing (``None``, NaN) kept as ``None``.
+as_float = _or_none(float)
+as_int = _or_none(int)
+as_str = _or_none(str)
+as_bool = _or_none(bool)
 
 
 def typed_fields(
