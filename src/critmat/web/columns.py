@@ -6,7 +6,18 @@ from __future__ import annotations
 
 from critmat.web.tables import Column
 
-__all__ = ["COUNTRY", "ESTIMATED", "ORIGIN", "RANK", "STAGE", "TONNES", "VALUE_KUSD", "YEAR"]
+__all__ = [
+    "COUNTRY",
+    "ESTIMATED",
+    "ORIGIN",
+    "POSITION",
+    "RANK",
+    "SHARE",
+    "STAGE",
+    "TONNES",
+    "VALUE_KUSD",
+    "YEAR",
+]
 
 #: A country (ISO3 in ``country``; the download adds its name).
 COUNTRY = Column("country", "Country", "country", export_label="country (ISO3)")
@@ -18,6 +29,10 @@ TONNES = Column("quantity_t", "Tonnes", "num", export_label="quantity (t)")
 VALUE_KUSD = Column("value_kusd", "Value (kUSD)", "num", export_label="value (thousand USD)")
 YEAR = Column("year", "Year", "year")
 RANK = Column("rank", "Rank", "int")
+#: A rank in a ranking table, headed ``#``.
+POSITION = Column("rank", "#", "int")
+#: A share (0–1) of the table's total.
+SHARE = Column("share", "Share", "share")
 STAGE = Column("stage", "Stage")
 #: Whether a figure is the publisher's estimate.
 ESTIMATED = Column("estimated", "Estimated", "bool")

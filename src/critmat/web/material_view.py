@@ -18,7 +18,7 @@ from critmat.services.context import ServiceContext
 from critmat.services.overview import MaterialPage, OverviewBasis
 from critmat.services.statistics_models import StageProductionOut
 from critmat.store import Store
-from critmat.web.columns import COUNTRY, ESTIMATED, ORIGIN, RANK, TONNES, VALUE_KUSD, YEAR
+from critmat.web.columns import COUNTRY, ESTIMATED, ORIGIN, RANK, STAGE, TONNES, VALUE_KUSD, YEAR
 from critmat.web.overview_view import restrictions_table
 from critmat.web.tables import Column, Table
 
@@ -282,7 +282,7 @@ def stages_table(page: MaterialPage) -> Table:
         name="stages",
         title=f"EU27 imports of {page.material.name} by value-chain stage, {page.year}",
         columns=[
-            Column("stage", "Stage"),
+            STAGE,
             Column("label", "Products"),
             Column("hs", "HS codes"),
             Column("total_t", "Tonnes", "num"),

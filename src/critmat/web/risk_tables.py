@@ -16,6 +16,7 @@ from critmat.reports.charts.risk import GPR_METRICS, short
 from critmat.risk import eu_criticality as euc
 from critmat.services import risk
 from critmat.services import risk_criticality as crit
+from critmat.web.columns import COUNTRY, POSITION, SHARE, STAGE, TONNES
 from critmat.web.tables import Column, Table
 
 
@@ -65,7 +66,7 @@ def geopolrisk_table(answer: risk.GeoPolRiskYear, sort: str, query: dict[str, An
         title=f"GeoPolRisk of {answer.importer}'s supply, {answer.year} "
         f"({answer.result.basis} basis), by {GPR_METRICS[sort]}",
         columns=[
-            Column("rank", "#", "int"),
+            POSITION,
             Column("wmd_commodity", "Commodity (WMD)", export_label="wmd_commodity"),
             Column("material", "Material", "material", export_label="material id"),
             Column("hhi", "HHI (world production)", "num", export_label="hhi (0-1)"),
@@ -127,7 +128,7 @@ def origins_table(bd: risk.GeoPolRiskBreakdown) -> Table:
             Column("weighted", f"Imports × weight ({unit})", "num"),
             Column("ir_contribution", "Contribution to import risk", "num"),
             Column("score_contribution", "Contribution to score", "num"),
-            Column("quantity_t", "Tonnes", "num", export_label="quantity (t)"),
+            TONNES,
             Column("value_kusd", "Value (thousand USD)", "num"),
             Column("unit_value", "Unit value (USD/kg)", "num"),
             Column("note", "Note"),
@@ -149,7 +150,7 @@ def producers_table(bd: risk.GeoPolRiskBreakdown) -> Table:
     columns = [
         Column("country", "Producer", "country", export_label="country (ISO3)"),
         Column("quantity", f"Production ({bd.production_unit})", "num"),
-        Column("share", "Share", "share"),
+        SHARE,
         Column("hhi_contribution", "Share² (HHI part)", "num"),
         Column("member", f"Member of {bd.importer.name}", "bool"),
     ]
@@ -173,11 +174,11 @@ def criticality_table(assessment: euc.Assessment, query: dict[str, Any]) -> Tabl
         name="criticality",
         title=f"EU supply risk (SR) by material, data {years}",
         columns=[
-            Column("rank", "#", "int"),
+            POSITION,
             Column("name", "Material", export_label="name"),
             Column("material", "Id", export_label="material id"),
             Column("sr", "SR", "num", export_label="sr"),
-            Column("stage", "Stage"),
+            STAGE,
             Column("basis", "Basis"),
             Column("import_reliance", "EU import reliance", "share"),
             Column("eol_rir", "EoL-RIR", "share"),
@@ -207,7 +208,7 @@ def terms_table(b: euc.Breakdown, assessment: euc.Assessment) -> Table:
         name="terms",
         title=f"EU supply risk of {b.name}, data {_window(b)}, term by term",
         columns=[
-            Column("stage", "Stage"),
+            STAGE,
             Column("term", "Term"),
             Column("symbol", "Symbol"),
             Column("value", "Value"),
@@ -229,10 +230,10 @@ def concentration_table(
     """One stage's supplier countries (global supply or EU sourcing) with their terms."""
     label = "global supply" if conc.scope == "GS" else "EU sourcing"
     columns = [
-        Column("country", "Country", "country", export_label="country (ISO3)"),
+        COUNTRY,
         Column("kind", "Supply"),
         Column("amount", f"Amount ({conc.amount_unit})", "num"),
-        Column("share", "Share", "share"),
+        SHARE,
         Column("wgi_estimate", "WGI estimate", "num"),
         Column("wgi_scaled", "WGI scaled (0–10)", "num"),
         Column("t", "t", "num"),
