@@ -30,6 +30,7 @@ def test_germany_page_shows_its_dependencies_first(client: TestClient, seeded: S
     assert table is not None
     body = table.group(0)
     assert "/materials/bismuth" in body and "EXCEEDS 65 %" in body and "no data" in body
+    assert "of 30 years (1995–2024), last 2024" in body  # the trend: years above 65 %
     # the dependencies come before anything else, and no EU27 supplier table of zeros
     assert html.index('data-table="dependencies"') < html.index("Governance")
     assert 'data-table="supply"' not in html

@@ -15,6 +15,7 @@ from critmat.services.member_states import (
     ImportSplit,
     MemberStateDependencies,
     MemberStatesComparison,
+    StageDependency,
     flag_text,
 )
 from critmat.services.statistics_models import ProvenanceOut
@@ -46,6 +47,18 @@ def _cells(row: ImportSplit) -> dict[str, Any]:
     return data
 
 
+def trend_text(row: StageDependency) -> str | None:
+    """The flag over the years the stage's data hold, e.g. "6 of 30 years (1995–2024), last
+    2024"; ``None`` without a year with imports."""
+    known = [p for p in row.trend if p.exceeds_65 is not None]
+    if not known:
+        return None
+    above = [p.year for p in known if p.exceeds_65]
+    span = f"{known[0].year}–{known[-1].year}" if len(known) > 1 else str(known[0].year)
+    last = f", last {above[-1]}" if above else ""
+    return f"{len(above)} of {len(known)} years ({span}){last}"
+
+
 def _citation(items: Sequence[ProvenanceOut]) -> str:
     return "; ".join(p.citation() for p in items) or "no trade release"
 
@@ -60,9 +73,10 @@ def dependencies_table(answer: MemberStateDependencies) -> Table:
             Column("stage_label", "Stage"),
             Column("total", f"Imports ({answer.unit})", "num"),
             *SPLIT_COLUMNS,
+            Column("trend", "Years above 65 %"),
             *RELEASE_COLUMNS,
         ],
-        rows=[_cells(r) for r in answer.dependencies],
+        rows=[_cells(r) | {"trend": trend_text(r)} for r in answer.dependencies],
         source=_citation(answer.provenance),
         year=", ".join(sorted({str(r.year) for r in answer.dependencies if r.year})),
         notes=[FLAG_RULE, f"Basis: {answer.basis} ({answer.unit})."],
