@@ -8,11 +8,16 @@ from critmat.web.tables import Column
 
 __all__ = [
     "COUNTRY",
+    "CRMA_CRITICAL",
+    "EI",
     "ESTIMATED",
+    "MATERIAL_ID",
+    "MATERIAL_NAME",
     "ORIGIN",
     "POSITION",
     "RANK",
     "SHARE",
+    "SR",
     "STAGE",
     "TONNES",
     "VALUE_KUSD",
@@ -36,3 +41,13 @@ SHARE = Column("share", "Share", "share")
 STAGE = Column("stage", "Stage")
 #: Whether a figure is the publisher's estimate.
 ESTIMATED = Column("estimated", "Estimated", "bool")
+
+# The EU criticality tables (the SR ranking and the next assessment against the 2023 list).
+MATERIAL_NAME = Column("name", "Material", export_label="name")
+MATERIAL_ID = Column("material", "Id", export_label="material id")
+#: Supply risk, unrounded.
+SR = Column("sr", "SR", "num", export_label="sr")
+#: Economic importance.
+EI = Column("ei", "EI", "num")
+#: Listed in the CRMA's Annex II.
+CRMA_CRITICAL = Column("crma_critical", "CRMA Annex II", "bool")

@@ -16,7 +16,18 @@ from critmat.reports.charts.risk import GPR_METRICS, short
 from critmat.risk import eu_criticality as euc
 from critmat.services import risk
 from critmat.services import risk_criticality as crit
-from critmat.web.columns import COUNTRY, POSITION, SHARE, STAGE, TONNES
+from critmat.web.columns import (
+    COUNTRY,
+    CRMA_CRITICAL,
+    EI,
+    MATERIAL_ID,
+    MATERIAL_NAME,
+    POSITION,
+    SHARE,
+    SR,
+    STAGE,
+    TONNES,
+)
 from critmat.web.tables import Column, Table
 
 
@@ -175,18 +186,18 @@ def criticality_table(assessment: euc.Assessment, query: dict[str, Any]) -> Tabl
         title=f"EU supply risk (SR) by material, data {years}",
         columns=[
             POSITION,
-            Column("name", "Material", export_label="name"),
-            Column("material", "Id", export_label="material id"),
-            Column("sr", "SR", "num", export_label="sr"),
+            MATERIAL_NAME,
+            MATERIAL_ID,
+            SR,
             STAGE,
             Column("basis", "Basis"),
             Column("import_reliance", "EU import reliance", "share"),
             Column("eol_rir", "EoL-RIR", "share"),
             Column("si_sr", "SI_SR", "num"),
-            Column("ei", "EI", "num"),
+            EI,
             Column("sr_meets_threshold", "SR ≥ 1", "bool"),
             Column("critical", "Critical (SR ≥ 1 and EI ≥ 2.8)", "bool"),
-            Column("crma_critical", "CRMA Annex II", "bool"),
+            CRMA_CRITICAL,
             Column("notes", "Notes"),
         ],
         rows=rows,
