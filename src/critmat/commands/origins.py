@@ -13,15 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
-from critmat.cli_output import (
-    Format,
-    emit_document,
-    fmt_number,
-    out,
-    store_readonly,
-    table,
-    user_errors,
-)
+from critmat import cli_output as cli
 from critmat.commands.options import FormatOpt, StageOpt
 
 if TYPE_CHECKING:
@@ -84,7 +76,7 @@ def _side_by_side(answer: "OriginsOut", top: int) -> list[dict[str, Any]]:
 def _caption(answer: "OriginsOut") -> str:
     trade, made = answer.trade_release, answer.production_release
     lines = [
-        f"imports {fmt_number(answer.imports_t)} t · HS92 {', '.join(answer.hs_codes)} · "
+        f"imports {cli.fmt_number(answer.imports_t)} t · HS92 {', '.join(answer.hs_codes)} · "
         f"origins: producers of the {answer.origin_stage} stage",
         f"trade: BACI {trade.series} release {trade.release_id} ({trade.version}) · "
         f"production: {made.series} release {made.release_id} ({made.version})",
@@ -113,17 +105,17 @@ def origins(
     stage: StageOpt = None,
     year: _YearOpt = None,
     top: _TopOpt = 15,
-    fmt: FormatOpt = Format.table,
+    fmt: FormatOpt = cli.Format.table,
 ) -> None:
     """Imports by shipping country and by country of origin (re-export correction)."""
     from critmat.services.origins import origins as trace
 
-    with user_errors(), store_readonly() as store:
+    with cli.user_errors(), cli.store_readonly() as store:
         answer = cast("OriginsOut", trace(store, material, importer, stage, year).model)
-    if emit_document(fmt, answer.model_dump(mode="json"), _csv_rows(answer)):
+    if cli.emit_document(fmt, answer.model_dump(mode="json"), _csv_rows(answer)):
         return
     title = (
         f"{answer.importer} imports of {answer.material} · {answer.stage}, {answer.year}: "
         "by shipping country and by country of origin"
     )
-    out.print(table(title, _COLUMNS, _side_by_side(answer, top), _caption(answer)))
+    cli.out.print(cli.table(title, _COLUMNS, _side_by_side(answer, top), _caption(answer)))

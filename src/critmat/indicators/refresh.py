@@ -134,6 +134,10 @@ def refresh_all(
         return result
 
     groups = stage_code_groups(catalogue.materials)
+    # a query first: it completes any result a caller left unfetched on ``con``, which
+    # DuckDB would otherwise refuse the flows' registration for
+    prod = step("production", lambda: production_concentration(con))
+    prod_shares = step("production shares", lambda: production_shares(con))
     flows = step("import flows", lambda: import_flows(con, chosen))
     coded = with_categories(flows)
     restricted_codes = {code for r in restrictions for code in r.hs_codes}
@@ -165,8 +169,6 @@ def refresh_all(
     # ``con`` (which only it uses); DuckDB and numpy's LAPACK release the GIL while they work.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="refresh") as pool:
         trade_side = pool.submit(from_flows)
-        prod = step("production", lambda: production_concentration(con))
-        prod_shares = step("production shares", lambda: production_shares(con))
         consumption = step(
             "apparent consumption",
             lambda: apparent_consumption_many(con, chosen, catalogue.materials),

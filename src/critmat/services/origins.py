@@ -23,7 +23,7 @@ from critmat.indicators.origins import UNATTRIBUTED
 from critmat.indicators.provenance import Provenance
 from critmat.reference.materials import Material, Stage, load_catalogue
 from critmat.services.statistics_base import provenance, records, safe_country_name
-from critmat.services.statistics_models import Computed, ProvenanceOut, table
+from critmat.services.statistics_models import Computed, ProvenanceOut, from_record, table
 from critmat.store import Release, Store
 
 __all__ = ["OriginRowOut", "OriginsOut", "ReleaseRefOut", "choose_traced_stage", "origins"]
@@ -128,12 +128,7 @@ def _release(store: Store, dataset: str, series: str) -> Release | None:
 def _ref(release: Release | None, dataset: str, series: str) -> ReleaseRefOut:
     if release is None:
         return ReleaseRefOut(dataset=dataset, series=series, release_id="", version="")
-    return ReleaseRefOut(
-        dataset=release.dataset,
-        series=release.series,
-        release_id=str(release.release_id),
-        version=release.version,
-    )
+    return from_record(ReleaseRefOut, release, release_id=str(release.release_id))
 
 
 def _rows(frame_records: list[dict[str, object]], eu: frozenset[str]) -> list[OriginRowOut]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any, cast
 
-from fastapi import FastAPI, Query
+from fastapi import Depends, FastAPI, Query
 from fastapi.responses import HTMLResponse, Response
 
 from critmat.errors import CritmatError
@@ -134,30 +134,39 @@ def origins_card(
     return OriginsCard(chosen, importer, answer, origins_table(answer), choices, None, year_note)
 
 
+@dataclass(frozen=True)
+class OriginsAsk:
+    """The question of the card, the page and the download (query parameters)."""
+
+    material: str | None
+    importer: str
+    stage: str | None
+    year: int | None
+
+
+def _ask(
+    material: MaterialQ = None,
+    importer: ImporterQ = "EU27",
+    stage: StageQ = None,
+    year: YearQ = None,
+) -> OriginsAsk:
+    return OriginsAsk(material or None, importer, stage or None, year)
+
+
+Ask = Annotated[OriginsAsk, Depends(_ask)]
+
+
 def install(app: FastAPI) -> None:
     """Add ``/origins`` (card or page) and its download to ``app`` (after ``pages.install``)."""
 
     @app.get("/origins", response_class=HTMLResponse, include_in_schema=False)
-    def origins_page(
-        call: Call,
-        material: MaterialQ = None,
-        importer: ImporterQ = "EU27",
-        stage: StageQ = None,
-        year: YearQ = None,
-    ) -> Response:
-        card = origins_card(call, material, importer, stage or None, year)
-        return call.page("origins.html", "_origins_card.html", card=card, year=year)
+    def origins_page(call: Call, ask: Ask) -> Response:
+        card = origins_card(call, ask.material, ask.importer, ask.stage, ask.year)
+        return call.page("origins.html", "_origins_card.html", card=card, year=ask.year)
 
     @app.get("/origins/table.{fmt}", include_in_schema=False)
-    def origins_download(
-        call: Call,
-        fmt: Fmt,
-        material: MaterialQ = None,
-        importer: ImporterQ = "EU27",
-        stage: StageQ = None,
-        year: YearQ = None,
-    ) -> Response:
-        chosen = material or (traceable_materials() or [("", "")])[0][0]
-        answer = _answer(call, chosen, importer, stage or None, year)
+    def origins_download(call: Call, fmt: Fmt, ask: Ask) -> Response:
+        chosen = ask.material or (traceable_materials() or [("", "")])[0][0]
+        answer = _answer(call, chosen, ask.importer, ask.stage, ask.year)
         stem = f"{answer.material}-origins-{answer.importer}-{answer.stage}-{answer.year}"
         return download(origins_table(answer), fmt, stem)
