@@ -141,6 +141,11 @@ def test_unknown_country_gets_a_suggestion() -> None:
     with pytest.raises(UnknownNameError) as raised:
         ms.member_state_code("GER")
     assert raised.value.suggestions[0] == "DEU"
+    with pytest.raises(UnknownNameError) as raised:
+        ms.member_state_code("Deutschland")
+    assert raised.value.suggestions[0] == "DEU"
+    with pytest.raises(CritmatError, match="EU27 is a group of countries, not a Member State"):
+        ms.member_state_code("EU27")
 
 
 def test_a_non_member_is_told_the_view_is_for_the_27() -> None:

@@ -53,7 +53,7 @@ from critmat.indicators.trade_sources import (
     trade_sources,
     trade_span,
 )
-from critmat.reference.countries import country_name, resolve_country
+from critmat.reference.countries import country_name, is_group, resolve_country
 from critmat.reference.materials import Catalogue, Material, Stage, load_catalogue
 from critmat.services.context import ServiceContext
 from critmat.services.statistics_base import as_float, as_int, as_str, provenance
@@ -183,6 +183,12 @@ def member_state_code(text: str) -> str:
     ("GER" → DEU); a country outside the EU a :class:`CritmatError` saying so.
     """
     eu = lookup.eu_members()
+    if is_group(text):
+        raise CritmatError(
+            f"{text.strip()} is a group of countries, not a Member State",
+            hint=f"one of {', '.join(sorted(eu))}; for a group's imports type "
+            f"`critmat dependency <material> --importer {text.strip()}`",
+        )
     try:
         iso3 = resolve_country(text)
     except UnknownNameError:
@@ -198,10 +204,12 @@ def member_state_code(text: str) -> str:
 
 
 def suggest_member_states(text: str, limit: int = 3) -> list[str]:
-    """Member States whose name starts with ``text`` or whose code or name is close to it."""
+    """Member States whose name starts with ``text`` ("GER"), whose code starts ``text``
+    ("Deutschland"), or whose code or name is close to it."""
     key = text.strip().upper()
     names = {iso3: country_name(iso3).upper() for iso3 in sorted(lookup.eu_members())}
     found = [iso3 for iso3, name in names.items() if key and name.startswith(key)]
+    found += [iso3 for iso3 in names if len(key) > 3 and key.startswith(iso3)]
     by_name = {name: iso3 for iso3, name in names.items()}
     close = difflib.get_close_matches(key, [*names, *by_name], n=limit, cutoff=0.6)
     found += [by_name.get(c, c) for c in close]
@@ -361,7 +369,10 @@ def _stages(
     or of ``material`` (at ``stage`` if given)."""
     if material is None:
         if stage is not None:
-            raise CritmatError("--stage needs a material", hint="add --material cobalt")
+            raise CritmatError(
+                "a stage needs a material",
+                hint="name the material too: --material cobalt (CLI), material=cobalt (API)",
+            )
         return [(m, s) for m in catalogue.strategic() for s in m.stages if not s.proxy]
     chosen = catalogue.resolve(material)
     if stage is not None:
@@ -574,7 +585,7 @@ def _comparison(
         raise CritmatError(
             f"no trade release holds the HS codes of {resolved.material.name} · "
             f"{chosen_stage.label}",
-            hint="try another --stage: " + ", ".join(s.name for s in resolved.material.stages),
+            hint="another stage: " + ", ".join(s.name for s in resolved.material.stages),
         )
     chosen_year = lookup.year_or_latest(year, min(years), max(years), "trade")
     if chosen_year not in years:
