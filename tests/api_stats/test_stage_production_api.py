@@ -110,6 +110,7 @@ def test_material_page_shows_every_stage_with_production(api: Api) -> None:
             card = page.text[start : page.text.index("</section>", start)]
             assert series in card and "release" in card and "basis content" in card
             assert f'data-table="production-{stage}"' in card
+        assert 'data-kpi="stage-top-share">78%' in page.text  # IEA refined cobalt: China
         download = browser.get("/materials/cobalt/production-processing.csv?year=2024")
         assert download.status_code == 200 and "CHN" in download.text
         silicon = browser.get("/materials/silicon_metal?year=2024").text
