@@ -170,15 +170,20 @@ class ProductionFigures(BaseModel):
     estimated_share: float | None
 
 
-class _ProductionQuestion(BaseModel):
-    material: str
+class CommodityYear(BaseModel):
+    """A World Mining Data series (``commodity``) in one year, and the unit of its quantities."""
+
     commodity: str = Field(description="World Mining Data series")
     year: int
     unit: str
 
 
-# The question's fields, then its ProductionFigures, then the producers.
-class ProductionOut(ProductionFigures, _ProductionQuestion):
+class _MaterialAsked(BaseModel):
+    material: str
+
+
+# The material, its series and year, then its ProductionFigures, then the producers.
+class ProductionOut(ProductionFigures, CommodityYear, _MaterialAsked):
     rows: list[ProductionRowOut]
     provenance: list[ProvenanceOut]
 

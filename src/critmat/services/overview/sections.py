@@ -26,7 +26,7 @@ from critmat.reference.materials import Catalogue, Material, Stage
 from critmat.services.overview.basis import OverviewBasis
 from critmat.services.overview.restrictions import RestrictionRow
 from critmat.services.statistics_base import production_figures
-from critmat.services.statistics_models import ProductionFigures
+from critmat.services.statistics_models import CommodityYear, ProductionFigures
 
 #: Origins shown separately in the EU-sources series (the year's top three, then the largest
 #: over the years shown; the rest is "Other origins").
@@ -48,18 +48,17 @@ class ProducerShare:
     estimated: bool
 
 
-class ProductionBlock(ProductionFigures):
-    """World production of one WMD commodity in the year (or the latest earlier one): its
-    :class:`~critmat.services.statistics_models.ProductionFigures` (``producers``: how many
-    countries produce), ``shares``: the largest producers and the rest of the world (empty when
-    not asked for); ``figure_id``: the key of its chart ("" without one)."""
+class ProductionBlock(ProductionFigures, CommodityYear):
+    """World production of one WMD commodity in the year (or the latest earlier one), as the
+    API's production answer has it (:class:`~critmat.services.statistics_models.CommodityYear`
+    and :class:`~critmat.services.statistics_models.ProductionFigures`; ``producers``: how many
+    countries produce); ``label``: the commodity's name on the page; ``shares``: the largest
+    producers and the rest of the world (empty when not asked for); ``figure_id``: the key of
+    its chart ("" without one)."""
 
     model_config = ConfigDict(frozen=True)
 
-    commodity: str
     label: str
-    unit: str
-    year: int
     figure_id: str
     shares: tuple[ProducerShare, ...] = ()
 
