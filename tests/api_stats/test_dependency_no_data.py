@@ -67,3 +67,11 @@ def test_reliance_outside_0_100_has_a_reason(api: Api) -> None:
     assert outside, "tungsten: the EU exports more concentrate than it imports in some years"
     for row in outside:
         assert row["import_reliance"] is None and row["ir_reason"]
+
+
+def test_a_code_only_hs17_holds_is_no_data_in_an_hs92_year(api: Api) -> None:
+    body = api.get("/api/v1/dependency", hs="850511", year=2020).json()
+    assert body["exceeds_65"] is None and body["total"] is None
+    assert body["years_with_data"] == [2024]
+    newest = api.get("/api/v1/dependency", hs="850511").json()
+    assert (newest["year"], newest["series"]) == (2024, "HS17") and newest["total"] > 0

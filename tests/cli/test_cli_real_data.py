@@ -154,7 +154,7 @@ def test_dependency_by_hs_code_and_default_stage(real_data_dir):
         (["dependency", "--hs", "2822", "--year", "2020"], "not a 6-digit code"),
         (["dependency", "cobalt", "--hs", "282200"], "not both"),
         (["dependency", "cobalt", "--stage", "smelting"], "unknown stage 'smelting'"),
-        (["dependency", "--hs", "850511", "--year", "2020"], "no trade rows for HS 850511"),
+        (["dependency", "--hs", "999999", "--year", "2020"], "no trade rows for HS 999999"),
         (["material", "unobtainium"], "unknown material"),
     ],
 )
