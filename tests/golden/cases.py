@@ -379,12 +379,28 @@ def _stage_production() -> list[ApiRequest]:
     return out
 
 
+def _origins() -> list[ApiRequest]:
+    """Origin tracing (``/origins``): by shipping country and by country of origin."""
+    route = f"{API}/origins"
+    asks: list[Query] = [
+        [("material", "cobalt"), ("year", 2023)],  # EU27, intermediate traced to mines
+        [("material", "cobalt"), ("stage", "processing")],  # IEA refiners, latest year
+        [("material", "platinum"), ("year", 2023)],  # UK/Swiss refiners are not origins
+        [("material", "palladium"), ("importer", "DEU"), ("year", 2024)],  # a Member State
+        [("material", "cobalt"), ("year", 1999)],  # no production that year: 404
+        [("material", "cobalt"), ("stage", "extraction")],  # no trade rows: 404
+        [("material", "cobalt"), ("importer", "FRA"), ("year", 2023), ("format", "csv")],
+    ]
+    return [get(route, ask) for ask in asks]
+
+
 def api_requests() -> list[ApiRequest]:
     """Every golden API request, in recording order (keys are unique)."""
     requests = [
         *_materials(),
         *_production(),
         *_stage_production(),
+        *_origins(),
         *_member_states(),
         *_reliance(),
         *_dependency(),
