@@ -193,13 +193,16 @@ class TradeSpanQuestion(TradeQuestion, total=False):
     last: int | None
 
 
-def _question_codes(store: Store, question: TradeQuestion) -> CodeSelection:
+def _question_codes(
+    store: Store, question: TradeQuestion, *, other_series: bool = False
+) -> CodeSelection:
     """:func:`select_codes` of a question's material, stage or HS code."""
     return select_codes(
         store,
         material=question.get("material"),
         stage=question.get("stage"),
         hs=question.get("hs"),
+        other_series=other_series,
     )
 
 
@@ -276,14 +279,17 @@ def select_codes(
     stage: str | None = None,
     hs: str | None = None,
     known: tuple[Release, frozenset[str]] | None = None,
+    other_series: bool = False,
 ) -> CodeSelection:
     """Resolve a material (and stage) or one HS6 code to the codes to query.
 
     Exactly one of ``material`` and ``hs`` must be given. The stage of a material is chosen by
     :meth:`~critmat.reference.materials.Catalogue.choose_stage` ("has data": one of its HS codes
-    has rows in the current trade release). Raises :class:`NoDataError` when none of the
-    codes has rows in the current trade release. ``known`` (the current trade release and its
-    HS6 codes, when the caller holds them already) saves the store queries.
+    has rows in the current trade release, or with ``other_series`` — for answers that read
+    each year in its own series, :mod:`critmat.indicators.trade_sources` — in another trade
+    series in its HS revision). Raises :class:`NoDataError` when none of the codes has rows
+    there. ``known`` (the current trade release and its HS6 codes, when the caller holds them
+    already) saves the store queries.
     """
     if (material is None) == (hs is None):
         raise CritmatError("give either a material or --hs HS6 code, not both or neither")
@@ -298,7 +304,7 @@ def select_codes(
             resolved,
             lambda s: (
                 bool(s.hs_codes and _codes_in_release(store, s.hs_codes, present))
-                or _in_other_series(store, chosen_material, s, s.hs_codes)
+                or (other_series and _in_other_series(store, chosen_material, s, s.hs_codes))
             ),
             named=stage,
         )
@@ -313,7 +319,9 @@ def select_codes(
         codes = (code,)
     found = _codes_in_release(store, codes, present)
     release = store.require_release("trade") if known is None else known[0]
-    if not found and not _in_other_series(store, chosen_material, chosen_stage, codes):
+    if not found and not (
+        other_series and _in_other_series(store, chosen_material, chosen_stage, codes)
+    ):
         raise NoDataError(
             f"no trade rows for HS {', '.join(codes)} in the current release "
             f"({release.citation()})",
@@ -398,7 +406,7 @@ def dependency(
     """
     checked_basis = check_basis(question.get("basis", "mass"))
     importer_set = resolve_importer(question["importer"])
-    selection = _question_codes(store, question)
+    selection = _question_codes(store, question, other_series=True)
     sources = trade_sources(store, selection.material, selection.stage, selection.hs_codes)
     eu = eu_members()
     by_year = yearly_concentration(
@@ -472,7 +480,7 @@ def dependency_series(
     """
     checked_basis = check_basis(question.get("basis", "mass"))
     importer_set = resolve_importer(question["importer"])
-    selection = _question_codes(store, question)
+    selection = _question_codes(store, question, other_series=True)
     sources = trade_sources(store, selection.material, selection.stage, selection.hs_codes)
     span = trade_span(sources)
     years = _year_range(store, question.get("first"), question.get("last"), span)

@@ -126,10 +126,17 @@ def ready_tables(
 
 
 def cached_selection(
-    store: Store, tables: Tables, material: str | None, stage: str | None, hs: str | None
+    store: Store,
+    tables: Tables,
+    material: str | None,
+    stage: str | None,
+    hs: str | None,
+    *,
+    other_series: bool = False,
 ) -> lookup.CodeSelection:
-    """:func:`lookup.select_codes` from the tables' release and codes (remembered per release)."""
-    key = ("select", material, stage, hs)
+    """:func:`lookup.select_codes` from the tables' release and codes (remembered per release;
+    ``other_series`` as there)."""
+    key = ("select", material, stage, hs, other_series)
     found = tables.memo.get(key)
     if found is None:
         found = lookup.select_codes(
@@ -138,6 +145,7 @@ def cached_selection(
             stage=stage,
             hs=hs,
             known=(tables.trade_release, tables.trade_codes),
+            other_series=other_series,
         )
         if len(tables.memo) >= _MEMO_LIMIT:  # spelling variants of names are unbounded
             tables.memo.clear()

@@ -63,7 +63,12 @@ def _covered_selection(
 ) -> lookup.CodeSelection | None:
     """The codes asked for, if the tables hold their flows into ``importer`` (else ``None``)."""
     selection = cached_selection(
-        store, tables, question.get("material"), question.get("stage"), question.get("hs")
+        store,
+        tables,
+        question.get("material"),
+        question.get("stage"),
+        question.get("hs"),
+        other_series=True,
     )
     return selection if tables.covers(importer, selection.hs_codes) else None
 
