@@ -143,8 +143,8 @@ def refresh_all(
     restricted_codes = {code for r in restrictions for code in r.hs_codes}
     restricted = coded.loc[coded["hs6"].isin(restricted_codes)]  # filtered once for both bases
 
-    def from_flows() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        """The indicators computed from the flows alone (scratch DuckDB and pandas, no ``con``)."""
+    def from_flows() -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Import sources and concentration, from the flows alone (scratch DuckDB, no ``con``)."""
         sources = step("import sources", lambda: group_flows(coded, groups))
         imports = step(
             "import concentration",
@@ -153,6 +153,19 @@ def refresh_all(
                 ignore_index=True,
             ),
         )
+        return plain_text(sources), plain_text(imports)
+
+    # Two threads: import sources and concentration on a worker while this thread reads the
+    # store through ``con`` (which only it uses) and computes the rest; DuckDB and numpy's
+    # LAPACK release the GIL while they work. The two halves take about the same CPU time.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="refresh") as pool:
+        trade_side = pool.submit(from_flows)
+        consumption = step(
+            "apparent consumption",
+            lambda: apparent_consumption_many(con, chosen, catalogue.materials),
+        )
+        origins = step("origin tracing", lambda: origins_all(con, catalogue.materials, chosen))
+        uv = step("unit values", lambda: unit_values(flows))
         exposure = step(
             "restriction exposure",
             lambda: pd.concat(
@@ -163,19 +176,8 @@ def refresh_all(
                 ignore_index=True,
             ),
         )
-        return plain_text(sources), plain_text(imports), plain_text(exposure)
-
-    # Two threads: the flows' indicators on a worker while this thread reads the store through
-    # ``con`` (which only it uses); DuckDB and numpy's LAPACK release the GIL while they work.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="refresh") as pool:
-        trade_side = pool.submit(from_flows)
-        consumption = step(
-            "apparent consumption",
-            lambda: apparent_consumption_many(con, chosen, catalogue.materials),
-        )
-        origins = step("origin tracing", lambda: origins_all(con, catalogue.materials, chosen))
-        uv = step("unit values", lambda: unit_values(flows))
-        sources, imports, exposure = trade_side.result()
+        exposure = plain_text(exposure)
+        sources, imports = trade_side.result()
     return Indicators(
         production=prod,
         production_shares=prod_shares,
