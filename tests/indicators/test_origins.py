@@ -15,6 +15,7 @@ from critmat.indicators.origins import (
     OriginSolution,
     TracedImports,
     importer_imports,
+    solve_many,
     solve_network,
 )
 
@@ -157,3 +158,19 @@ def test_bad_shapes_and_negative_flows_are_refused() -> None:
         solve_network(["A", "B", "C"], np.zeros((2, 2)), np.zeros(3))
     with pytest.raises(ValueError, match="negative"):
         solve_network(["A", "B"], np.array([[0.0, -1.0], [0.0, 0.0]]), np.zeros(2))
+
+
+def test_batched_solves_equal_one_solve_per_network() -> None:
+    rng = np.random.default_rng(3)
+    systems, expected = [], []
+    for n in (3, 9, 17, 17, 30):
+        flows = rng.uniform(0, 5, (n, n)) * (rng.uniform(size=(n, n)) < 0.5)
+        production = np.where(rng.uniform(size=n) < 0.6, rng.uniform(1, 40, n), NaN)
+        solution = solve_network([f"C{i:02d}" for i in range(n)], flows, production)
+        imports = np.column_stack([importer_imports(solution, {"C00"}), flows[:, 1]])
+        system = solution.exporter_system(imports)
+        systems.append((solution, system))
+        expected.append(solution.origins_of(imports).by_origin_t)
+    solved = solve_many([system for _, system in systems])
+    for (solution, system), z, wanted in zip(systems, solved, expected, strict=True):
+        np.testing.assert_allclose(solution.traced(system, z).by_origin_t, wanted, atol=1e-10)

@@ -32,10 +32,13 @@ import pandas as pd
 from critmat.indicators.imports import ImporterSet, import_flows
 from critmat.indicators.origins import (
     UNATTRIBUTED,
+    ExporterSystem,
     OriginSolution,
+    TracedImports,
     importer_imports,
     imports_into,
     single_blas_thread,
+    solve_many,
     solve_network,
 )
 from critmat.indicators.stage_production import stage_production_all
@@ -236,24 +239,18 @@ def solve_with(countries: tuple[str, ...], flows_t: np.ndarray, source: Source) 
 
 
 def _origin_rows(
-    solution: OriginSolution, inside: np.ndarray
+    solution: OriginSolution, imports: np.ndarray, active: np.ndarray, traced: TracedImports
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(importer position, origin label, tonnes, share)`` arrays of every importer (columns of
-    the membership mask ``inside``) with imports in the network."""
-    imports = imports_into(solution, inside)
-    totals = imports.sum(axis=0)
-    active = np.flatnonzero(totals > 0)
-    if not len(active):
-        empty = np.array([], dtype=float)
-        return np.array([], dtype=int), np.array([], dtype=object), empty, empty
-    traced = solution.origins_of(imports[:, active])
+    """``(importer position, origin label, tonnes, share)`` arrays of the importers ``active``
+    (columns of ``imports`` with imports), from their traced imports."""
+    totals = imports.sum(axis=0)[active]
     table = np.vstack([traced.by_origin_t, traced.unknown_t[None, :]])
-    kept_row, kept_col = np.nonzero(table > 1e-9 * totals[active][None, :])
+    kept_row, kept_col = np.nonzero(table > 1e-9 * totals[None, :])
     order = np.lexsort((kept_row, kept_col))  # by importer, then origin node
     kept_row, kept_col = kept_row[order], kept_col[order]
     labels = np.array((*solution.countries, UNATTRIBUTED), dtype=object)
     amounts = table[kept_row, kept_col]
-    return active[kept_col], labels[kept_row], amounts, amounts / totals[active][kept_col]
+    return active[kept_col], labels[kept_row], amounts, amounts / totals[kept_col]
 
 
 def origins_all(
@@ -275,20 +272,30 @@ def origins_all(
     trade = read_trade(con, {c for s in stages for c in s.hs_codes}, years)
     member = np.array([[c in s.members for s in importers] for c in trade.countries], bool)
     member = member.reshape(len(trade.countries), len(importers))
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    networks: list[tuple[OriginSolution, np.ndarray, np.ndarray, ExporterSystem]] = []
     labels: list[tuple[str, str, str, int, str, str]] = []
+    for traced in stages:
+        for year in years:
+            source = sources.get((traced.material_id, traced.origin_stage, year))
+            network = trade.nodes(traced.hs_codes, year) if source is not None else None
+            if source is None or network is None:
+                continue
+            solution = solve_with(network.countries, network.flows_t, source)
+            imports = imports_into(solution, member[network.ids])
+            active = np.flatnonzero(imports.sum(axis=0) > 0)
+            if not len(active):
+                continue
+            system = solution.exporter_system(imports[:, active])
+            networks.append((solution, imports, active, system))
+            labels.append(
+                (traced.material_id, traced.stage, traced.origin_stage, year, *source.label)
+            )
     with single_blas_thread():
-        for traced in stages:
-            for year in years:
-                source = sources.get((traced.material_id, traced.origin_stage, year))
-                network = trade.nodes(traced.hs_codes, year) if source is not None else None
-                if source is None or network is None:
-                    continue
-                solution = solve_with(network.countries, network.flows_t, source)
-                parts.append(_origin_rows(solution, member[network.ids]))
-                labels.append(
-                    (traced.material_id, traced.stage, traced.origin_stage, year, *source.label)
-                )
+        solved = solve_many([network[3] for network in networks])
+    parts = [
+        _origin_rows(solution, imports, active, solution.traced(system, z))
+        for (solution, imports, active, system), z in zip(networks, solved, strict=True)
+    ]
     counts = [len(part[0]) for part in parts]
     names = np.array([s.name for s in importers], dtype=object)
 

@@ -110,6 +110,40 @@ class TracedImports:
 
 
 @dataclass(frozen=True)
+class ExporterSystem:
+    """``matrix · z = weights`` over the exporting nodes (``exporting``) of one solution; ``shape``
+    is the shape of the full z (nodes, or nodes × importers)."""
+
+    exporting: np.ndarray
+    matrix: np.ndarray
+    weights: np.ndarray
+    shape: tuple[int, ...]
+
+
+def solve_many(systems: Sequence[ExporterSystem], step: int = 16) -> list[np.ndarray]:
+    """Solve many small systems (each ``weights`` a nodes × importers matrix) in a few batched
+    LAPACK calls: grouped by size rounded up to ``step``, padded with identity rows and zero
+    weights (which leave the solution unchanged). One call per group instead of one per system
+    keeps a refresh from giving up the GIL hundreds of times while another thread works."""
+    out: list[np.ndarray] = [np.empty(0)] * len(systems)
+    groups: dict[tuple[int, int], list[int]] = {}
+    for position, system in enumerate(systems):
+        size = -(-max(len(system.matrix), 1) // step) * step
+        groups.setdefault((size, system.weights.shape[1]), []).append(position)
+    for (size, width), members in groups.items():
+        matrices = np.broadcast_to(np.eye(size), (len(members), size, size)).copy()
+        weights = np.zeros((len(members), size, width))
+        for k, position in enumerate(members):
+            n = len(systems[position].matrix)
+            matrices[k, :n, :n] = systems[position].matrix
+            weights[k, :n] = systems[position].weights
+        solved = np.linalg.solve(matrices, weights)
+        for k, position in enumerate(members):
+            out[position] = solved[k, : len(systems[position].matrix)]
+    return out
+
+
+@dataclass(frozen=True)
 class OriginSolution:
     """The solved trade network of one product and year (see the module docstring).
 
@@ -141,23 +175,30 @@ class OriginSolution:
         except ValueError:
             return None
 
+    def exporter_system(self, imports_t: np.ndarray) -> ExporterSystem:
+        """The system :meth:`origins_of` solves for ``imports_t``: only exporting nodes pass
+        material on (for the others z = weights = 0) and the exporters' equations involve no
+        other z, so their subsystem is solved alone."""
+        supply = np.where(self.supply_t > 0, self.supply_t, 1.0)
+        weights = imports_t / (supply[:, None] if imports_t.ndim == 2 else supply)
+        exporting = self.flows_t.sum(axis=1) > 0
+        inner = np.ix_(exporting, exporting)
+        return ExporterSystem(exporting, self._system_t[inner], weights[exporting], weights.shape)
+
+    def traced(self, system: ExporterSystem, solved: np.ndarray) -> TracedImports:
+        """The imports split by source, from the solution ``solved`` of ``system``."""
+        z = np.zeros(system.shape)
+        z[system.exporting] = solved
+        sources = np.column_stack([self.production_t, self.credited_t, self.unattributed_t])
+        if z.ndim == 2:
+            return TracedImports(*(z * sources[:, part, None] for part in range(3)))
+        return TracedImports(*(z * sources[:, part] for part in range(3)))
+
     def origins_of(self, imports_t: np.ndarray) -> TracedImports:
         """Origins of imports ``imports_t[j]`` (tonnes from each node j; a matrix: one column per
         importer), split by the source that entered at each node (see :class:`TracedImports`)."""
-        supply = np.where(self.supply_t > 0, self.supply_t, 1.0)
-        weights = imports_t / (supply[:, None] if imports_t.ndim == 2 else supply)
-        # Only exporting nodes pass material on: for the others z = weights = 0, and the
-        # exporters' equations involve no other z, so their subsystem is solved alone.
-        exporting = self.flows_t.sum(axis=1) > 0
-        z = np.zeros_like(weights)
-        inner = np.ix_(exporting, exporting)
-        z[exporting] = np.linalg.solve(self._system_t[inner], weights[exporting])
-        sources = np.column_stack([self.production_t, self.credited_t, self.unattributed_t])
-        if imports_t.ndim == 2:
-            split = [z * sources[:, part, None] for part in range(3)]
-        else:
-            split = [z * sources[:, part] for part in range(3)]
-        return TracedImports(*split)
+        system = self.exporter_system(imports_t)
+        return self.traced(system, np.linalg.solve(system.matrix, system.weights))
 
     def origin_matrix(self) -> tuple[np.ndarray, np.ndarray]:
         """``(R, r_u)``: ``R[i, k]`` the share of node i's supply produced in k and ``r_u[i]``
