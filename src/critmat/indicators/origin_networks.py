@@ -274,23 +274,23 @@ def origins_all(
     member = member.reshape(len(trade.countries), len(importers))
     networks: list[tuple[OriginSolution, np.ndarray, np.ndarray, ExporterSystem]] = []
     labels: list[tuple[str, str, str, int, str, str]] = []
-    for traced in stages:
-        for year in years:
-            source = sources.get((traced.material_id, traced.origin_stage, year))
-            network = trade.nodes(traced.hs_codes, year) if source is not None else None
-            if source is None or network is None:
-                continue
-            solution = solve_with(network.countries, network.flows_t, source)
-            imports = imports_into(solution, member[network.ids])
-            active = np.flatnonzero(imports.sum(axis=0) > 0)
-            if not len(active):
-                continue
-            system = solution.exporter_system(imports[:, active])
-            networks.append((solution, imports, active, system))
-            labels.append(
-                (traced.material_id, traced.stage, traced.origin_stage, year, *source.label)
-            )
     with single_blas_thread():
+        for traced in stages:
+            for year in years:
+                source = sources.get((traced.material_id, traced.origin_stage, year))
+                network = trade.nodes(traced.hs_codes, year) if source is not None else None
+                if source is None or network is None:
+                    continue
+                solution = solve_with(network.countries, network.flows_t, source)
+                imports = imports_into(solution, member[network.ids])
+                active = np.flatnonzero(imports.sum(axis=0) > 0)
+                if not len(active):
+                    continue
+                system = solution.exporter_system(imports[:, active])
+                networks.append((solution, imports, active, system))
+                labels.append(
+                    (traced.material_id, traced.stage, traced.origin_stage, year, *source.label)
+                )
         solved = solve_many([network[3] for network in networks])
     parts = [
         _origin_rows(solution, imports, active, solution.traced(system, z))

@@ -265,7 +265,9 @@ def imports_into(solution: OriginSolution, inside: np.ndarray) -> np.ndarray:
     """Tonnes each node ships into importer sets given as membership masks (``inside[j]``, or
     ``inside[j, s]`` for several sets): one economy per set, so flows between its members are
     left out, as in :func:`critmat.indicators.imports.import_flows`."""
-    shipped: np.ndarray = solution.flows_t @ inside.astype(float)
+    # einsum's own loop rather than BLAS: no GIL hand-over and no BLAS threads for these sizes
+    mask = inside.astype(float)
+    shipped: np.ndarray = np.einsum("ji,i...->j...", solution.flows_t, mask)
     return np.where(inside, 0.0, shipped)
 
 

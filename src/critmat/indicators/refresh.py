@@ -29,6 +29,7 @@ from critmat.indicators.origin_networks import origins_all
 from critmat.indicators.production import production_concentration, production_shares
 from critmat.indicators.provenance import Provenance, provenance_for
 from critmat.indicators.restrictions import exposure_series
+from critmat.indicators.stage_production import stage_production_all
 from critmat.indicators.unit_values import unit_values
 from critmat.reference.countries import group_members
 from critmat.reference.materials import Catalogue, Material
@@ -139,6 +140,9 @@ def refresh_all(
     prod = step("production", lambda: production_concentration(con))
     prod_shares = step("production shares", lambda: production_shares(con))
     flows = step("import flows", lambda: import_flows(con, chosen))
+    # Production by stage takes hundreds of small queries, each giving up the GIL: read it
+    # before the worker starts, which would hold the GIL in between.
+    stage_table = step("stage production", lambda: stage_production_all(con, catalogue.materials))
     coded = with_categories(flows)
     restricted_codes = {code for r in restrictions for code in r.hs_codes}
     restricted = coded.loc[coded["hs6"].isin(restricted_codes)]  # filtered once for both bases
@@ -164,7 +168,9 @@ def refresh_all(
             "apparent consumption",
             lambda: apparent_consumption_many(con, chosen, catalogue.materials),
         )
-        origins = step("origin tracing", lambda: origins_all(con, catalogue.materials, chosen))
+        origins = step(
+            "origin tracing", lambda: origins_all(con, catalogue.materials, chosen, stage_table)
+        )
         uv = step("unit values", lambda: unit_values(flows))
         exposure = step(
             "restriction exposure",
