@@ -226,9 +226,10 @@ def test_cobalt_extraction_recomputed_from_the_raw_tables(real_con):
 def test_validation_against_2023_keeps_its_measured_rank_correlation(real_con):
     found = validate(assess(real_con, year=VALIDATION_YEAR))
     assert found.assessment.years == (2018, 2019, 2020, 2021, 2022)
-    # measured 0.831 over 56 materials on the shipped data (docs/eu-criticality.md)
+    # measured 0.836 over 56 materials on the shipped data (docs/eu-criticality.md); the floor
+    # leaves 0.02 for catalogue changes of a stage or series
     assert found.n >= 50
-    assert found.spearman is not None and found.spearman >= 0.81
+    assert found.spearman is not None and found.spearman >= 0.815
     for row in found.rows:
         published = published_for(row.material_id)
         assert published is not None and row.published_sr == published.sr
