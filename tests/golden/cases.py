@@ -209,6 +209,21 @@ def _dependency_series() -> list[ApiRequest]:
     return out
 
 
+def _dependency_strategic() -> list[ApiRequest]:
+    """Every strategic material's stages (``/dependency/strategic``) and the no-data answers
+    of one stage (null flag, years with data, never 0)."""
+    route = f"{API}/dependency/strategic"
+    return [
+        get(route, [("importer", "EU27")]),
+        get(route, [("importer", "DEU"), ("year", 2023)]),
+        get(route, [("importer", "FRA"), ("format", "csv")]),
+        get(route, [("importer", "Narnia")]),
+        get(f"{API}/dependency", [("material", "germanium"), ("year", 2022)]),
+        get(f"{API}/dependency", [("material", "germanium")]),
+        get(f"{API}/dependency", [("hs", "850511"), ("year", 2020)]),
+    ]
+
+
 def _unit_values() -> list[ApiRequest]:
     route = f"{API}/unit-values"
     return [
@@ -405,6 +420,7 @@ def api_requests() -> list[ApiRequest]:
         *_reliance(),
         *_dependency(),
         *_dependency_series(),
+        *_dependency_strategic(),
         *_unit_values(),
         *_restrictions(),
         *_countries(),
