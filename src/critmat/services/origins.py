@@ -212,21 +212,16 @@ def _compute(
     trade = store.current_release("trade", TRADE_SERIES)
     produced = _release(store, "production", answer.production_series)
     used = (answer.year,)
-    return OriginsOut(
+    return from_record(
+        OriginsOut,
+        answer,  # stage, origin_stage, year, hs_codes, imports_t, unattributed_t, missing_...
         material=material.id,
-        stage=answer.stage,
-        origin_stage=answer.origin_stage,
-        year=answer.year,
         importer=chosen.name,
-        hs_codes=list(answer.hs_codes),
-        imports_t=answer.imports_t,
         by_shipping=rows["shipping"],
         by_origin=rows["origin"],
-        unattributed_t=answer.unattributed_t,
         unattributed_share=answer.unattributed_t / answer.imports_t if answer.imports_t else None,
         unattributed_via=rows["via"],
         credited=rows["credited"],
-        missing_quantity_value_share=answer.missing_quantity_value_share,
         trade_release=_ref(trade, "trade", TRADE_SERIES),
         production_release=_ref(produced, "production", answer.production_series),
         notes=_notes(answer, rows),
