@@ -49,8 +49,12 @@ def explain_rows(breakdown: Breakdown) -> list[dict[str, Any]]:
                 f"(HHI_WGI,t)_{conc.scope}",
                 _round(conc.value, 3),
                 conc.unit,
-                f"{len(conc.countries)} suppliers, total {conc.total:,.0f} {conc.amount_unit}; "
-                f"top: {conc.top()}",
+                (
+                    f"{len(conc.countries)} suppliers, total {conc.total:,.0f} "
+                    f"{conc.amount_unit}; top: {conc.top()}"
+                    if conc.countries
+                    else "no data"
+                ),
                 conc.source,
                 "; ".join(conc.notes),
             )

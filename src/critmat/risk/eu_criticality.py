@@ -420,10 +420,10 @@ def _stage(
         )
     elif basis == "GS only":
         notes.append("global supply only (no EU sourcing/IR): SR = HHI_GS · (1 − EoL) · SI")
-    if spec.stage is not None:
-        shared = load_catalogue().shared_with(material.id, spec.stage)
-        if shared:
-            notes.append(f"HS codes shared with {', '.join(shared)}")
+    catalogue = load_catalogue()
+    for series in trade.series:  # a code that bundles several materials says so
+        if spec.stage is not None:
+            notes += catalogue.bundle_notes(spec.stage, series, material.id)
     sr = (
         None
         if gs.value is None or eol.value is None or si.value is None
