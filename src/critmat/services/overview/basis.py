@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -194,8 +195,15 @@ def build_basis(
     )
 
 
+def _one_row(store: Store, sql: str) -> tuple[Any, ...] | None:
+    """The first row of a one-row query, with the result read to its end: a result left open
+    on the shared connection makes DuckDB refuse the next ``register`` on it."""
+    rows = store.con.execute(sql).fetchall()
+    return rows[0] if rows else None
+
+
 def _span(store: Store, sql: str) -> tuple[int, int]:
-    row = store.con.execute(sql).fetchone()
+    row = _one_row(store, sql)
     assert row is not None and row[0] is not None  # require_release: the table has rows
     return int(row[0]), int(row[1])
 
@@ -216,12 +224,13 @@ def _country_names(store: Store) -> dict[str, str]:
 def focus_year(store: Store, requested: int | None) -> tuple[int, str]:
     """The year an overview shows and a sentence saying how it was chosen: the latest year
     with both world production (WMD) and trade (BACI) rows, unless ``requested``."""
-    row = store.con.execute(
+    row = _one_row(
+        store,
         """
         SELECT max(p.year) FROM (SELECT DISTINCT year FROM production WHERE quantity IS NOT NULL) p
         JOIN (SELECT DISTINCT year FROM trade) t USING (year)
-        """
-    ).fetchone()
+        """,
+    )
     latest = None if row is None or row[0] is None else int(row[0])
     if requested is None:
         if latest is None:
@@ -232,7 +241,7 @@ def focus_year(store: Store, requested: int | None) -> tuple[int, str]:
         return latest, (
             f"{latest} is the latest year with both world production (WMD) and trade (BACI) data"
         )
-    span = store.con.execute("SELECT min(year), max(year) FROM trade").fetchone()
+    span = _one_row(store, "SELECT min(year), max(year) FROM trade")
     if span is None or span[0] is None:
         raise NoDataError("the store has no trade data", hint="run `critmat data pull`")
     if not int(span[0]) <= requested <= int(span[1]):
