@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import date
 
 from critmat.indicators.panel import PanelRow
 from critmat.reports import charts
@@ -110,7 +111,7 @@ def restrictions_table(
     basis: OverviewBasis, rows: Sequence[RestrictionRow], title: str, limit: int | None = None
 ) -> Table:
     """Restrictions, most recent first (``limit``: how many)."""
-    ordered = sorted(rows, key=lambda r: r.effective or r.announced or "", reverse=True)
+    ordered = sorted(rows, key=lambda r: r.effective or r.announced or date.min, reverse=True)
     if limit is not None:
         ordered = ordered[:limit]
     return Table(
@@ -119,7 +120,7 @@ def restrictions_table(
         columns=RESTRICTION_COLUMNS,
         rows=[
             {
-                "effective": r.effective or (f"announced {r.announced}" if r.announced else None),
+                "effective": _effective_text(r),
                 "country": r.country,
                 "materials": ", ".join(r.material_names),
                 "measure": r.measure.replace("_", " "),
@@ -134,7 +135,7 @@ def restrictions_table(
         ],
         source=(
             "critmat export-restriction registry (status as of "
-            + max((r.status_as_of for r in rows), default="–")
+            + max((r.status_as_of.isoformat() for r in rows), default="–")
             + "); EU27 exposure: "
             + basis.citation("trade")
         ),
@@ -144,3 +145,10 @@ def restrictions_table(
             "latest year after it."
         ],
     )
+
+
+def _effective_text(r: RestrictionRow) -> str | None:
+    """The effective date (ISO), else "announced <date>", else None (not known)."""
+    if r.effective is not None:
+        return r.effective.isoformat()
+    return f"announced {r.announced.isoformat()}" if r.announced else None

@@ -5,7 +5,7 @@ share of the affected HS codes' EU27 imports from the restricting country) befor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
@@ -17,34 +17,20 @@ from critmat.services.overview.basis import OverviewBasis
 
 
 @dataclass(frozen=True)
-class RestrictionRow:
-    """A registered export restriction with EU27 exposure before and after it took effect.
+class RestrictionRow(Restriction):
+    """A registered export restriction (the registry's own fields, dates as dates) with how the
+    overview shows it and the EU27's exposure before and after it took effect.
 
     ``status`` is the registry's, as of ``status_as_of``; ``in_force`` says whether the measure
-    applies on ``as_of`` by its dates. Shares are fractions 0–1 of the EU27's extra-EU imports
-    of ``hs_codes`` (by value and by mass) in ``year_before`` and ``year_after``."""
+    applies on ``as_of`` by its dates; ``suspended`` is the suspension as text ("from – until"
+    or "from – open"). Shares are fractions 0–1 of the EU27's extra-EU imports of ``hs_codes``
+    (by value and by mass) in ``year_before`` and ``year_after``."""
 
-    id: str
-    country: str
     country_label: str
-    materials: tuple[str, ...]
     material_names: tuple[str, ...]
-    measure: str
-    title: str
-    announced: str | None
-    effective: str | None
     suspended: str | None
-    ended: str | None
-    status: str
     in_force: bool
     as_of: str
-    targets: tuple[str, ...]
-    hs_precision: str
-    status_as_of: str
-    confidence: str
-    hs_codes: tuple[str, ...]
-    sources: tuple[str, ...]
-    notes: str
     value_before: float | None
     value_after: float | None
     mass_before: float | None
@@ -92,28 +78,14 @@ def _row(
         suspended = f"{r.suspended_from.isoformat()} – " + (
             r.suspended_until.isoformat() if r.suspended_until else "open"
         )
+    registry = {f.name: getattr(r, f.name) for f in fields(Restriction)}
     return RestrictionRow(
-        id=r.id,
-        country=r.country,
+        **registry,
         country_label=country_name(r.country),
-        materials=tuple(r.materials),
         material_names=tuple(catalogue.get(m).name if m in catalogue else m for m in r.materials),
-        measure=str(r.measure),
-        title=r.title,
-        announced=_iso(r.announced),
-        effective=_iso(r.effective),
         suspended=suspended,
-        ended=_iso(r.ended),
-        status=str(r.status),
         in_force=r.active_on(day),
         as_of=day.isoformat(),
-        targets=tuple(r.targets),
-        hs_precision=str(r.hs_precision),
-        status_as_of=r.status_as_of.isoformat(),
-        confidence=str(r.confidence),
-        hs_codes=tuple(r.hs_codes),
-        sources=tuple(r.sources),
-        notes=r.notes or "",
         value_before=fnum(value.get("share_before")),
         value_after=fnum(value.get("share_after")),
         mass_before=fnum(mass.get("share_before")),
@@ -121,7 +93,3 @@ def _row(
         year_before=_int(value.get("year_before")),
         year_after=_int(value.get("year_after")),
     )
-
-
-def _iso(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
