@@ -3,6 +3,7 @@ one declaration of each (its limits and its description in the OpenAPI schema)."
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 
 from critmat.api.stats_serving import Format
 from critmat.exports import MEDIA_TYPES
+from critmat.server.errors import responses
 
 
 class Basis(StrEnum):
@@ -27,6 +29,10 @@ MaterialPath = Annotated[
 MaterialQ = Annotated[
     str | None,
     Query(min_length=1, max_length=100, description="Material id, name or alias, e.g. 'REE'."),
+]
+#: The material of a question that needs one (required).
+RequiredMaterialQ = Annotated[
+    str, Query(min_length=1, max_length=100, description="Material id, name or alias.")
 ]
 HsQ = Annotated[
     str | None,
@@ -71,6 +77,60 @@ TABLE_RESPONSES: dict[int | str, dict[str, Any]] = {
         }
     }
 }
+
+
+def route_responses(
+    not_found: str, *, bad_request: str | None = None, downloads: bool = True
+) -> dict[int | str, dict[str, Any]]:
+    """A route's OpenAPI ``responses=`` besides 401/422 (added to every route from its access
+    rule and parameters): 400 (described as ``bad_request`` if given) and 503, 404 described as
+    ``not_found``, and with ``downloads`` the csv and xlsx media types of ``format``."""
+    answered = {**responses(400, 503), 404: {"description": not_found}}
+    if bad_request is not None:
+        answered[400] = {"description": bad_request}
+    return {**answered, **TABLE_RESPONSES} if downloads else answered
+
+
+@dataclass(frozen=True)
+class StageQuestion:
+    """The query string of a question about one material at one value-chain stage in one year
+    (``Annotated[StageQuestion, Depends()]``): its fields are the route's parameters in the
+    OpenAPI schema and, but for ``fmt`` (the answer's format), the question's cache key."""
+
+    material: RequiredMaterialQ
+    stage: StageQ = None
+    year: YearQ = None
+    fmt: FormatQ = "json"
+
+    def params(self) -> dict[str, object]:
+        """The question without its format (:func:`~critmat.api.stats_serving.serve` keys the
+        format itself)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "fmt"}
+
+
+@dataclass(frozen=True)
+class ImportedStageQuestion(StageQuestion):
+    """A :class:`StageQuestion` about one importer's imports (default: the EU27)."""
+
+    importer: ImporterQ = "EU27"
+
+
+@dataclass(frozen=True)
+class MaterialYearQuestion:
+    """The parameters of a question about one material (the path's) in one year, and the
+    answer's format (``Annotated[MaterialYearQuestion, Depends()]``)."""
+
+    material: MaterialPath
+    year: YearQ = None
+    fmt: FormatQ = "json"
+
+
+@dataclass(frozen=True)
+class MaterialStageQuestion(MaterialYearQuestion):
+    """A :class:`MaterialYearQuestion` at one value-chain stage, shares on a ``basis``."""
+
+    stage: StageQ = None
+    basis: Basis = Basis.mass
 
 
 def one_of_material_or_hs(material: str | None, hs: str | None) -> None:

@@ -17,15 +17,14 @@ EU is 400 saying so. Per-material Member State concentration as before stays at
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
-from critmat.api.query import TABLE_RESPONSES, Basis, FormatQ, StageQ, YearQ, stem
+from critmat.api.query import Basis, FormatQ, StageQ, YearQ, route_responses, stem
 from critmat.api.stats_serving import Format, serve
 from critmat.server.deps import UserCaller
-from critmat.server.errors import responses
 from critmat.services import member_states as svc
 from critmat.services.statistics_models import Computed
 from critmat.store import Store
@@ -34,11 +33,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", tags=["member states"])
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    **responses(400, 503),
-    404: {"description": "Unknown country or material (with `suggestions`)."},
-    **TABLE_RESPONSES,
-}
+_ERRORS = route_responses("Unknown country or material (with `suggestions`).")
 CountryPath = Annotated[
     str, Path(min_length=2, max_length=80, description="A Member State: ISO3 code or name.")
 ]

@@ -9,15 +9,14 @@ encodes and caches. ``format=csv`` or ``format=xlsx`` download both views as one
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from critmat.api.query import TABLE_RESPONSES, FormatQ, ImporterQ, StageQ, YearQ, stem
+from critmat.api.query import ImportedStageQuestion, route_responses, stem
 from critmat.api.stats_serving import serve
 from critmat.server.deps import UserCaller
-from critmat.server.errors import responses
 from critmat.services.origins import OriginsOut
 from critmat.services.origins import origins as trace
 
@@ -25,27 +24,12 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", tags=["statistics"])
 
-_RESPONSES: dict[int | str, dict[str, Any]] = {
-    **responses(400, 503),
-    404: {"description": "Unknown material, stage or country (with `suggestions`), or no data."},
-    **TABLE_RESPONSES,
-}
-
-#: The material whose imports are traced (required).
-_MaterialQ = Annotated[
-    str, Query(min_length=1, max_length=100, description="Material id, name or alias.")
-]
+_RESPONSES = route_responses("Unknown material, stage or country (with `suggestions`), or no data.")
 
 
 @router.get("/origins", response_model=OriginsOut, responses=_RESPONSES)
 async def get_origins(
-    request: Request,
-    material: _MaterialQ,
-    _p: UserCaller,
-    importer: ImporterQ = "EU27",
-    stage: StageQ = None,
-    year: YearQ = None,
-    fmt: FormatQ = "json",
+    request: Request, _p: UserCaller, ask: Annotated[ImportedStageQuestion, Depends()]
 ) -> Response:
     """An importer's imports of a material stage by the last shipping country (BACI) and by
     the country where it was produced (re-export correction: the world trade network of the
@@ -56,8 +40,8 @@ async def get_origins(
     return await serve(
         request,
         "origins",
-        {"material": material, "importer": importer, "stage": stage, "year": year},
-        lambda store: trace(store, material, importer, stage, year),
-        fmt=fmt,
-        stem=stem("critmat-origins", material, importer, stage, year),
+        ask.params(),
+        lambda store: trace(store, ask.material, ask.importer, ask.stage, ask.year),
+        fmt=ask.fmt,
+        stem=stem("critmat-origins", ask.material, ask.importer, ask.stage, ask.year),
     )

@@ -11,15 +11,14 @@ World Mining Data's answer stays at ``/api/v1/materials/{material}/production``
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from critmat.api.query import TABLE_RESPONSES, FormatQ, StageQ, YearQ, stem
+from critmat.api.query import FormatQ, RequiredMaterialQ, StageQuestion, route_responses, stem
 from critmat.api.stats_serving import serve
 from critmat.server.deps import UserCaller
-from critmat.server.errors import responses
 from critmat.services import statistics as svc
 from critmat.services import statistics_models as m
 
@@ -27,26 +26,12 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", tags=["statistics"])
 
-_TABLE: dict[int | str, dict[str, Any]] = {
-    **responses(400, 503),
-    404: {"description": "Unknown material or stage (with `suggestions`), or no series/data."},
-    **TABLE_RESPONSES,
-}
-
-#: The material of a production-by-stage question (required).
-_ProductionMaterialQ = Annotated[
-    str, Query(min_length=1, max_length=100, description="Material id, name or alias.")
-]
+_TABLE = route_responses("Unknown material or stage (with `suggestions`), or no series/data.")
 
 
 @router.get("/production", response_model=m.StageProductionOut, responses=_TABLE)
 async def get_stage_production(
-    request: Request,
-    material: _ProductionMaterialQ,
-    _p: UserCaller,
-    stage: StageQ = None,
-    year: YearQ = None,
-    fmt: FormatQ = "json",
+    request: Request, _p: UserCaller, ask: Annotated[StageQuestion, Depends()]
 ) -> Response:
     """World production of a material at one value-chain stage, by country: each year from
     the first of the stage's production series that holds it (USGS MCS, IEA CMDE, World Mining
@@ -55,16 +40,16 @@ async def get_stage_production(
     return await serve(
         request,
         "stage-production",
-        {"material": material, "stage": stage, "year": year},
-        lambda store: svc.stage_production(store, material, stage, year),
-        fmt=fmt,
-        stem=stem("critmat-production", material, stage, year),
+        ask.params(),
+        lambda store: svc.stage_production(store, ask.material, ask.stage, ask.year),
+        fmt=ask.fmt,
+        stem=stem("critmat-production", *ask.params().values()),
     )
 
 
 @router.get("/production/stages", response_model=m.ProductionStagesOut, responses=_TABLE)
 async def get_production_stages(
-    request: Request, material: _ProductionMaterialQ, _p: UserCaller, fmt: FormatQ = "json"
+    request: Request, material: RequiredMaterialQ, _p: UserCaller, fmt: FormatQ = "json"
 ) -> Response:
     """Every value-chain stage of a material with its production series in order of
     preference, the years each holds, and the years the stage has figures for."""

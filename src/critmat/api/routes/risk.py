@@ -24,13 +24,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, StringConstraints
 
-from critmat.api.query import TABLE_RESPONSES, Basis, FormatQ, MaterialPath, YearQ, stem
+from critmat.api.query import Basis, FormatQ, MaterialPath, YearQ, route_responses, stem
 from critmat.api.stats_serving import Format, serve
 from critmat.exports import json_value
 from critmat.indicators.provenance import Provenance
 from critmat.risk import eu_criticality as euc
 from critmat.server.deps import UserCaller
-from critmat.server.errors import responses
 from critmat.services import risk
 from critmat.services import risk_criticality as crit
 from critmat.services.context import ServiceContext
@@ -73,13 +72,9 @@ PublishedSiQ = Annotated[
     ),
 ]
 
-#: Besides 401/422 (added to every route from its access rule and parameters).
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    **responses(503),
-    400: {"description": "A year outside the data."},
-    404: {"description": "Unknown material or country (with `suggestions`), or no data."},
-}
-_TABLE = {**_ERRORS, **TABLE_RESPONSES}
+_NOT_FOUND = "Unknown material or country (with `suggestions`), or no data."
+_ERRORS = route_responses(_NOT_FOUND, bad_request="A year outside the data.", downloads=False)
+_TABLE = route_responses(_NOT_FOUND, bad_request="A year outside the data.")
 
 
 # ================================================================================ models

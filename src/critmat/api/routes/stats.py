@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, TypedDict
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -25,10 +25,13 @@ from critmat.api.query import (
     ImporterQ,
     MaterialPath,
     MaterialQ,
+    MaterialStageQuestion,
+    MaterialYearQuestion,
     StageQ,
     ToQ,
     YearQ,
     one_of_material_or_hs,
+    route_responses,
     stem,
 )
 from critmat.api.rows import from_row
@@ -36,7 +39,6 @@ from critmat.api.stats_serving import CACHE_HEADER, Format, release_ids, serve
 from critmat.indicators.flows_cache import FlowsCache
 from critmat.reference.restrictions import as_of
 from critmat.server.deps import UserCaller
-from critmat.server.errors import responses
 from critmat.services import catalogue
 from critmat.services import statistics as svc
 from critmat.services import statistics_models as m
@@ -48,12 +50,10 @@ __all__ = ["CACHE_HEADER", "router"]
 router = APIRouter(prefix="/api/v1", tags=["statistics"])
 
 
-#: Besides 401/422 (added to every route from its access rule and parameters).
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    **responses(400, 503),
-    404: {"description": "Unknown material or country (with `suggestions`), or no data."},
-}
-_TABLE = {**_ERRORS, **TABLE_RESPONSES}
+#: The 404 of an unknown material or country (the other statuses: :func:`route_responses`).
+_NOT_FOUND = "Unknown material or country (with `suggestions`), or no data."
+_ERRORS = route_responses(_NOT_FOUND, downloads=False)
+_TABLE = route_responses(_NOT_FOUND)
 
 
 class _Precomputed(TypedDict):
@@ -174,20 +174,17 @@ async def get_material(request: Request, material: MaterialPath, _p: UserCaller)
 
 @router.get("/materials/{material}/production", response_model=m.ProductionOut, responses=_TABLE)
 async def get_production(
-    request: Request,
-    material: MaterialPath,
-    _p: UserCaller,
-    year: YearQ = None,
-    fmt: FormatQ = "json",
+    request: Request, _p: UserCaller, ask: Annotated[MaterialYearQuestion, Depends()]
 ) -> Response:
     """World production by country (World Mining Data), largest first, with shares, HHI,
     top-3 share and the share resting on estimates."""
+    material, year = ask.material, ask.year
     return await serve(
         request,
         "production",
         {"material": material, "year": year},
         lambda store: svc.production(store, material, year, **_precomputed(request)),
-        fmt=fmt,
+        fmt=ask.fmt,
         stem=stem("critmat-production", material, year),
         fast=lambda _store, tables: svc.fast_production(tables, material, year),
     )
@@ -197,26 +194,21 @@ async def get_production(
     "/materials/{material}/member-states", response_model=m.MemberStatesOut, responses=_TABLE
 )
 async def get_member_states(
-    request: Request,
-    material: MaterialPath,
-    _p: UserCaller,
-    year: YearQ = None,
-    stage: StageQ = None,
-    basis: Basis = Basis.mass,
-    fmt: FormatQ = "json",
+    request: Request, _p: UserCaller, ask: Annotated[MaterialStageQuestion, Depends()]
 ) -> Response:
     """Each Member State's imports of a material stage in a year: total, top supplier, largest
     third-country supplier and its share, HHI and the CRMA 65 % flag. A Member State counts all
     its partners, including other Member States."""
-    question = {"material": material, "year": year, "stage": stage, "basis": basis.value}
+    basis = ask.basis.value
+    question = {"material": ask.material, "year": ask.year, "stage": ask.stage, "basis": basis}
     return await _serve_precomputable(
         request,
         "member-states",
         question,
         svc.member_states,
         svc.fast_member_states,
-        fmt,
-        stem_parts=(material, stage, year, basis.value),
+        ask.fmt,
+        stem_parts=(ask.material, ask.stage, ask.year, basis),
     )
 
 
