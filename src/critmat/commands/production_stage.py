@@ -11,16 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
-from critmat.cli_output import (
-    Format,
-    emit_document,
-    fmt_number,
-    out,
-    store_readonly,
-    table,
-    user_errors,
-)
+from critmat.cli_output import Format, emit_document, fmt_number, out, store_readonly, table
 from critmat.commands.columns import columns
+from critmat.commands.statistics import read_store
 from critmat.errors import CritmatError
 
 if TYPE_CHECKING:
@@ -109,8 +102,7 @@ def _answers(store: Store, material: str, stage: str, year: int | None) -> list[
 
 def production_by_stage(material: str, stage: str, year: int | None, fmt: Format) -> None:
     """Print the production of ``material`` at ``stage`` (or every stage: ``all``)."""
-    with user_errors(), store_readonly() as store:
-        answers = _answers(store, material, stage, year)
+    answers = read_store(lambda store: _answers(store, material, stage, year))
     one = stage.strip().lower() != ALL_STAGES
     documents = [a.model_dump(mode="json") for a in answers]
     csv_rows = [row for a in answers for row in _csv_rows(a)]

@@ -13,7 +13,7 @@ main app by :mod:`critmat.cli`. GeoPolRisk has its own module, :mod:`critmat.com
 
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Annotated, Any, TypedDict, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypedDict, TypeVar, cast
 
 import typer
 
@@ -61,11 +61,20 @@ class ImportFlow(TypedDict):
     hs: str | None
 
 
-def _answer(question: Callable[["Store"], "Computed"]) -> Any:
-    """The model of the statistics service's answer to ``question``, asked of the read-only
-    store (a user error ends the command with its message); the caller names its type."""
+Answer = TypeVar("Answer")
+
+
+def read_store(question: Callable[["Store"], Answer]) -> Answer:
+    """``question`` asked of the read-only store (a user error ends the command with its
+    message); the production-by-stage command asks through it too."""
     with user_errors(), store_readonly() as store:
-        return question(store).model
+        return question(store)
+
+
+def _answer(question: Callable[["Store"], "Computed"]) -> Any:
+    """The model of the statistics service's answer to ``question`` (:func:`read_store`); the
+    caller names its type."""
+    return read_store(question).model
 
 
 def _citation(provenance: Sequence["ProvenanceOut"]) -> str:
