@@ -18,7 +18,17 @@ from critmat.services.context import ServiceContext
 from critmat.services.overview import MaterialPage, OverviewBasis
 from critmat.services.statistics_models import StageProductionOut
 from critmat.store import Store
-from critmat.web.columns import COUNTRY, ESTIMATED, ORIGIN, RANK, STAGE, TONNES, VALUE_KUSD, YEAR
+from critmat.web.columns import (
+    COUNTRY,
+    ESTIMATED,
+    ORIGIN,
+    RANK,
+    SHARE,
+    STAGE,
+    TONNES,
+    VALUE_KUSD,
+    YEAR,
+)
 from critmat.web.overview_view import restrictions_table
 from critmat.web.tables import Column, Table
 
@@ -127,11 +137,11 @@ def stage_production_table(answer: StageProductionOut) -> Table:
             f"{answer.commodity}), {answer.year}"
         ),
         columns=[
-            Column("rank", "Rank", "int"),
-            Column("country", "Country", "country", export_label="country (ISO3)"),
-            Column("quantity_t", "Tonnes", "num", export_label="quantity (t)"),
-            Column("share", "Share", "share"),
-            Column("estimated", "Estimated", "bool"),
+            RANK,
+            COUNTRY,
+            TONNES,
+            SHARE,
+            ESTIMATED,
             Column("status", "Status"),
         ],
         rows=[r.model_dump() for r in answer.rows],

@@ -19,6 +19,7 @@ from critmat.services.member_states import (
     flag_text,
 )
 from critmat.services.statistics_models import ProvenanceOut
+from critmat.web.columns import TONNES, VALUE_KUSD
 from critmat.web.tables import Column, Table
 
 #: The columns every split table shows after its own first ones.
@@ -90,8 +91,8 @@ def comparison_table(answer: MemberStatesComparison) -> Table:
         title=f"{answer.material_name} · {answer.stage_label}: the 27 Member States, {answer.year}",
         columns=[
             Column("country", "Member State", "country"),
-            Column("quantity_t", "Tonnes", "num", export_label="quantity (t)"),
-            Column("value_kusd", "Value (kUSD)", "num", export_label="value (thousand USD)"),
+            TONNES,
+            VALUE_KUSD,
             Column("top_supplier", "Top supplier", "country"),
             Column("top_supplier_share", "Top supplier's share", "share"),
             *SPLIT_COLUMNS,
