@@ -10,11 +10,19 @@ from typing import Any
 
 from typer.testing import CliRunner
 
+from critmat import cli_output
 from critmat.cli import app
 
 
 def _run(*args: str) -> str:
-    result = CliRunner().invoke(app, ["material", *args], env={"COLUMNS": "250"})
+    # The console's width is fixed when cli_output is first imported (COLUMNS then), which
+    # another test may have done: set it for this call so that table cells are not wrapped.
+    width = cli_output.out.width
+    cli_output.out.width = 250
+    try:
+        result = CliRunner().invoke(app, ["material", *args])
+    finally:
+        cli_output.out.width = width
     assert result.exit_code == 0, result.output
     return result.output
 
