@@ -30,6 +30,7 @@ import pandas as pd
 
 from critmat.indicators.imports import BASES, ImporterSet, import_concentration, import_sources
 from critmat.indicators.refresh import Indicators, stage_code_groups
+from critmat.reference.concentration import ConcentrationFigures
 from critmat.reference.countries import country_name as _country_name
 from critmat.reference.countries import group_members
 from critmat.reference.materials import Catalogue, Material, Resolved, Stage
@@ -76,17 +77,10 @@ def country_name(iso3: str | None) -> str:
 
 
 # ------------------------------------------------------------------------------------ records
-@dataclass(frozen=True)
-class ImportFigure:
+@dataclass
+class ImportFigure(ConcentrationFigures):
     """EU27 (or Member-State) imports of one code group in one year on one basis."""
 
-    total: float | None
-    suppliers: int | None
-    top_supplier: str | None
-    top_share: float | None
-    hhi: float | None
-    top_third_country: str | None
-    top_third_share: float | None
     exceeds_65: bool
     missing_value_share: float | None
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from pydantic import AfterValidator, BaseModel, Field
 
 from critmat import exports
+from critmat.reference.concentration import ConcentrationFigures
 
 if TYPE_CHECKING:  # the catalogue's answers are read without the store's libraries
     from critmat.indicators.provenance import Provenance
@@ -257,20 +258,13 @@ class SourceOut(BaseModel):
     third_country: bool
 
 
-class ImportConcentrationOut(BaseModel):
+class ImportConcentrationOut(ConcentrationFigures, BaseModel):
     """The concentration of an importer's imports of a set of HS codes in one year on one basis
     (a row of :func:`critmat.indicators.imports.import_concentration`): ``total`` (tonnes or
     thousand USD), ``suppliers`` (origins), the largest origin and its share, the HHI of the
     origins' shares, the largest third-country origin and its share, whether that share is over
     the CRMA's 65 % benchmark, and the share of the import value without a quantity (0–1)."""
 
-    total: float | None
-    suppliers: int | None
-    top_supplier: str | None
-    top_share: float | None
-    hhi: float | None
-    top_third_country: str | None
-    top_third_share: float | None
     exceeds_65: bool | None = Field(
         description="largest third-country share above 65 % (CRMA Art. 5(1)(b)); null: no data"
     )
