@@ -72,6 +72,10 @@ PublishedSiQ = Annotated[
     ),
 ]
 
+#: The series a criticality row's supply risk comes from (every criticality table names them).
+ProductionSeries = Annotated[str, Field(description="production series of the stage, '+'-joined")]
+TradeSeries = Annotated[str, Field(description="BACI series of EU trade (HS92, HS17), '+'-joined")]
+
 _NOT_FOUND = "Unknown material or country (with `suggestions`), or no data."
 _ERRORS = route_responses(_NOT_FOUND, bad_request="A year outside the data.", downloads=False)
 _TABLE = route_responses(_NOT_FOUND, bad_request="A year outside the data.")
@@ -127,8 +131,8 @@ class CriticalityRowOut(BaseModel):
     eol_rir: float | None
     si_sr: float | None
     wgi_indicators: str
-    production_series: str = Field(description="production series of the stage, '+'-joined")
-    trade_series: str = Field(description="BACI series of EU trade (HS92, HS17), '+'-joined")
+    production_series: ProductionSeries
+    trade_series: TradeSeries
     years: str
     notes: str
 

@@ -21,7 +21,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from critmat.api.query import FormatQ, YearQ, stem
-from critmat.api.routes.risk import _TABLE, WindowOut, _serve
+from critmat.api.routes.risk import _TABLE, ProductionSeries, TradeSeries, WindowOut, _serve
 from critmat.server.deps import UserCaller
 from critmat.services import risk_criticality as crit
 from critmat.services.context import ServiceContext
@@ -41,8 +41,8 @@ class ValidationRowOut(BaseModel):
     basis: str
     difference: float = Field(description="sr − published_sr")
     same_side: bool = Field(description="both SR ≥ 1 or both below")
-    production_series: str
-    trade_series: str
+    production_series: ProductionSeries
+    trade_series: TradeSeries
 
 
 class ValidationOut(WindowOut):
