@@ -454,7 +454,9 @@ def stage_production_all(
     held = frame[frame["quantity_t"].notna()].groupby(keys)["pref"].min().rename("owner")
     frame = frame.join(held, on=keys, how="inner")
     frame = frame[(frame["pref"] == frame["owner"]) & (frame["country"] != "WLD")].copy()
-    frame["release_id"] = frame["series"].map(_current_release_ids(con)).fillna("")
+    # object first: with no releases table (a hand-made store) the map gives all-NaN floats
+    release_ids = frame["series"].map(_current_release_ids(con)).astype(object)
+    frame["release_id"] = release_ids.fillna("")
     frame["estimated"] = frame["estimated"].fillna(False).astype(bool)
     frame["year"] = frame["year"].astype(int)
     out = frame[list(LONG_COLUMNS)]
