@@ -160,10 +160,11 @@ async def list_materials(
     )
 
 
-@router.get("/materials/{material}", response_model=m.MaterialOut, responses=_ERRORS)
+@router.get("/materials/{material}", response_model=catalogue.MaterialDetailOut, responses=_ERRORS)
 async def get_material(request: Request, material: MaterialPath, _p: UserCaller) -> Response:
-    """One material: CRMA entries (verbatim), stages with HS codes (and which have trade data),
-    World Mining Data series, end-of-life recycling input rate, aliases and sources."""
+    """One material: CRMA entries (verbatim) and status, stages with HS92 and HS17 codes (and
+    which have trade data), bundle notes of shared codes, production series per stage, World
+    Mining Data series, end-of-life recycling input rate, aliases and sources."""
     return await serve(
         request,
         "material",
