@@ -27,14 +27,21 @@ _CODES_LOCK = threading.Lock()
 _CODES: dict[tuple[str, str], frozenset[str]] = {}
 
 
-def trade_codes(store: Store) -> frozenset[str]:
-    """The HS6 codes present in the current trade release (cached per release)."""
-    release = store.require_release("trade")
+def trade_codes(store: Store, series: str | None = None) -> frozenset[str]:
+    """The HS6 codes present in the current release of a trade series (default: the default
+    series, the ``trade`` view), cached per release; empty when the series has no release."""
+    release = (
+        store.require_release("trade") if series is None else store.current_release("trade", series)
+    )
+    if release is None:
+        return frozenset()
     key = (str(store.path), release.sha256)
     with _CODES_LOCK:
         found = _CODES.get(key)
     if found is None:
-        rows = store.con.execute("SELECT DISTINCT hs6 FROM trade").fetchall()
+        rows = store.con.execute(
+            "SELECT DISTINCT hs6 FROM trade_all WHERE series = ?", [release.series]
+        ).fetchall()
         found = frozenset(str(r[0]) for r in rows)
         with _CODES_LOCK:
             _CODES[key] = found

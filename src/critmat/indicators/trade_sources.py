@@ -61,13 +61,8 @@ class TradeSource:
 
 
 def release_codes(store: Store, release: Release) -> frozenset[str]:
-    """The HS6 codes with rows in ``release`` (a current trade release)."""
-    if release.series == store.require_release("trade").series:
-        return trade_codes(store)
-    rows = store.con.execute(
-        "SELECT DISTINCT hs6 FROM trade_all WHERE series = ?", [release.series]
-    ).fetchall()
-    return frozenset(str(r[0]) for r in rows)
+    """The HS6 codes with rows in ``release`` (a current trade release), cached per release."""
+    return trade_codes(store, release.series)
 
 
 def _source(

@@ -93,7 +93,9 @@ def material_detail(store: Store | None, name: str) -> Computed:
     series_rows: dict[str, tuple[str | None, int | None, int | None]] = {}
     if store is not None:
         present, series_rows = _data_of(store, mat.wmd_commodities)
-        present17 = _hs17_codes(store)
+        from critmat.indicators.flows_cache import trade_codes
+
+        present17 = set(trade_codes(store, "HS17"))
     wmd_series = []
     for commodity in mat.wmd_commodities:
         stage = next((s.name for s in mat.stages if s.wmd_commodity == commodity), None)
@@ -143,14 +145,6 @@ def _stage_out(
         bundle_notes=notes,
         production=[from_record(StageSeriesOut, p) for p in stage.production],
     )
-
-
-def _hs17_codes(store: Store) -> set[str]:
-    """The codes with rows in the HS17 series of the trade data (empty when not imported)."""
-    from critmat.store.analytics import all_series_table
-
-    sql = f"SELECT DISTINCT hs6 FROM {all_series_table('trade')} WHERE series = 'HS17'"
-    return {str(r[0]) for r in store.con.execute(sql).fetchall()}
 
 
 def _data_of(
