@@ -30,6 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("risk", "scenarios"),
     ("pipeline",),
     ("platform",),
+    ("stockpiles",),
     ("exports",),
     ("services",),
     ("reports",),

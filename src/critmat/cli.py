@@ -30,6 +30,7 @@ from critmat.commands import (
     origins,
     report,
     statistics,
+    stockpile,
     stress,
 )
 
@@ -81,6 +82,7 @@ def _add_commands(root: typer.Typer) -> None:
     root.add_typer(admin.db_app, name="db")
     stress.register(root)
     member_states.register(root)
+    stockpile.register(root)
 
 
 _add_commands(app)

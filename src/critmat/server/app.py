@@ -131,9 +131,11 @@ def _include_optional(app: FastAPI) -> None:
     """Routers of the statistics, risk and assessment APIs and the web UI."""
     from critmat.api.routes import assessments, origins, risk, risk_outlook, stats, stress
     from critmat.api.routes import member_states as member_states_api
+    from critmat.api.routes import stockpile_release, stockpile_sizing, stockpiles
     from critmat.api.routes import production as production_api
     from critmat.web import assessments as web_assessments
     from critmat.web import member_state_pages, origins_view, pages, risk_pages, stress_pages
+    from critmat.web import stockpile_pages, stockpile_release_pages, stockpile_sizing_pages
 
     app.include_router(stats.router)
     app.include_router(production_api.router)
@@ -143,6 +145,9 @@ def _include_optional(app: FastAPI) -> None:
     app.include_router(stress.router)
     app.include_router(assessments.router)
     app.include_router(member_states_api.router)
+    app.include_router(stockpiles.router)
+    app.include_router(stockpile_sizing.router)
+    app.include_router(stockpile_release.router)
     pages.install(app)
     # after pages: these reuse its page() helper and error pages
     risk_pages.install(app)
@@ -150,3 +155,6 @@ def _include_optional(app: FastAPI) -> None:
     origins_view.install(app)
     web_assessments.install(app)
     member_state_pages.install(app)
+    stockpile_pages.install(app)
+    stockpile_sizing_pages.install(app)
+    stockpile_release_pages.install(app)

@@ -1,0 +1,7 @@
+"""Strategic stockpiles over the API: stockpile sizing (docs/stockpile-sizing.md)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api/v1/stockpiles", tags=["stockpiles"])
