@@ -50,6 +50,19 @@ COMPANY_ASSESSMENTS = AccessRule(
     own_org_param="org_id",
 )
 
+#: Stockpile holdings an organisation owns (lots, journal, its own positions): the
+#: organisation's members of the roles that hold stock, and admins. Others see aggregates only
+#: (docs/stockpiles.md).
+STOCKPILE_HOLDINGS = AccessRule(
+    "stockpile-holdings",
+    roles=frozenset({Role.member_state, Role.company, Role.analyst, Role.admin}),
+    own_org_param="org_id",
+)
+#: Stockpile analysis over aggregates: sizing runs and release simulations.
+STOCKPILE_ANALYSIS = AccessRule(
+    "stockpile-analysis", roles=frozenset({Role.analyst, Role.member_state, Role.admin})
+)
+
 #: Audit entries about data with a narrower rule than the organisation's: action prefix -> the
 #: rule of that data (the same object its routes enforce).
 RESTRICTED_AUDIT: Mapping[str, AccessRule] = {audit.ASSESSMENT_ACTIONS: COMPANY_ASSESSMENTS}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from critmat.platform import release_trigger_models, stockpile_models  # noqa: F401  (tables)
 from critmat.platform.models import Base
 
 config = context.config
