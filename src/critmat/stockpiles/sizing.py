@@ -354,7 +354,7 @@ def size_stocks(
                 target_t=quantile,
                 runs=int(runs[k]),
                 runs_covered=covered,
-                share_runs_covered=covered / runs[k],
+                share_runs_covered=float(covered / runs[k]),
                 share_shortfall_covered=(
                     float(np.minimum(samples, stock).sum() / total) if total > 0 else None
                 ),
