@@ -268,7 +268,11 @@ def add_holder(
         raise LedgerError("name", "is empty", "type the holder's name, e.g. 'Agence X'")
     code = None if holder_level is HolderLevel.eu else importer_code(country or "")
     if code == EU:
-        raise LedgerError("country", "a Member State or company holder needs a Member State")
+        raise LedgerError(
+            "country",
+            "a Member State or company holder needs a Member State",
+            "add --country ISO3, e.g. DEU",
+        )
     if viewer is not None and not viewer.is_admin and viewer.org_id != organisation_id:
         raise NotAllowed("organisation", "you may register holders of your own organisation only")
     with transaction(_url(database_url)) as db:
@@ -391,7 +395,9 @@ def _check_lot_spec(spec: LotSpec) -> LotSpec:
     if not spec.location.strip():
         raise LedgerError("location", "is empty", "type the warehouse, e.g. 'Rotterdam bonded'")
     if spec.retest_on is not None and spec.retest_on < spec.acquired_on:
-        raise LedgerError("retest_on", "is before the acquisition day")
+        raise LedgerError(
+            "retest_on", "is before the acquisition day", "type a later day (YYYY-MM-DD)"
+        )
     return replace(
         spec,
         material=material_id(spec.material),

@@ -170,11 +170,15 @@ def check_request(request: BookingRequest) -> None:
                 "add --into LOT (the id of the receiving lot)",
             )
         if request.into_lot_id == request.lot_id:
-            raise LedgerError("into_lot", f"lot {request.lot_id} cannot receive from itself")
+            raise LedgerError(
+                "into_lot",
+                f"lot {request.lot_id} cannot receive from itself",
+                "name another lot with --into",
+            )
     elif request.into_lot_id is not None:
         raise LedgerError("into_lot", f"a {request.kind.value} has one lot", "leave out --into")
     if request.new_lot is not None and request.kind is not BookingKind.purchase:
-        raise LedgerError("kind", "only a purchase opens a new lot")
+        raise LedgerError("kind", "only a purchase opens a new lot", "book a purchase")
 
 
 def existing_booking(db: Session, key: str, digest: str) -> StockBooking | None:
@@ -275,7 +279,11 @@ def book(
             )
     if request.new_lot is not None:
         if owned is not None and request.new_lot.holder_id not in owned:
-            raise NotFound("holder", f"there is no holder {request.new_lot.holder_id} of yours")
+            raise NotFound(
+                "holder",
+                f"there is no holder {request.new_lot.holder_id} of yours",
+                "see `critmat stockpile holders list`",
+            )
         lots[0] = new_lot(db, request.new_lot, now)
     if request.kind.moves:
         source, target = lots[request.lot_id], lots[request.into_lot_id or 0]
