@@ -26,6 +26,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from critmat.exports import json_value
+from critmat.reference.countries import group_members, resolve_country
 from critmat.reference.materials import load_catalogue
 from critmat.reference.sectors import SectorSplit, load_sector_splits
 from critmat.scenarios.baseline import Baseline
@@ -62,6 +63,9 @@ __all__ = [
     "document",
     "held_from_ledger",
     "item_rows",
+    "parse_assignments",
+    "parse_member_state_weights",
+    "parse_prices",
     "save_targets",
     "size",
     "target_source",
@@ -568,3 +572,47 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return json_value(value)
+
+
+# ================================================================================ parsing
+def parse_assignments(
+    texts: Sequence[str], option: str, *, bare: str | None = None
+) -> dict[str, float]:
+    """``KEY=NUMBER`` items (``option`` names them in errors, e.g. ``--weight``); with ``bare``,
+    an item without ``=`` is the number for key ``bare`` (``--price 30000`` = every material)."""
+    found: dict[str, float] = {}
+    for text in (t.strip() for t in texts if t.strip()):
+        key, sep, number = text.rpartition("=")
+        if not sep and bare is not None:
+            key = bare
+        elif not sep or not key.strip():
+            raise SizingError(
+                f"{option} '{text}': expected KEY=NUMBER", hint=f"e.g. {option} DEU=2"
+            )
+        try:
+            value = float(number)
+        except ValueError:
+            raise SizingError(f"{option} '{text}': '{number}' is not a number") from None
+        if not (np.isfinite(value) and value > 0):
+            raise SizingError(f"{option} '{text}': the number must be above 0")
+        found[key.strip()] = value
+    return found
+
+
+def parse_prices(texts: Sequence[str]) -> dict[str, float]:
+    """``--price`` items: ``30000`` (EUR/t of every material) or ``MATERIAL=30000``; material
+    names resolved to catalogue ids."""
+    raw = parse_assignments(texts, "--price", bare="*")
+    return {k if k == "*" else _materials([k])[0]: v for k, v in raw.items()}
+
+
+def parse_member_state_weights(texts: Sequence[str]) -> dict[str, float]:
+    """``--weight`` items ``ISO3=W`` (a Member State's name or code) → weights by ISO3."""
+    members = group_members("EU27")
+    weights = {}
+    for key, value in parse_assignments(texts, "--weight").items():
+        iso3 = resolve_country(key)
+        if iso3 not in members:
+            raise SizingError(f"--weight {key}: {iso3} is not an EU Member State")
+        weights[iso3] = value
+    return weights
