@@ -299,16 +299,25 @@ def add_holder(
             viewer,
             "stockpile.holder.create",
             f"holder {holder.id}",
-            {"name": clean, "level": holder_level.value, "country": code, "shared": shared},
+            {"level": holder_level.value, "country": code, "shared": shared},
+            organisation_id=organisation_id,
         )
         return _holder_out(holder)
 
 
-def list_holders(viewer: StockViewer | None, *, database_url: str | None = None) -> list[HolderOut]:
-    """The holders ``viewer`` sees in detail (own, shared; all for the CLI and admins)."""
+def list_holders(
+    viewer: StockViewer | None,
+    *,
+    organisation_id: int | None = None,
+    database_url: str | None = None,
+) -> list[HolderOut]:
+    """The holders ``viewer`` sees in detail (own, shared; all for the CLI and admins), only
+    those of ``organisation_id`` when given."""
     with transaction(_url(database_url)) as db:
-        holders = db.scalars(select(StockHolder).order_by(StockHolder.id))
-        return [_holder_out(h) for h in holders if sees_detail(h, viewer)]
+        query = select(StockHolder).order_by(StockHolder.id)
+        if organisation_id is not None:
+            query = query.where(StockHolder.organisation_id == organisation_id)
+        return [_holder_out(h) for h in db.scalars(query) if sees_detail(h, viewer)]
 
 
 def list_lots(
@@ -316,9 +325,11 @@ def list_lots(
     *,
     material: str | None = None,
     holder_id: int | None = None,
+    organisation_id: int | None = None,
     database_url: str | None = None,
 ) -> list[LotOut]:
-    """The lots ``viewer`` sees in detail with their balances, by lot id."""
+    """The lots ``viewer`` sees in detail with their balances, by lot id (only those of
+    ``holder_id`` / of ``organisation_id``'s holders when given)."""
     mat = material_id(material) if material else None
     with transaction(_url(database_url)) as db:
         query = select(StockLot).join(StockHolder).order_by(StockLot.id)
@@ -326,6 +337,8 @@ def list_lots(
             query = query.where(StockLot.material == mat)
         if holder_id is not None:
             query = query.where(StockLot.holder_id == holder_id)
+        if organisation_id is not None:
+            query = query.where(StockHolder.organisation_id == organisation_id)
         lots = [lot for lot in db.scalars(query) if sees_detail(lot.holder, viewer)]
         balances = ledger.lot_balances(db, [lot.id for lot in lots])
         return [_lot_out(lot, balances.get(lot.id, 0.0)) for lot in lots]
@@ -351,8 +364,17 @@ def _lot_out(lot: StockLot, balance: float) -> LotOut:
 
 
 def _audit(
-    db: Session, viewer: StockViewer | None, action: str, target: str, details: dict[str, object]
+    db: Session,
+    viewer: StockViewer | None,
+    action: str,
+    target: str,
+    details: dict[str, object],
+    *,
+    organisation_id: int | None,
 ) -> None:
+    """An audit entry filed under the organisation whose holding it concerns. ``details``
+    carry ids, kinds and tonnes only — no holder names, places or reasons, since the audit log
+    of an organisation is read by more roles than its holdings (docs/stockpiles.md)."""
     booker = _booker(viewer)
     audit.record(
         db,
@@ -360,7 +382,7 @@ def _audit(
         action,
         target=target,
         user_id=booker.user_id,
-        organisation_id=None if viewer is None else viewer.org_id,
+        organisation_id=organisation_id,
         details=details,
     )
 
@@ -411,18 +433,21 @@ def book(
     key: str,
     viewer: StockViewer | None,
     *,
+    organisation_id: int | None = None,
     database_url: str | None = None,
 ) -> BookingOut:
     """Book ``request`` under idempotency ``key`` (a purchase with ``new_lot`` opens the lot).
     A retry with the same key and body returns the first booking (``replayed``); the same key
     with another body raises :class:`ledger.IdempotencyConflict`; a withdrawal above the lot's
-    balance :class:`ledger.InsufficientStock`. Each new booking is audited in its transaction."""
+    balance :class:`ledger.InsufficientStock`. ``organisation_id``: book only on that
+    organisation's holders (the API's ``/orgs/{org_id}`` routes). Each new booking is audited
+    in its transaction."""
     if request.new_lot is not None:
         request = replace(request, new_lot=_check_lot_spec(request.new_lot))
     url = _url(database_url)
     try:
         with transaction(url) as db:
-            owned = _owned_holders(db, viewer)
+            owned = _owned_holders(db, viewer, organisation_id)
             before = db.scalar(select(StockBooking.id).where(StockBooking.idempotency_key == key))
             booking = ledger.book(db, request, key, _booker(viewer), audit.utcnow(), owned=owned)
             if before is not None:
@@ -432,11 +457,8 @@ def book(
                 viewer,
                 f"stockpile.{request.kind.value}",
                 f"booking {booking.id}",
-                {
-                    "key": key,
-                    "entries": [[e.lot_id, e.quantity_t] for e in booking.entries],
-                    "reason": request.reason,
-                },
+                {"entries": [[e.lot_id, e.quantity_t] for e in booking.entries]},
+                organisation_id=booking.entries[0].lot.holder.organisation_id,
             )
             return _booking_out(db, booking, replayed=False)
     except IntegrityError:
@@ -448,10 +470,18 @@ def book(
             return _booking_out(db, winner, replayed=True)
 
 
-def _owned_holders(db: Session, viewer: StockViewer | None) -> set[int] | None:
-    if viewer is None or viewer.is_admin:
+def _owned_holders(
+    db: Session, viewer: StockViewer | None, organisation_id: int | None
+) -> set[int] | None:
+    """The holder ids a booking may touch (None: all): the organisation's when one is named,
+    else the viewer's own organisation's (the CLI and admins: all)."""
+    if organisation_id is None and (viewer is None or viewer.is_admin):
         return None
-    query = select(StockHolder.id).where(StockHolder.organisation_id == viewer.org_id)
+    if organisation_id is None:
+        organisation_id = viewer.org_id if viewer is not None else None
+    if viewer is not None and not viewer.is_admin and organisation_id != viewer.org_id:
+        return set()
+    query = select(StockHolder.id).where(StockHolder.organisation_id == organisation_id)
     return set(db.scalars(query))
 
 
@@ -462,6 +492,7 @@ def journal(
     lot_id: int | None = None,
     before_id: int | None = None,
     limit: int = JOURNAL_PAGE,
+    organisation_id: int | None = None,
     database_url: str | None = None,
 ) -> list[JournalRow]:
     """One page of the journal, newest entry first (``before_id``: entries older than that
@@ -481,6 +512,8 @@ def journal(
             )
         if mat:
             query = query.where(StockLot.material == mat)
+        if organisation_id is not None:
+            query = query.where(StockHolder.organisation_id == organisation_id)
         if lot_id is not None:
             query = query.where(StockJournalEntry.lot_id == lot_id)
         if before_id is not None:
@@ -618,6 +651,7 @@ def set_target(
             "stockpile.target",
             f"{mat} {code}",
             {"target_t": float(target_t), "source": source.strip()},
+            organisation_id=None if viewer is None else viewer.org_id,
         )
 
 
