@@ -46,7 +46,7 @@ from critmat.reference.sectors import load_sector_splits
 from critmat.scenarios.engine import Result
 from critmat.services import stress
 from critmat.services.context import ServiceContext
-from critmat.stockpiles.allocation import RULES, Allocation, Request, Rule, allocate
+from critmat.stockpiles.allocation import RULE_TEXT, RULES, Allocation, Request, Rule, allocate
 from critmat.stockpiles.triggers import (
     Condition,
     Firing,
@@ -60,11 +60,15 @@ from critmat.store import Store
 __all__ = [
     "MAX_REQUESTS",
     "REQUEST_COLUMNS",
+    "RULES",
+    "RULE_TEXT",
     "Actor",
     "ReleaseAnswer",
+    "Rule",
     "StressReleaseAnswer",
     "TriggerOut",
     "add_trigger",
+    "allocate_for_scenario",
     "allocate_release",
     "list_triggers",
     "read_requests",
@@ -725,3 +729,42 @@ def read_requests_file(path: str | Path) -> list[Request]:
     except UnicodeDecodeError:
         raise InputFileError(file, "is not UTF-8 text", hint="save it as CSV UTF-8") from None
     return read_requests(text, str(file))
+
+
+def allocate_for_scenario(
+    scenario: str,
+    store: Store,
+    stock_t: float,
+    rule: str,
+    *,
+    context: ServiceContext | None = None,
+    actor: Actor | None = None,
+    database_url: str | None = None,
+    audit_mode: Audit = "required",
+) -> ReleaseAnswer:
+    """The default requests of the page: the Member States' shortfall per sector over the
+    whole run of library scenario ``scenario``, their pre-crisis consumption from the run's
+    baseline (the store's trade and production data), one tier; allocated like
+    :func:`allocate_release`."""
+    prepared = stress.prepare(scenario, None)
+    result = stress.run(prepared, stress.baseline(store, prepared.scenario, context))
+    requests = requests_from_stress(result, 0, {})
+    source = (
+        f"stress run of '{scenario}' ({result.baseline.material}, {result.months[0]}–"
+        f"{result.months[-1]}): each Member State's shortfall per sector, consumption from the "
+        f"baseline ({', '.join(sorted(set(result.baseline.demand_source)))})"
+    )
+    if not requests:
+        raise CritmatError(
+            f"no Member State has a shortfall in the run of '{scenario}'",
+            "choose another scenario, or upload requests",
+        )
+    return allocate_release(
+        stock_t,
+        requests,
+        rule,
+        source=source,
+        actor=actor,
+        database_url=database_url,
+        audit_mode=audit_mode,
+    )
