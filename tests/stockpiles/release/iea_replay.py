@@ -1,10 +1,10 @@
 """The April 2022 IEA collective action (120 mb) replayed with the proportional rule.
 
 Reads ``critmat/reference/data/iea_2022_collective_action.csv`` (the 19 published
-contributions, thousand barrels, and each member's 2021 oil consumption where one was found)
+contributions, thousand barrels, and each member's 2021 oil consumption, TWh, where one was found)
 and allocates 120,000 kb with :func:`critmat.stockpiles.allocation.allocate` under
-``proportional``, consumption shares as weights, in whole units of 1 kb. Members without a
-consumption figure are left out of the pure rule and said so (never weighted 0).
+``proportional``, consumption shares as weights, in whole units of 1 kb — once every member
+has a consumption figure; until then the pure rule is shown as missing (never weighted 0).
 
 Run ``.venv/bin/python -m tests.stockpiles.release.iea_replay`` for the comparison table that
 docs/stockpile-release.md shows.
@@ -27,7 +27,7 @@ class Member:
     country: str
     iso3: str
     contribution_kb: float | None
-    consumption: float | None  # 2021 oil consumption (unit of the file's column)
+    consumption: float | None  # 2021 oil consumption, TWh (None: not found)
     consumption_source: str
 
 
@@ -44,7 +44,7 @@ def members() -> list[Member]:
             r["country"],
             r["iso3"],
             number(r["contribution_kb"]),
-            number(r["oil_consumption_2021_kbd"]),
+            number(r["oil_consumption_2021_twh"]),
             r["consumption_source"],
         )
         for r in rows
@@ -52,10 +52,11 @@ def members() -> list[Member]:
 
 
 def replay(found: list[Member]) -> Allocation | None:
-    """120,000 kb shared in proportion to consumption among the members that have a figure
-    (None when none has one). Requests are not binding here: each member may take it all."""
+    """120,000 kb shared in proportion to the 19 members' consumption; None while any member's
+    figure is missing (shares among a subset would not be the IEA rule). Requests are not
+    binding here: each member may take it all."""
     weighted = [m for m in found if m.consumption is not None]
-    if not weighted:
+    if len(weighted) < len(found):
         return None
     requests = [Request(m.iso3, "oil", TOTAL_KB, m.consumption, tier=1) for m in weighted]
     return allocate(TOTAL_KB, requests, "proportional", unit_t=1.0)
