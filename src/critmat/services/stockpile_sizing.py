@@ -298,10 +298,12 @@ def size(
     context: ServiceContext | None = None,
     splits: Sequence[SectorSplit] | None = None,
     max_runs: int | None = MAX_RUNS,
+    max_total_runs: int | None = None,
     on: date | None = None,
 ) -> SizingAnswer:
     """Size the stocks of ``request`` (module docstring). ``max_runs``: the bound on runs per
-    scenario (None on the command line); ``splits``: sector splits (default: the shipped ones)."""
+    scenario, ``max_total_runs`` on the runs of every scenario together (None: no bound, the
+    command line's); ``splits``: sector splits (default: the shipped ones)."""
     _check(request, max_runs)
     materials = _materials(request.materials)
     unknown_prices = set(request.prices_eur_t) - {"*", *materials}
@@ -311,6 +313,13 @@ def size(
             f"sized ({', '.join(materials)})"
         )
     chosen = _scenarios(materials, request.scenarios)
+    total = request.runs * sum(len(names) for names in chosen.values())
+    if max_total_runs is not None and total > max_total_runs:
+        raise SizingError(
+            f"{total:,} runs in all ({request.runs:,} for each of "
+            f"{sum(len(n) for n in chosen.values())} scenarios) is more than {max_total_runs:,}",
+            hint="ask fewer runs, scenarios or materials",
+        )
     splits = load_sector_splits() if splits is None else splits
     items: list[SizingItem] = []
     baselines: list[Baseline] = []
