@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from critmat.cli_output import Format, emit_rows, records, store_readonly, user_errors
+from critmat.cli_output import Format, emit_rows, store_readonly, user_errors
 from critmat.commands.columns import columns
 from critmat.commands.options import BasisOption, FormatOpt
 
@@ -66,7 +66,7 @@ def geopolrisk(
     score = HHI(world production) × Σ imports·instability / (imports + domestic production);
     CF = score × import price / 0.409412948 (kg Cu-eq/kg). See docs/geopolrisk.md.
     """
-    from critmat.services.risk import GEOPOLRISK_COLUMNS, assess_geopolrisk
+    from critmat.services.risk import assess_geopolrisk, geopolrisk_rows
 
     with user_errors(), store_readonly() as store:
         result = assess_geopolrisk(
@@ -77,7 +77,7 @@ def geopolrisk(
             basis=basis.value,
             compat=compat.value,
         )
-    rows = records(result.rows[list(GEOPOLRISK_COLUMNS)])
+    rows = geopolrisk_rows(result)
     unit = "t" if result.basis == "mass" else "thousand USD"
     caption = (
         f"imports and domestic production in {unit}; "

@@ -12,35 +12,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Required, TypedDict, Unpack
-
-import pandas as pd
+from typing import TYPE_CHECKING, Required, TypedDict, Unpack
 
 from critmat.errors import CritmatError, NoDataError
-from critmat.indicators.consumption import apparent_consumption_many, consumption_pairs
-from critmat.indicators.flows_cache import FlowsCache, trade_codes
-from critmat.indicators.imports import (
-    BASES,
-    Basis,
-    ImporterSet,
-    dependency_summary,
-    import_flows,
-)
-from critmat.indicators.precomputed import CONCENTRATION_FIELDS
-from critmat.indicators.production import production_concentration, production_shares
+from critmat.indicators.imports import BASES, Basis, ImporterSet
 from critmat.indicators.provenance import Provenance, provenance_for
-from critmat.indicators.trade_sources import (
-    TradeSource,
-    source_flows,
-    source_for_year,
-    trade_sources,
-    trade_span,
-    yearly_concentration,
-)
-from critmat.indicators.unit_values import unit_values
 from critmat.reference.countries import group_members, is_group, resolve_country
 from critmat.reference.materials import Material, Stage, load_catalogue
 from critmat.store import Release, Store
+
+if TYPE_CHECKING:
+    # The indicators each question computes load inside the function that asks it: the light
+    # rules here (importer, years, default year) are what ``critmat geopolrisk`` needs, and it
+    # should not pay for consumption, content factors, unit values or trade sources at start.
+    import pandas as pd
+
+    from critmat.indicators.flows_cache import FlowsCache
+    from critmat.indicators.trade_sources import TradeSource
 
 
 def _as_dict(row: pd.Series) -> dict[str, object]:
@@ -153,6 +141,8 @@ def production(store: Store, material_name: str, year: int | None) -> Production
             f"the production release {release.citation()} has no rows for {commodity}"
         )
     year = year_or_latest(year, int(years[0]), int(years[1]), f"{commodity} production")
+    from critmat.indicators.production import production_concentration, production_shares
+
     rows = production_shares(store.con, [commodity], [year])
     summary = production_concentration(store.con, [commodity], [year])
     unit = str(rows["unit"].iloc[0]) if len(rows) else ""
@@ -239,6 +229,8 @@ class DependencyResult:
 def _codes_in_release(
     store: Store, hs_codes: tuple[str, ...], present: frozenset[str] | None = None
 ) -> set[str]:
+    from critmat.indicators.flows_cache import trade_codes
+
     return set(hs_codes) & (trade_codes(store) if present is None else present)
 
 
@@ -250,6 +242,8 @@ def _flows(
     cache: FlowsCache | None,
 ) -> pd.DataFrame:
     """Import flows from the in-memory cache when it holds the importer, else from the store."""
+    from critmat.indicators.imports import import_flows
+
     cached = cache.flows(store, importer, codes, years) if cache is not None else None
     return cached if cached is not None else import_flows(store.con, [importer], codes, years)
 
@@ -340,6 +334,8 @@ def _in_other_series(
 ) -> bool:
     """Whether a trade series other than the default holds rows for the stage's codes in its
     HS revision (or for ``codes`` when no stage is given)."""
+    from critmat.indicators.trade_sources import trade_sources
+
     return len(trade_sources(store, material, stage, codes)) > 1
 
 
@@ -404,6 +400,15 @@ def dependency(
     Code selection as in :func:`select_codes`; the figure comes from one trade release
     (:func:`critmat.indicators.trade_sources.source_for_year`), which the result names.
     """
+    from critmat.indicators.imports import dependency_summary
+    from critmat.indicators.trade_sources import (
+        source_flows,
+        source_for_year,
+        trade_sources,
+        trade_span,
+        yearly_concentration,
+    )
+
     checked_basis = check_basis(question.get("basis", "mass"))
     importer_set = resolve_importer(question["importer"])
     selection = _question_codes(store, question, other_series=True)
@@ -478,6 +483,9 @@ def dependency_series(
     top_third_country, top_third_share, exceeds_65, missing_quantity_value_share``; each year
     from its one trade release (:func:`~critmat.indicators.trade_sources.source_for_year`).
     """
+    from critmat.indicators.precomputed import CONCENTRATION_FIELDS
+    from critmat.indicators.trade_sources import trade_sources, trade_span, yearly_concentration
+
     checked_basis = check_basis(question.get("basis", "mass"))
     importer_set = resolve_importer(question["importer"])
     selection = _question_codes(store, question, other_series=True)
@@ -516,6 +524,8 @@ def reliance(store: Store, **question: Unpack[TradeSpanQuestion]) -> SeriesResul
     (``import_reliance`` ``None`` outside 0..1, with ``ir_reason``), without ``material`` and
     ``importer``.
     """
+    from critmat.indicators.consumption import apparent_consumption_many, consumption_pairs
+
     importer_set = resolve_importer(question["importer"])
     material = question.get("material")
     if material is None:
@@ -567,6 +577,8 @@ def unit_value_table(
     ``rows`` columns: ``hs6, origin, value_kusd, quantity_t, usd_per_t, robust_z, outlier``,
     by code, then by unit value.
     """
+    from critmat.indicators.unit_values import unit_values
+
     importer_set = resolve_importer(question["importer"])
     year = year_or_latest(question.get("year"), *trade_years(store), "trade")
     selection = _question_codes(store, question)

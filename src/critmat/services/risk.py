@@ -11,8 +11,9 @@ dataclasses below built on them; rows are JSON-ready (NaN and infinities as None
 :func:`critmat.exports.json_value`) and unrounded.
 
 - GeoPolRisk: :func:`geopolrisk` (every year with data), :func:`geopolrisk_year` (one year's
-  rows, provenance of that year), :func:`ranked_geopolrisk`, :func:`geopolrisk_origins` (one
-  score taken apart: :mod:`critmat.services.risk_breakdown`), :func:`canonical_commodity`;
+  rows, provenance of that year), :func:`geopolrisk_rows` (a result's rows as JSON values),
+  :func:`ranked_geopolrisk`, :func:`geopolrisk_origins` (one score taken apart:
+  :mod:`critmat.services.risk_breakdown`, loaded when first used), :func:`canonical_commodity`;
 - the EU criticality assessment: :mod:`critmat.services.risk_criticality` (its own module, so
   that ``critmat geopolrisk`` does not load the EU method).
 """
@@ -23,22 +24,36 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from critmat.exports import json_value
 from critmat.indicators.lookup import year_or_latest
 from critmat.indicators.provenance import Provenance
 from critmat.risk import geopolrisk as gpr
-from critmat.services.risk_breakdown import (
-    CHECK_TOLERANCE,
-    GeoPolRiskBreakdown,
-    OriginTerm,
-    ProducerTerm,
-    geopolrisk_breakdown,
-)
 
 if TYPE_CHECKING:
     from critmat.services.context import ServiceContext
+    from critmat.services.risk_breakdown import (
+        CHECK_TOLERANCE,
+        GeoPolRiskBreakdown,
+        OriginTerm,
+        ProducerTerm,
+        geopolrisk_breakdown,
+    )
+
+#: Names of :mod:`critmat.services.risk_breakdown` offered here too; that module loads when one is
+#: first used (``critmat geopolrisk`` needs none of them, so its start does not pay for it).
+_BREAKDOWN_NAMES = frozenset(
+    {"CHECK_TOLERANCE", "GeoPolRiskBreakdown", "OriginTerm", "ProducerTerm", "geopolrisk_breakdown"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    """The names of :data:`_BREAKDOWN_NAMES`, from :mod:`critmat.services.risk_breakdown`."""
+    if name in _BREAKDOWN_NAMES:
+        from critmat.services import risk_breakdown
+
+        return getattr(risk_breakdown, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CHECK_TOLERANCE",
@@ -54,6 +69,7 @@ __all__ = [
     "geopolrisk",
     "geopolrisk_breakdown",
     "geopolrisk_origins",
+    "geopolrisk_rows",
     "geopolrisk_year",
     "ranked_geopolrisk",
 ]
@@ -126,11 +142,13 @@ class GeoPolRiskYear:
         return "t" if self.result.basis == "mass" else "thousand USD"
 
 
-def _year_rows(result: gpr.GeoPolRiskResult, year: int) -> list[dict[str, Any]]:
-    rows: pd.DataFrame = result.rows
-    chosen = rows.loc[rows["year"] == year, list(GEOPOLRISK_COLUMNS)]
+def geopolrisk_rows(result: gpr.GeoPolRiskResult, year: int | None = None) -> list[dict[str, Any]]:
+    """The rows of ``result`` (of ``year`` only, when given) in :data:`GEOPOLRISK_COLUMNS`, each
+    value as JSON holds it (:func:`~critmat.exports.json_value`: NaN and infinities as None)."""
     return [
-        {str(c): json_value(v) for c, v in row.items()} for row in chosen.to_dict(orient="records")
+        {column: json_value(row[column]) for column in GEOPOLRISK_COLUMNS}
+        for row in result.records
+        if year is None or row["year"] == year
     ]
 
 
@@ -146,7 +164,7 @@ def geopolrisk_year(
     result = geopolrisk(ctx, importers, materials, basis, compat)
     chosen = choose_year(result.years, year)
     provenance = tuple(replace(p, years=(chosen,)) for p in result.provenance)
-    return GeoPolRiskYear(result, chosen, _year_rows(result, chosen), provenance)
+    return GeoPolRiskYear(result, chosen, geopolrisk_rows(result, chosen), provenance)
 
 
 def ranked_geopolrisk(answer: GeoPolRiskYear, by: str) -> list[dict[str, Any]]:
@@ -177,6 +195,8 @@ def geopolrisk_origins(
     chosen = choose_year(result.years, year)
 
     def compute() -> GeoPolRiskBreakdown:
+        from critmat.services.risk_breakdown import geopolrisk_breakdown
+
         with ctx.open_store() as store:
             return geopolrisk_breakdown(store, result, commodity, chosen)
 

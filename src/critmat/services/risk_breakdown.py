@@ -112,15 +112,10 @@ def _close(a: float | None, b: float | None) -> bool:
 
 def _library_row(result: gpr.GeoPolRiskResult, commodity: str, year: int) -> dict[str, Any]:
     importer = result.importers[0]
-    rows = result.rows
-    found = rows.loc[
-        (rows["wmd_commodity"] == commodity)
-        & (rows["importer"] == importer.name)
-        & (rows["year"] == year)
-    ]
-    if found.empty:
-        raise NoDataError(f"no GeoPolRisk row for {commodity}, {importer.name}, {year}")
-    return {str(k): json_value(v) for k, v in found.iloc[0].to_dict().items()}
+    for row in result.records:
+        if (row["wmd_commodity"], row["importer"], row["year"]) == (commodity, importer.name, year):
+            return {str(k): json_value(v) for k, v in row.items()}
+    raise NoDataError(f"no GeoPolRisk row for {commodity}, {importer.name}, {year}")
 
 
 def _producers(
