@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import typer.main
 
 from critmat import __version__
@@ -94,7 +95,38 @@ EXPECTED_COMMANDS = [
     "stress run",
     "stress backtest",
     "stress montecarlo",
+    "stockpile",
 ]
+#: The stockpile group's own commands are still being added (ledger, sizing, release): their
+#: list belongs to the stockpile tests; here only the group's place counts.
+GROWING_GROUPS = ("stockpile",)
+
+#: What ``critmat geopolrisk`` must not load: the other questions' indicators, the EU method, the
+#: origin breakdown and everything of the web stack (the command needs the store, the importer
+#: and year rules, the catalogue and its own method only).
+NOT_FOR_GEOPOLRISK = (
+    "critmat.indicators.consumption",
+    "critmat.indicators.trade_sources",
+    "critmat.indicators.unit_values",
+    "critmat.indicators.precomputed",
+    "critmat.reference.content_factors",
+    "critmat.risk.eu_criticality",
+    "critmat.services.risk_breakdown",
+    "critmat.services.risk_criticality",
+    "critmat.api",
+    "critmat.web",
+    "critmat.reports",
+    "fastapi",
+    "plotly",
+    "sqlalchemy",
+)
+#: What loads pandas at module level on the geopolrisk path, none of it computing the answer
+#: (the scores are computed without pandas, :func:`critmat.risk.geopolrisk.geopolrisk_records`).
+PANDAS_AT_IMPORT = (
+    "critmat.store.analytics, critmat.store.validate, critmat.sources.base and "
+    "critmat.indicators (its __init__ and imports.py) import pandas at module level "
+    "(fix: /work/notes/h2_lazy_pandas.patch)"
+)
 
 #: Runs the entry point with the given arguments, then prints the loaded modules as JSON on the
 #: last line of stderr (after the command's own output, at interpreter exit).
@@ -176,6 +208,31 @@ def test_a_command_that_runs_loads_what_it_runs_on(real_data_dir: Path) -> None:
     assert "critmat.web" not in modules and "fastapi" not in modules
 
 
+GEOPOLRISK_ARGS = ("geopolrisk", "--importer", "DEU", "--material", "cobalt", "--year", "2022")
+
+
+def test_geopolrisk_answers_without_the_other_questions_modules(real_data_dir: Path) -> None:
+    done, modules = run_entry_point(*GEOPOLRISK_ARGS, "--format", "json", data_dir=real_data_dir)
+    assert done.returncode == 0, done.stderr
+    [row] = json.loads(done.stdout)
+    assert (row["wmd_commodity"], row["importer"], row["year"]) == ("Cobalt", "DEU", 2022)
+    assert 0 < row["score"] < 1
+    assert {"duckdb", "critmat.store", "critmat.risk.geopolrisk"} <= set(modules)
+    loaded = [
+        name
+        for name in modules
+        if any(name == heavy or name.startswith(heavy + ".") for heavy in NOT_FOR_GEOPOLRISK)
+    ]
+    assert loaded == []
+
+
+@pytest.mark.xfail(strict=True, reason=PANDAS_AT_IMPORT)
+def test_geopolrisk_answers_without_pandas(real_data_dir: Path) -> None:
+    done, modules = run_entry_point(*GEOPOLRISK_ARGS, data_dir=real_data_dir)
+    assert done.returncode == 0, done.stderr
+    assert [m for m in modules if m.split(".")[0] in ("pandas", "numpy", "pyarrow")] == []
+
+
 def command_paths(command: Any, prefix: str = "") -> list[str]:
     """Every command below ``command`` (a Click group), depth first, in registration order."""
     paths: list[str] = []
@@ -187,4 +244,6 @@ def command_paths(command: Any, prefix: str = "") -> list[str]:
 
 
 def test_the_app_has_the_same_commands_in_the_same_order() -> None:
-    assert command_paths(typer.main.get_command(app)) == EXPECTED_COMMANDS
+    paths = command_paths(typer.main.get_command(app))
+    kept = [p for p in paths if not p.startswith(tuple(g + " " for g in GROWING_GROUPS))]
+    assert kept == EXPECTED_COMMANDS
