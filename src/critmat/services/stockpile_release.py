@@ -670,6 +670,11 @@ def simulate_from_stress(
                 if stock_t is not None
                 else f"the run's EU27 stock at the start of {firing.month}"
             )
+            if stock_t is None and available <= 0:
+                notes.append(
+                    f"trigger {trigger.id}: the run holds no EU27 stock in {firing.month} "
+                    "(the scenario has no stockpiles); give the stock to release (--stock)"
+                )
             requests = requests_from_stress(result, firing.month_index, trigger.tiers)
             if requests:
                 allocation = _answer(
