@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -49,6 +51,11 @@ def cases(draw: st.DrawFn, *, tiers: int = 3, declines: bool = True) -> tuple[fl
 
 def _units(tonnes: float) -> int:
     return round(tonnes / UNIT_T)
+
+
+def _floored_units(tonnes: float) -> int:
+    """Whole units as the allocation counts a request or the stock (rounded down)."""
+    return math.floor(tonnes / UNIT_T + 1e-9)
 
 
 @SETTINGS
@@ -132,8 +139,10 @@ def test_maxmin_reaches_the_lp_optimum(case: tuple[float, list[Request]]) -> Non
     served = [(r, x) for r, x in _served(result, requests, 1) if r.requested_t >= UNIT_T]
     if not served:
         return
-    caps = [_units(r.requested_t) * UNIT_T for r, _ in served]
-    optimum = _lp_max_min_fill(_units(stock) * UNIT_T, caps)
+    caps = [_floored_units(r.requested_t) * UNIT_T for r, _ in served]
+    if min(caps) <= 0:
+        return
+    optimum = _lp_max_min_fill(_floored_units(stock) * UNIT_T, caps)
     reached = min(x / cap for (_, x), cap in zip(served, caps, strict=True))
     # Rounding down to whole units costs at most one unit of the smallest request.
     assert reached <= optimum + 1e-7
