@@ -29,7 +29,7 @@ from starlette.routing import Mount, Route
 from critmat.platform import accounts
 from critmat.platform.db import transaction
 from critmat.platform.models import Role
-from critmat.server.access import COMPANY_ASSESSMENTS
+from critmat.server.access import COMPANY_ASSESSMENTS, STOCKPILE_HOLDINGS, AccessRule
 from critmat.server.app import create_app
 from critmat.server.deps import ACCESS_HEADER
 from critmat.server.errors import access_rules
@@ -59,6 +59,14 @@ def effective_routes(app: Any) -> list[tuple[str, set[str], Any]]:
 
 #: Organisation key -> the marker planted in its assessment's name and file name.
 MARKERS: dict[str, str] = {}
+#: Organisation key -> the marker planted in its stock holding (holder name, lot location,
+#: booking reason and key); others may see that holding's tonnes pooled into EU27 only.
+STOCK_MARKERS: dict[str, str] = {}
+#: The rule that decides who may see each kind of marker.
+MARKER_RULES: tuple[tuple[dict[str, str], AccessRule, str], ...] = (
+    (MARKERS, COMPANY_ASSESSMENTS, "assessment name or file name"),
+    (STOCK_MARKERS, STOCKPILE_HOLDINGS, "stock holding (holder, lot place or booking)"),
+)
 
 
 def plant_assessments(client: TestClient, seeded: Seeded, tokens: dict[str, str]) -> None:
@@ -74,16 +82,57 @@ def plant_assessments(client: TestClient, seeded: Seeded, tokens: dict[str, str]
         assert response.status_code == 201, response.text
 
 
+def plant_holdings(client: TestClient, seeded: Seeded, tokens: dict[str, str]) -> None:
+    """Register one unshared holder per organisation (by its member-state user), open a lot
+    and book a release, each carrying the organisation's stock marker."""
+    for org in ("a", "b"):
+        marker = STOCK_MARKERS.setdefault(org, f"stockmarker{org}{uuid.uuid4().hex}")
+        headers = {"Authorization": f"Bearer {tokens[f'member_state@{org}']}"}
+        base = f"/api/v1/stockpiles/orgs/{seeded.orgs[org]}"
+        holder = client.post(
+            f"{base}/holders",
+            headers=headers,
+            json={"name": marker, "level": "member_state", "country": "DEU"},
+        )
+        assert holder.status_code == 201, holder.text
+        lot = {
+            "holder_id": holder.json()["id"],
+            "material": "gallium",
+            "form": "metal",
+            "location": marker,
+            "acquired_on": "2026-01-05",
+        }
+        opened = client.post(
+            f"{base}/bookings",
+            headers={**headers, "Idempotency-Key": marker},
+            json={"kind": "purchase", "quantity_t": 10, "new_lot": lot},
+        )
+        assert opened.status_code == 201, opened.text
+        release = {
+            "kind": "release",
+            "quantity_t": 1,
+            "reason": marker,
+            "lot_id": opened.json()["entries"][0]["lot_id"],
+        }
+        booked = client.post(
+            f"{base}/bookings",
+            json=release,
+            headers={**headers, "Idempotency-Key": f"{marker}-release"},
+        )
+        assert booked.status_code == 201, booked.text
+
+
 def leaked(response: Any, role: str | None) -> list[str]:
-    """The organisations whose assessment marker ``response`` shows to a caller of org "a"
-    with ``role`` whom the assessment rule does not admit for that organisation."""
+    """What ``response`` shows to a caller of org "a" with ``role`` that the marker's rule
+    does not admit for the marker's organisation: "<org>'s <what>" per leak."""
     seen = response.content + repr(sorted(response.headers.items())).encode()
     caller = Role(role) if role else None
     return [
-        org
-        for org, marker in MARKERS.items()
+        f"org {org}'s {what}"
+        for markers, rule, what in MARKER_RULES
+        for org, marker in markers.items()
         if marker.encode() in seen
-        and not (caller is not None and COMPANY_ASSESSMENTS.admits(caller, own_org=org == "a"))
+        and not (caller is not None and rule.admits(caller, own_org=org == "a"))
     ]
 
 
@@ -112,6 +161,7 @@ def matrix_setup(
             tokens[key] = accounts.create_api_token(db, user, "matrix")[1]
     with TestClient(create_app(seeded.settings), follow_redirects=False) as client:
         plant_assessments(client, seeded, tokens)
+        plant_holdings(client, seeded, tokens)
         yield client, seeded, tokens
 
 
@@ -151,6 +201,7 @@ def test_every_route_admits_exactly_whom_its_rule_admits(matrix_setup):
     failures = []
     leaks = []
     shown: set[tuple[str | None, str]] = set()  # (role, org whose marker was seen)
+    stock_shown: set[tuple[str | None, str]] = set()
     checked = 0
     for path, methods, route in effective_routes(client.app):
         if not isinstance(route, APIRoute):
@@ -182,13 +233,16 @@ def test_every_route_admits_exactly_whom_its_rule_admits(matrix_setup):
                     answers.append((" (HTMX fragment)", fragment))
                 for label, answer in answers:
                     shown |= {(role, o) for o, m in MARKERS.items() if m.encode() in answer.content}
+                    stock_shown |= {
+                        (role, o) for o, m in STOCK_MARKERS.items() if m.encode() in answer.content
+                    }
                     leaks += [
-                        f"{method} {url}{label} as {role or 'anonymous'} (org a): "
-                        f"org {o}'s assessment name or file name"
-                        for o in leaked(answer, role)
+                        f"{method} {url}{label} as {role or 'anonymous'} (org a): {what}"
+                        for what in leaked(answer, role)
                     ]
     assert checked > 0
     assert not failures, "\n".join(failures[:40])
     assert not leaks, "\n".join(leaks[:40])
     # the check can fail: the markers are in answers to those who may see them
     assert {("company", "a"), ("admin", "a"), ("admin", "b")} <= shown
+    assert {("member_state", "a"), ("company", "a"), ("admin", "b")} <= stock_shown
