@@ -40,7 +40,15 @@ from critmat.reference.sectors import SectorSplit
 from critmat.scenarios.baseline import Baseline
 from critmat.scenarios.spec import Scenario, Shock
 
-__all__ = ["DAYS_PER_MONTH", "Params", "Result", "kept_fractions", "run", "sector_exposure"]
+__all__ = [
+    "DAYS_PER_MONTH",
+    "Params",
+    "Result",
+    "kept_fractions",
+    "run",
+    "sector_exposure",
+    "stock_levels",
+]
 
 DAYS_PER_MONTH = 365.25 / 12
 
@@ -188,7 +196,9 @@ class Result:
         )
 
 
-def _stocks(params: Params, members: Sequence[str]) -> np.ndarray:
+def stock_levels(params: Params, members: Sequence[str]) -> np.ndarray:
+    """Stock held at month 0 per importer (EU27, then ``members``), tonnes; EU27 defaults to
+    the Member States' holdings together."""
     given = dict(params.stockpiles)
     ms = np.array([given.get(m, 0.0) for m in members])
     eu = given.get("EU27", float(ms.sum()))  # default: the Member States' holdings together
@@ -232,7 +242,7 @@ def run(scenario: Scenario, baseline: Baseline, params: Params | None = None) ->
     cut = p.demand_elasticity * gap
     draw = np.zeros_like(gap)
     stock = np.zeros_like(gap)
-    level = _stocks(p, baseline.members)
+    level = stock_levels(p, baseline.members)
     for t in range(n_t):  # the stock carries over: sequential in time, vectorised over importers
         draw[:, t] = np.minimum(level, gap[:, t] - cut[:, t])
         level = level - draw[:, t]
