@@ -1,10 +1,129 @@
-"""The stockpile pages (docs/stockpiles.md). Add with :func:`install` (after
-:func:`critmat.web.pages.install`)."""
+"""The stockpile holdings page (docs/stockpiles.md), for stockpile analysis (analysts, Member
+State users, admins):
+
+- ``GET /stockpiles?material=``: stock against target per material and importer (bar chart and
+  table; other organisations' unshared holdings pooled into EU27, with a note saying how much),
+  and the journal of the holdings the caller sees in detail (its own and shared ones);
+- ``GET /stockpiles/{positions|journal}.{csv|xlsx}?material=``: the same tables as downloads.
+
+Links to the sizing (``/stockpiles/sizing``) and release (``/stockpiles/release``) pages.
+Everything comes from :mod:`critmat.services.stockpiles`; the figure from
+:mod:`critmat.reports.charts.stockpiles`. Add with :func:`install` (after
+:func:`critmat.web.pages.install`).
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from dataclasses import asdict
+from typing import Annotated, Literal
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from critmat.reports.charts.stockpiles import stock_against_target_figure
+from critmat.server.access import STOCKPILE_ANALYSIS
+from critmat.server.deps import Principal, StoreDep, allow
+from critmat.services import stockpiles as service
+from critmat.web.pages import PageCall
+from critmat.web.render import Fmt, download
+from critmat.web.tables import Column, Table
+
+BASE = "/stockpiles"
+#: Journal entries the page shows (downloads: the service's page size).
+JOURNAL_SHOWN = 50
+POSITION_COLUMNS = (
+    Column("material", "Material", "material"),
+    Column("importer", "Importer"),
+    Column("stock_t", "Stock t", "num", "Stock held (t)"),
+    Column("target_t", "Target t", "num", "Stock target (t)"),
+    Column("gap_t", "Stock − target t", "num", "Stock minus target (t)"),
+    Column("holders", "Holders", "num"),
+    Column("pooled_t", "Pooled t", "num", "Pooled from holdings shown as aggregates only (t)"),
+    Column("target_source", "Target from"),
+)
+JOURNAL_COLUMNS = (
+    Column("at", "When (UTC)"),
+    Column("kind", "Kind"),
+    Column("lot_id", "Lot", "num"),
+    Column("material", "Material", "material"),
+    Column("holder", "Holder"),
+    Column("quantity_t", "t", "num", "Tonnes (+ into the lot, − out of it)"),
+    Column("actor", "Who"),
+    Column("reason", "Reason"),
+    Column("idempotency_key", "Key"),
+)
+TableName = Literal["positions", "journal"]
+MaterialQ = Annotated[str | None, Query(max_length=100)]
+
+
+def _analysis_call(
+    request: Request,
+    store: StoreDep,
+    principal: Annotated[Principal, Depends(allow(STOCKPILE_ANALYSIS))],
+) -> PageCall:
+    return PageCall(request, store, principal)
+
+
+AnalysisCall = Annotated[PageCall, Depends(_analysis_call)]
+
+
+def _viewer(call: PageCall) -> service.StockViewer:
+    p = call.principal
+    return service.StockViewer(p.organisation_id, p.role.value, p.email, p.user_id)
+
+
+def _url(call: PageCall) -> str:
+    return str(call.request.app.state.settings.platform_url)
+
+
+def tables(call: PageCall, material: str | None, journal_rows: int) -> dict[str, Table]:
+    """The page's two tables (and downloads) with their provenance."""
+    viewer = _viewer(call)
+    answer = service.positions(viewer, material=material, database_url=_url(call))
+    entries = service.journal(
+        viewer, material=material, limit=journal_rows, database_url=_url(call)
+    )
+    day = f"as of {answer.as_of.isoformat()}"
+    return {
+        "positions": Table(
+            "positions",
+            "Stock against target",
+            POSITION_COLUMNS,
+            [asdict(r) for r in answer.rows],
+            answer.provenance,
+            day,
+            list(answer.notes),
+        ),
+        "journal": Table(
+            "journal",
+            "Journal of the holdings you see in detail",
+            JOURNAL_COLUMNS,
+            [asdict(e) for e in entries],
+            answer.provenance,
+            day,
+        ),
+    }
 
 
 def install(app: FastAPI) -> None:
-    """Add the pages to ``app``."""
+    """Add the holdings page and its downloads to ``app``."""
+
+    @app.get(BASE, response_class=HTMLResponse, include_in_schema=False)
+    def stockpiles_page(call: AnalysisCall, material: MaterialQ = None) -> Response:
+        shown = tables(call, material or None, JOURNAL_SHOWN)
+        return call.page(
+            "stockpiles.html",
+            base=BASE,
+            query={"material": material} if material else {},
+            material=material or "",
+            positions=shown["positions"],
+            journal=shown["journal"],
+            figure=stock_against_target_figure(shown["positions"].rows),
+        )
+
+    @app.get(BASE + "/{name}.{fmt}", include_in_schema=False)
+    def stockpiles_download(
+        call: AnalysisCall, name: TableName, fmt: Fmt, material: MaterialQ = None
+    ) -> Response:
+        table = tables(call, material or None, service.JOURNAL_PAGE)[name]
+        return download(table, fmt, f"stockpiles-{name}-{material or 'all'}")

@@ -119,3 +119,18 @@ def test_holdings_over_the_api(app_client: TestClient, seeded: Seeded) -> None: 
     assert bad.status_code == 422 and bad.json()["problems"][0]["where"] == "importer"
     rows = app_client.get(f"{base}/positions", headers=company, params={"material": material})
     assert [(r["importer"], r["gap_t"]) for r in rows.json()["rows"]] == [("ITA", -20.0)]
+    # the page: chart and table as the other organisation sees them, downloads, journal
+    page = app_client.get("/stockpiles", headers=other, params={"material": material})
+    assert page.status_code == 200, page.text
+    assert "fig-stock" in page.text and "aggregate only" in page.text
+    assert "Magnets Co stock" not in page.text  # another organisation's unshared holder
+    assert 'href="/stockpiles/sizing"' in page.text
+    own_page = app_client.get(
+        "/stockpiles", headers=bearer(app_client, seeded.users["member_state@a"])
+    )
+    assert "Magnets Co stock" in own_page.text  # the journal of the organisation's own holdings
+    csv_body = app_client.get("/stockpiles/positions.csv", headers=other).text
+    assert "EU27" in csv_body and "Stock held (t)" in csv_body
+    xlsx = app_client.get("/stockpiles/journal.xlsx", headers=other)
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert app_client.get("/stockpiles", headers=company).status_code == 403
