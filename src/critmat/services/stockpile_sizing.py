@@ -125,6 +125,7 @@ class SizedItem:
     stock_days: float | None  # the sized stock in days of demand
     days_rules_t: dict[str, float | None]  # rule name → tonnes (None without demand)
     curve: tuple[CurvePoint, ...]
+    shortfall_t: np.ndarray  # the samples sized on: tonnes short over the horizon, per run
 
 
 @dataclass(frozen=True)
@@ -268,6 +269,7 @@ def _sized_item(
         stock_days=sizing.stock_t / daily if daily else None,
         days_rules_t={name: days * daily if daily else None for name, days in DAYS_RULES.items()},
         curve=tuple(cost_curve(item, request.horizon_months, request.holding_cost)),
+        shortfall_t=item.shortfall_t,
     )
 
 

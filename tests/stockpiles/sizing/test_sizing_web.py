@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from fastapi.testclient import TestClient
 
 from critmat.services import stockpiles
@@ -15,6 +16,7 @@ from tests.platform_support import Seeded
 QUERY = "materials=cobalt&runs=40&seed=3&price=33000"
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the API test covers PostgreSQL
 def test_sizing_page_result_downloads_and_target(app_client: TestClient, seeded: Seeded) -> None:
     assert web_login(app_client, seeded.users["company@a"]).status_code == 303
     assert app_client.get("/stockpiles/sizing").status_code == 403
