@@ -6,6 +6,8 @@ the server is absent (:func:`tests.platform_support.postgres_database`)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from critmat.platform.db import transaction
 from tests.platform_support import fresh_postgres_database
 from tests.stockpiles.ledger.burst import run_burst
@@ -20,5 +22,5 @@ def test_two_hundred_concurrent_bookings_on_postgres_keep_the_ledger_exact() -> 
         run_burst(ledger, threads=24)
 
 
-def test_two_hundred_concurrent_bookings_on_sqlite_keep_the_ledger_exact(tmp_path) -> None:
+def test_two_hundred_concurrent_bookings_on_sqlite_keep_the_ledger_exact(tmp_path: Path) -> None:
     run_burst(migrated_ledger(f"sqlite:///{tmp_path / 'platform.sqlite'}"), threads=8, seed=5)

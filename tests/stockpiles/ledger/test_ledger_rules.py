@@ -5,6 +5,7 @@ on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -31,7 +32,7 @@ LEDGER_TABLES = {"stock_holders", "stock_lots", "stock_bookings", "stock_journal
 
 
 @pytest.fixture
-def ledger(tmp_path) -> Ledger:
+def ledger(tmp_path: Path) -> Ledger:
     return migrated_ledger(f"sqlite:///{tmp_path / 'platform.sqlite'}")
 
 
@@ -196,7 +197,7 @@ def _migrate_down_and_up(url: str) -> None:
     migrated_ledger(url, "After migration")  # the schema works after down and up
 
 
-def test_migration_0005_up_and_down_on_sqlite(tmp_path) -> None:
+def test_migration_0005_up_and_down_on_sqlite(tmp_path: Path) -> None:
     _migrate_down_and_up(f"sqlite:///{tmp_path / 'platform.sqlite'}")
 
 
