@@ -5,7 +5,7 @@ Member State users, admins):
   stock per material and importer beside the 60- and 100-day rules, the cost curves (chart and
   table), the MILP's size, the scenarios, runs, seed and releases read;
 - ``GET /stockpiles/sizing/{stocks|curve}.{csv|xlsx}?…``: the same query's tables as downloads;
-- ``POST /stockpiles/sizing/target`` (form: the same fields and ``csrf_token``): stores each sized
+- ``POST /stockpiles/sizing/target?…`` (the same query; form: ``csrf_token``): stores each sized
   stock as its stock target through the holdings ledger (audited; a Member State user may only
   set its own country's), then shows the result with a notice.
 
@@ -19,16 +19,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Form, Query, Request
+from fastapi import Depends, FastAPI, Query
 from fastapi.responses import HTMLResponse, Response
 
 from critmat.reports.charts.stockpile_sizing import cost_curve_figure
-from critmat.server.access import STOCKPILE_ANALYSIS
-from critmat.server.deps import Principal, StoreDep, allow
 from critmat.services import stockpile_sizing as sizing
 from critmat.stockpiles.sizing import SizingError
 from critmat.web.pages import PageCall
 from critmat.web.render import Fmt, download
+from critmat.web.stockpile_pages import AnalysisCall
 from critmat.web.tables import Column, Table
 
 BASE = "/stockpiles/sizing"
@@ -135,15 +134,6 @@ def _form(
     )
 
 
-def _analysis_call(
-    request: Request,
-    store: StoreDep,
-    principal: Annotated[Principal, Depends(allow(STOCKPILE_ANALYSIS))],
-) -> PageCall:
-    return PageCall(request, store, principal)
-
-
-AnalysisCall = Annotated[PageCall, Depends(_analysis_call)]
 FormQ = Annotated[SizingForm, Depends(_form)]
 
 
@@ -208,34 +198,11 @@ def install(app: FastAPI) -> None:
         return download(tables(answer)[table], fmt, f"stockpile-sizing-{table}")
 
     @app.post(BASE + "/target", response_class=HTMLResponse, include_in_schema=False)
-    def sizing_target(
-        call: AnalysisCall,
-        materials: Annotated[str, Form(min_length=1, max_length=400)],
-        scenarios: Annotated[str, Form(max_length=400)] = "",
-        runs: Annotated[int, Form(ge=1, le=sizing.MAX_RUNS)] = DEFAULT_RUNS,
-        seed: Annotated[int, Form(ge=0, le=2**32 - 1)] = 1,
-        confidence: Annotated[float, Form(gt=0, le=1)] = 0.95,
-        horizon: Annotated[int, Form(ge=1, le=sizing.MAX_HORIZON)] = 24,
-        budget: Annotated[float | None, Form(gt=0, le=1e15)] = None,
-        price: Annotated[str, Form(max_length=400)] = "",
-        holding_cost: Annotated[float, Form(ge=0, le=1)] = 0.02,
-        member_states: Annotated[bool, Form()] = False,
-    ) -> Response:
-        """Stores the targets (audited by the ledger)."""
+    def sizing_target(call: AnalysisCall, form: FormQ) -> Response:
+        """Stores the targets (audited by the ledger); the sizing's fields are in the query,
+        the CSRF token in the form."""
         from critmat.services.stockpiles import StockViewer
 
-        form = SizingForm(
-            materials,
-            scenarios,
-            runs,
-            seed,
-            confidence,
-            horizon,
-            budget,
-            price,
-            holding_cost,
-            member_states,
-        )
         answer = _answer(call, form)
         p = call.principal
         viewer = StockViewer(p.organisation_id, p.role.value, p.actor, p.user_id)

@@ -40,10 +40,10 @@ def test_sizing_page_result_downloads_and_target(app_client: TestClient, seeded:
     assert curve.status_code == 200 and curve.content[:2] == b"PK"
 
     token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    form = {"materials": "cobalt", "runs": "40", "seed": "3", "price": "33000"}
-    refused = app_client.post("/stockpiles/sizing/target", data=form)
+    assert 'action="/stockpiles/sizing/target?' in page.text
+    refused = app_client.post(f"/stockpiles/sizing/target?{QUERY}", data={})
     assert refused.status_code == 403
-    saved = app_client.post("/stockpiles/sizing/target", data={**form, "csrf_token": token})
+    saved = app_client.post(f"/stockpiles/sizing/target?{QUERY}", data={"csrf_token": token})
     assert saved.status_code == 200 and "Stored 1 stock target" in saved.text
     positions = stockpiles.stress_positions(
         "cobalt", None, database_url=seeded.settings.platform_url
