@@ -53,6 +53,7 @@ __all__ = [
     "check_runs",
     "cost_curve",
     "material_weight",
+    "shortfall_covered",
     "size_stocks",
     "target_count",
 ]
@@ -340,7 +341,6 @@ def size_stocks(
         stock = float(widths[k] @ chosen)
         buy = max(0.0, stock - item.held_t)
         samples = np.maximum(item.shortfall_t, 0.0)
-        total = float(samples.sum())
         covered = int((samples <= stock + 1e-9 * max(1.0, stock)).sum())
         priced = item.price_eur_t is not None
         sized.append(
@@ -355,9 +355,7 @@ def size_stocks(
                 runs=int(runs[k]),
                 runs_covered=covered,
                 share_runs_covered=float(covered / runs[k]),
-                share_shortfall_covered=(
-                    float(np.minimum(samples, stock).sum() / total) if total > 0 else None
-                ),
+                share_shortfall_covered=shortfall_covered(samples, stock),
                 mean_shortfall_t=float(samples.mean()),
                 cost_eur=float(prices[k] * (buy + hold * stock)) if priced else None,
                 target_cost_eur=float(target_cost[k]) if priced else None,
@@ -382,6 +380,13 @@ def size_stocks(
     )
 
 
+def shortfall_covered(samples: np.ndarray, stock_t: float) -> float | None:
+    """Share of the samples' shortfall tonnes a stock of ``stock_t`` covers,
+    Σ min(x, s) / Σ s; None when no run is short."""
+    total = float(samples.sum())
+    return float(np.minimum(samples, stock_t).sum() / total) if total > 0 else None
+
+
 def _scipy_version() -> str:
     import scipy
 
@@ -395,7 +400,6 @@ def cost_curve(
     covered, from no stock to the largest sample (``points`` levels, evenly spaced in the share
     of runs, plus both ends); cost (purchase plus holding) None without a price."""
     samples = np.sort(np.maximum(item.shortfall_t, 0.0))
-    total = float(samples.sum())
     picks = np.unique(np.linspace(0, len(samples) - 1, max(2, points)).round().astype(int))
     levels = np.unique(np.concatenate([[0.0], samples[picks]]))
     hold = holding_cost * horizon_months / 12.0
@@ -407,9 +411,7 @@ def cost_curve(
         curve.append(
             CurvePoint(
                 stock_t=float(stock),
-                share_shortfall_covered=(
-                    float(np.minimum(samples, stock).sum() / total) if total > 0 else None
-                ),
+                share_shortfall_covered=shortfall_covered(samples, float(stock)),
                 share_runs_covered=float((samples <= stock).mean()),
                 cost_eur=cost,
             )
