@@ -4,7 +4,10 @@ State users, admins):
 - ``GET /stockpiles?material=``: stock against target per material and importer (bar chart and
   table; other organisations' unshared holdings pooled into EU27, with a note saying how much),
   and the journal of the holdings the caller sees in detail (its own and shared ones);
-- ``GET /stockpiles/{positions|journal}.{csv|xlsx}?material=``: the same tables as downloads.
+- ``GET /stockpiles/{positions|journal}.{csv|xlsx}?material=``: the same tables as downloads;
+- ``GET /stockpiles/orgs/{org_id}`` (stockpile holdings: the organisation's own members of the
+  roles that hold stock, and admins): its holders, lots with balances and journal;
+  ``/stockpiles/orgs/{org_id}/{lots|journal}.{csv|xlsx}`` the tables as downloads.
 
 Links to the sizing (``/stockpiles/sizing``) and release (``/stockpiles/release``) pages.
 Everything comes from :mod:`critmat.services.stockpiles`; the figure from
@@ -21,8 +24,9 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from critmat.reports.charts.stockpiles import stock_against_target_figure
-from critmat.server.access import STOCKPILE_ANALYSIS
+from critmat.server.access import STOCKPILE_ANALYSIS, STOCKPILE_HOLDINGS
 from critmat.server.deps import Principal, StoreDep, allow
+from critmat.server.params import DbId
 from critmat.services import stockpiles as service
 from critmat.web.pages import PageCall
 from critmat.web.render import Fmt, download
@@ -52,7 +56,20 @@ JOURNAL_COLUMNS = (
     Column("reason", "Reason"),
     Column("idempotency_key", "Key"),
 )
+LOT_COLUMNS = (
+    Column("id", "Lot", "int"),
+    Column("holder", "Holder"),
+    Column("material", "Material", "material"),
+    Column("form", "Form"),
+    Column("purity_pct", "Purity %", "num"),
+    Column("location", "Location"),
+    Column("acquired_on", "Acquired"),
+    Column("cost_eur", "Cost EUR", "num", "Acquisition cost (EUR)"),
+    Column("retest_on", "Re-test"),
+    Column("balance_t", "Balance t", "num", "Balance, the sum of the journal (t)"),
+)
 TableName = Literal["positions", "journal"]
+OrgTableName = Literal["lots", "journal"]
 MaterialQ = Annotated[str | None, Query(max_length=100)]
 
 
@@ -65,6 +82,17 @@ def _analysis_call(
 
 
 AnalysisCall = Annotated[PageCall, Depends(_analysis_call)]
+
+
+def _holdings_call(
+    request: Request,
+    store: StoreDep,
+    principal: Annotated[Principal, Depends(allow(STOCKPILE_HOLDINGS))],
+) -> PageCall:
+    return PageCall(request, store, principal)
+
+
+HoldingsCall = Annotated[PageCall, Depends(_holdings_call)]
 
 
 def _viewer(call: PageCall) -> service.StockViewer:
@@ -105,6 +133,22 @@ def tables(call: PageCall, material: str | None, journal_rows: int) -> dict[str,
     }
 
 
+def org_tables(call: PageCall, org_id: int) -> dict[str, Table]:
+    """An organisation's lots and journal (the caller is one of its members, or an admin)."""
+    p = call.principal
+    viewer = service.StockViewer(org_id, p.role.value, p.email, p.user_id)
+    url = _url(call)
+    lots = service.list_lots(viewer, organisation_id=org_id, database_url=url)
+    entries = service.journal(viewer, organisation_id=org_id, database_url=url)
+    source = service.PROVENANCE
+    return {
+        "lots": Table("lots", "Lots", LOT_COLUMNS, [asdict(x) for x in lots], source),
+        "journal": Table(
+            "journal", "Journal", JOURNAL_COLUMNS, [asdict(e) for e in entries], source
+        ),
+    }
+
+
 def install(app: FastAPI) -> None:
     """Add the holdings page and its downloads to ``app``."""
 
@@ -127,3 +171,23 @@ def install(app: FastAPI) -> None:
     ) -> Response:
         table = tables(call, material or None, service.JOURNAL_PAGE)[name]
         return download(table, fmt, f"stockpiles-{name}-{material or 'all'}")
+
+    @app.get(BASE + "/orgs/{org_id}", response_class=HTMLResponse, include_in_schema=False)
+    def holdings_page(call: HoldingsCall, org_id: DbId) -> Response:
+        shown = org_tables(call, org_id)
+        holders = service.list_holders(
+            _viewer(call), organisation_id=org_id, database_url=_url(call)
+        )
+        return call.page(
+            "stockpile_holdings.html",
+            base=f"{BASE}/orgs/{org_id}",
+            holders=holders,
+            lots=shown["lots"],
+            journal=shown["journal"],
+        )
+
+    @app.get(BASE + "/orgs/{org_id}/{name}.{fmt}", include_in_schema=False)
+    def holdings_download(
+        call: HoldingsCall, org_id: DbId, name: OrgTableName, fmt: Fmt
+    ) -> Response:
+        return download(org_tables(call, org_id)[name], fmt, f"stockpiles-org{org_id}-{name}")

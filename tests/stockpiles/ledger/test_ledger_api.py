@@ -134,3 +134,11 @@ def test_holdings_over_the_api(app_client: TestClient, seeded: Seeded) -> None: 
     xlsx = app_client.get("/stockpiles/journal.xlsx", headers=other)
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     assert app_client.get("/stockpiles", headers=company).status_code == 403
+    # the organisation's own holdings page: company users reach it, with lots and balances
+    holdings = app_client.get(f"/stockpiles/orgs/{org}", headers=company)
+    assert holdings.status_code == 200 and "Magnets Co stock" in holdings.text
+    lots_csv = app_client.get(f"/stockpiles/orgs/{org}/lots.csv", headers=company).text
+    assert "Balance, the sum of the journal (t)" in lots_csv and "10.0" in lots_csv
+    assert (
+        app_client.get(f"/stockpiles/orgs/{seeded.orgs['b']}", headers=company).status_code == 403
+    )
