@@ -52,12 +52,46 @@ MONTH_COLUMNS = columns(
     *("month", "demand_t", "supply_t", "redirected_t", "shortfall_t", "shortfall_pct"),
     *("stock_t", "days_of_cover"),
 )
+STOCK_COLUMNS = columns(
+    "importer",
+    ("stock_start_t", "stock at start t", ""),
+    ("target_t", "target t", ""),
+    ("stock_drawn_t", "drawn t", ""),
+    ("stock_end_t", "left t", ""),
+    ("days_of_cover_start", "days of cover at start", ""),
+    ("days_of_cover_min", "lowest days of cover", ""),
+    ("target_days_of_cover", "days of cover of target", ""),
+)
+#: The cells of a stock row the table shows as "no data" (no target, no demand), never 0.
+_STOCK_VALUES = ("target_t", "days_of_cover_start", "days_of_cover_min", "target_days_of_cover")
 SECTOR_COLUMNS = columns(
     "application", "sector", ("share", "share of use"), "shortfall_t", "estimate"
 )
 
 
 ScenarioArg = Annotated[str, typer.Argument(help="A scenario YAML file or a library name.")]
+StocksOpt = Annotated[
+    str,
+    typer.Option(
+        "--stocks",
+        help="Where stockpiles come from: 'scenario' (the file's responses.stockpiles) or "
+        "'ledger' (the stockpile ledger's holdings and targets of the material).",
+    ),
+]
+STOCK_SOURCES = ("scenario", "ledger")
+
+
+def _stock_source(text: str) -> bool:
+    """True for ``--stocks ledger``; a user error naming the option otherwise."""
+    from critmat.errors import CritmatError
+
+    chosen = text.strip().lower()
+    if chosen not in STOCK_SOURCES:
+        raise CritmatError(
+            f"--stocks '{text}': not a stock source",
+            hint="type --stocks ledger or --stocks scenario",
+        )
+    return chosen == "ledger"
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -100,6 +134,7 @@ RUN_JSON_FIELDS = (
     "summary",
     "monthly",
     "sectors",
+    "stocks",
 )
 #: The fields of ``stress montecarlo --format json`` taken from the service's document (then
 #: the backend and the seconds it took, then ``summary`` and ``bands``).
@@ -145,26 +180,34 @@ def run_command(
         Path | None,
         typer.Option("--sectors", help="Sector splits CSV (default: the shipped reference)."),
     ] = None,
+    stocks: StocksOpt = "scenario",
 ) -> None:
     """Run a stress test: monthly supply, shortfall, stocks and cover, EU27 and Member States.
 
     Table: a summary per importer and the EU27 months; JSON: summary, monthly rows and sector
-    exposure; CSV: the monthly rows. See docs/stress-tests.md.
+    exposure; CSV: the monthly rows. With --stocks ledger the stockpiles are the ledger's
+    holdings (targets beside them; a stock table). See docs/stress-tests.md.
     """
     from critmat.reference.sectors import load_sector_splits
     from critmat.services import stress, stress_output
 
+    ledger = None
     with user_errors():
+        from_ledger = _stock_source(stocks)
         prepared = stress.load(scenario)  # the uncertainty block is for montecarlo
+        if from_ledger:
+            prepared, ledger = stress.with_ledger_stocks(prepared, None)
         splits = load_sector_splits(sectors)
         baseline = _baseline(prepared.scenario)
         result = stress.run(prepared, baseline)
     spec = prepared.scenario
     splits_source = str(sectors) if sectors is not None else stress_output.SHIPPED_SPLITS
-    document = stress_output.run_document(result, splits, splits_source).model_dump()
+    answer = stress_output.run_document(result, splits, splits_source, ledger)
+    document = answer.model_dump(exclude_unset=True)
     monthly, summary, exposure = document["monthly"], document["summary"], document["sectors"]
     notes = document["notes"]
-    if _save_and_emit(output, monthly, "monthly", fmt, {k: document[k] for k in RUN_JSON_FIELDS}):
+    shown = {k: document[k] for k in RUN_JSON_FIELDS if k in document}
+    if _save_and_emit(output, monthly, "monthly", fmt, shown):
         return
     caption = (
         f"{baseline.material} · {baseline.stage} (HS {', '.join(baseline.hs_codes)}), baseline "
@@ -176,6 +219,14 @@ def run_command(
     if notes:
         caption += "\nnotes: " + "; ".join(notes)
     out.print(table(spec.title, SUMMARY_COLUMNS, summary, caption))
+    if ledger is not None:
+        stock_rows = [
+            {**r, **{k: "no data" if r[k] is None else r[k] for k in _STOCK_VALUES}}
+            for r in document["stocks"]["rows"]
+        ]
+        out.print(
+            table("Stock from the ledger", STOCK_COLUMNS, stock_rows, document["stocks"]["source"])
+        )
     eu_rows = [r for r in monthly if r["importer"] == "EU27"]
     out.print(table("EU27 by month", MONTH_COLUMNS, eu_rows))
     eu_sectors = [r for r in exposure if r["importer"] == "EU27"]
@@ -294,7 +345,7 @@ def montecarlo_command(
     workers: Annotated[
         int | None,
         typer.Option(
-            "--workers", min=1, help="Local processes (default: 1 below 20,000 runs, else all)."
+            "--workers", min=1, help="Local processes (default: 1 below 200,000 runs, else all)."
         ),
     ] = None,
     fmt: FormatOpt = Format.table,

@@ -15,7 +15,12 @@ built in :mod:`critmat.services.stress_output`.
   :class:`~critmat.services.context.ServiceContext` the baseline is remembered per material,
   stage, baseline spec and current releases (:func:`baseline`). A run then takes milliseconds.
 - **Bounds.** Monte Carlo for the service (API and web) runs in its own process, at most
-  :data:`MAX_RUNS` runs (about 0.5 ms a run); the command line may use local processes or Dask.
+  :data:`MAX_RUNS` runs (evaluated in batches, about 0.1 ms a run); the command line may use
+  local processes or Dask.
+- **Stocks from the ledger.** :func:`with_ledger_stocks` replaces the scenario's stockpiles by
+  the positions of the stockpile ledger (:func:`critmat.services.stockpiles.stress_positions`,
+  as the viewer may see them), so that a run shows stock drawn and days of cover from real
+  holdings, with the stored targets beside them.
 """
 
 from __future__ import annotations
@@ -52,13 +57,15 @@ from critmat.scenarios.spec import (
     split_uncertainty,
 )
 from critmat.services.context import ServiceContext
-from critmat.services.stress_output import BacktestAnswer
+from critmat.services.stress_output import BacktestAnswer, LedgerStocks
 from critmat.services.stress_output import backtest_answer as backtest_answer_of
 from critmat.store import Store
 
 __all__ = [
     "DEFINITION",
     "MAX_RUNS",
+    "EmptyLedger",
+    "LedgerStocks",
     "Library",
     "LibraryEntry",
     "MonteCarloOutcome",
@@ -67,6 +74,7 @@ __all__ = [
     "backtest",
     "backtest_answer",
     "baseline",
+    "ledger_stockpiles",
     "library",
     "library_entries",
     "library_raw",
@@ -79,6 +87,7 @@ __all__ = [
     "prepare_text",
     "require_uncertainty",
     "run",
+    "with_ledger_stocks",
     "with_parameters",
 ]
 
@@ -276,6 +285,55 @@ def member_states() -> tuple[str, ...]:
     from critmat.indicators.refresh import default_importers
 
     return tuple(s.name for s in default_importers()[1:])
+
+
+# ================================================================================ ledger stocks
+class EmptyLedger(CritmatError):
+    """``--stocks ledger`` for a material of which the ledger holds no stock and no target."""
+
+
+def ledger_stockpiles(stocks: LedgerStocks) -> dict[str, float]:
+    """The engine's stockpiles (tonnes at month 0) from ledger positions: each Member State its
+    own holdings; EU27, the Union as one economy, everything held (EU-level and pooled holdings
+    plus the Member States')."""
+    members = {k: v for k, v in stocks.stock_t.items() if k != "EU27"}
+    return {**members, "EU27": stocks.stock_t.get("EU27", 0.0) + sum(members.values())}
+
+
+def with_ledger_stocks(
+    prepared: Prepared, viewer: Any, *, database_url: str | None = None
+) -> tuple[Prepared, LedgerStocks]:
+    """``prepared`` with its stockpiles replaced by the ledger's positions of its material as
+    ``viewer`` (a :class:`critmat.services.stockpiles.StockViewer`; None: the local CLI user,
+    who sees everything) may see them. :class:`EmptyLedger` when the ledger holds neither
+    stock nor a target of the material."""
+    from critmat.services import stockpiles
+
+    scenario = prepared.scenario
+    found = stockpiles.stress_positions(scenario.material, viewer, database_url=database_url)
+    if not found.stock_t and not found.target_t:
+        raise EmptyLedger(
+            f"the stockpile ledger holds no stock and no target of {scenario.material} "
+            f"(as of {found.as_of.isoformat()})",
+            hint="book holdings with `critmat stockpile book purchase ...` or set a target "
+            "with `critmat stockpile targets set ...`; or run with the scenario's own "
+            "stockpiles (leave out --stocks ledger / stocks: ledger)",
+        )
+    notes = [*found.notes, f"stock and targets from the stockpile ledger as of {found.as_of}"]
+    pooled = found.stock_t.get("EU27", 0.0)
+    if pooled > 0:
+        notes.append(
+            f"{pooled:,.1f} t held at EU level or pooled count in EU27 only, not in any "
+            "Member State's stock"
+        )
+    if scenario.responses.stockpiles:
+        notes.append("the scenario's own stockpiles are replaced by the ledger's")
+    stocks = LedgerStocks(
+        found.material, dict(found.stock_t), dict(found.target_t), found.as_of, tuple(notes)
+    )
+    responses = scenario.responses.model_copy(update={"stockpiles": ledger_stockpiles(stocks)})
+    spec = scenario.model_copy(update={"responses": responses})
+    return replace(prepared, scenario=spec), stocks
 
 
 # ================================================================================ computing

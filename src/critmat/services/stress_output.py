@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ from critmat.indicators.panel import country_name
 from critmat.reference.sectors import SectorSplit, load_sector_splits
 from critmat.scenarios.backtest import BacktestResult
 from critmat.scenarios.baseline import Baseline
-from critmat.scenarios.engine import Result, sector_exposure
+from critmat.scenarios.engine import DAYS_PER_MONTH, Result, sector_exposure, stock_levels
 from critmat.scenarios.montecarlo import MonteCarloResult, describe
 from critmat.scenarios.spec import Scenario
 
@@ -37,10 +38,12 @@ __all__ = [
     "BacktestAnswer",
     "BacktestOut",
     "BacktestSummaryOut",
+    "LedgerStocks",
     "MonteCarloOut",
     "Row",
     "RunOut",
     "ScenarioEntryOut",
+    "StocksOut",
     "StressTable",
     "backtest_answer",
     "bands_table",
@@ -54,6 +57,7 @@ __all__ = [
     "run_document",
     "sectors_table",
     "source",
+    "stocks_table",
     "summary_table",
 ]
 
@@ -143,6 +147,7 @@ _TITLES = {
     "stress-sectors": "exposure of downstream sectors",
     "stress-bands": "Monte Carlo shortfall bands",
     "stress-montecarlo-summary": "Monte Carlo summary per importer",
+    "stress-stocks": "stock from the ledger, drawn, and days of cover",
 }
 
 
@@ -203,6 +208,62 @@ def montecarlo_summary_table(mc: MonteCarloResult) -> StressTable:
     return _table(mc, "stress-montecarlo-summary", mc.summary(), period, notes)
 
 
+@dataclass(frozen=True)
+class LedgerStocks:
+    """The stockpile ledger's positions a run starts from: stock and target per importer code,
+    tonnes (from :func:`critmat.services.stockpiles.stress_positions`), and notes on them."""
+
+    material: str
+    stock_t: dict[str, float]  # EU27 (EU-level and pooled holdings) and Member States' ISO3
+    target_t: dict[str, float]  # absent key: no target stored
+    as_of: date
+    notes: tuple[str, ...]
+
+
+def _days(tonnes: np.ndarray, monthly_demand: np.ndarray) -> np.ndarray:
+    """Days of consumption ``tonnes`` cover at ``monthly_demand`` (t/month); NaN (no data)
+    where there is no demand."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        daily = monthly_demand / DAYS_PER_MONTH
+        return np.where(daily > 0, tonnes / daily, np.nan)
+
+
+def stocks_table(result: Result, stocks: LedgerStocks) -> StressTable:
+    """Per importer with stock or a target in the ledger (EU27 first): stock at month 0, the
+    stored target beside it, stock drawn and left (t), and days of consumption covered at the
+    start, at the lowest and at the end (at baseline demand), and by the target."""
+    start = stock_levels(result.params, result.baseline.members)
+    targets = np.array([stocks.target_t.get(i, np.nan) for i in result.importers])
+    demand = np.asarray(result.baseline.demand, dtype=float)
+    keep = [
+        k for k, i in enumerate(result.importers) if k == 0 or start[k] > 0 or i in stocks.target_t
+    ]
+    cover = result.days_of_cover
+    frame = pd.DataFrame(
+        {
+            "importer": [result.importers[k] for k in keep],
+            "stock_start_t": start[keep],
+            "target_t": targets[keep],
+            "stock_minus_target_t": (start - targets)[keep],
+            "stock_drawn_t": result.stock_draw.sum(axis=1)[keep],
+            "stock_end_t": result.stock[keep, -1],
+            "days_of_cover_start": _days(start, demand)[keep],
+            "days_of_cover_min": np.where(
+                np.isnan(cover).all(axis=1), np.nan, np.nan_to_num(cover, nan=np.inf).min(axis=1)
+            )[keep],
+            "days_of_cover_end": cover[keep, -1],
+            "target_days_of_cover": _days(targets, demand)[keep],
+        }
+    )
+    period = f"{result.scenario.horizon_months} months from {result.months[0]}"
+    found = _table(result, "stress-stocks", frame, period, stocks.notes)
+    return replace(
+        found,
+        source=f"{found.source}; stock and targets: stockpile ledger as of "
+        f"{stocks.as_of.isoformat()}",
+    )
+
+
 # ================================================================================ documents
 class ScenarioEntryOut(BaseModel):
     name: str
@@ -228,12 +289,27 @@ class _MetaOut(BaseModel):
     notes: list[str]
 
 
+class StocksOut(BaseModel):
+    source: str = Field(description="where stock and targets come from (ledger, as of)")
+    as_of: str = Field(description="date of the ledger positions, YYYY-MM-DD")
+    notes: list[str] = Field(description="what is pooled as EU27, what was replaced")
+    rows: list[Row] = Field(
+        description="per importer with stock or a target: stock at month 0, target (null: "
+        "none stored), stock drawn and left (t), days of cover at start, lowest, end and by "
+        "the target (null: no demand)"
+    )
+
+
 class RunOut(_MetaOut):
     params: dict[str, Any]
     shocked_world_output_share: float | None
     summary: list[Row] = Field(description="one row per importer: horizon totals, worst month")
     monthly: list[Row] = Field(description="one row per importer and month (tonnes, shares)")
     sectors: list[Row] = Field(description="shortfall shared pro rata over the applications")
+    stocks: StocksOut | None = Field(
+        default=None,
+        description="only with stocks: ledger — the ledger positions the run started from",
+    )
 
 
 class MonteCarloOut(_MetaOut):
@@ -267,13 +343,28 @@ def run_document(
     result: Result,
     splits: Sequence[SectorSplit] | None = None,
     splits_source: str = SHIPPED_SPLITS,
+    stocks: LedgerStocks | None = None,
 ) -> RunOut:
     """A run: the header, the parameters used, the shocked countries' share of world output,
-    and the summary, monthly and sector rows."""
+    and the summary, monthly and sector rows; with ``stocks`` (a run on the ledger's
+    positions) the stock table too, its notes added to the document's (``stocks`` is left
+    unset otherwise, so that a serialisation ``exclude_unset`` leaves it out)."""
     p = result.params
+    extra: dict[str, Any] = {}
+    if stocks is not None:
+        table = stocks_table(result, stocks)
+        extra["stocks"] = {
+            "source": table.source,
+            "as_of": stocks.as_of.isoformat(),
+            "notes": list(stocks.notes),
+            "rows": table.rows,
+        }
+    document = header(result.scenario, result.baseline)
+    if stocks is not None:
+        document["notes"] = [*document["notes"], *stocks.notes]
     return RunOut.model_validate(
         {
-            **header(result.scenario, result.baseline),
+            **document,
             "params": {
                 "spare_capacity_fraction": p.spare_capacity_fraction,
                 "ramp_up_months": p.ramp_up_months,
@@ -284,6 +375,7 @@ def run_document(
             "summary": summary_table(result).rows,
             "monthly": monthly_table(result).rows,
             "sectors": sectors_table(result, splits, splits_source).rows,
+            **extra,
         }
     )
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import anyio
 import anyio.to_thread
@@ -47,7 +47,7 @@ from starlette.responses import Response
 
 from critmat.api.routes.stats import CACHE_HEADER
 from critmat.errors import InputFileError
-from critmat.server.deps import UserCaller
+from critmat.server.deps import Principal, UserCaller
 from critmat.server.errors import responses
 from critmat.services import stress
 from critmat.services.cache import CachedResponse
@@ -109,7 +109,12 @@ class _ScenarioIn(BaseModel):
 
 
 class RunIn(_ScenarioIn):
-    pass
+    stocks: Literal["scenario", "ledger"] = Field(
+        default="scenario",
+        description="where stockpiles come from: the scenario's responses.stockpiles, or the "
+        "stockpile ledger's holdings and targets of the material as the caller may see them "
+        "(other organisations' holdings pooled as EU27); a ledger run is never cached",
+    )
 
 
 class MonteCarloIn(_ScenarioIn):
@@ -148,6 +153,11 @@ def _prepare_or_422(body: _ScenarioIn) -> Prepared:
 _ENTRIES_OUT: TypeAdapter[list[ScenarioEntryOut]] = TypeAdapter(list[ScenarioEntryOut])
 _RUN_OUT: TypeAdapter[RunOut] = TypeAdapter(RunOut)
 _MONTECARLO_OUT: TypeAdapter[MonteCarloOut] = TypeAdapter(MonteCarloOut)
+
+
+def _run_json(document: RunOut) -> bytes:
+    """A run's JSON; ``stocks`` only when the run was on the ledger's positions (unset else)."""
+    return _RUN_OUT.dump_json(document, by_alias=True, exclude_unset=True)
 
 
 def model_json(adapter: TypeAdapter[Any], content: Any) -> bytes:
@@ -228,7 +238,7 @@ async def get_scenario(name: NamePath, caller: UserCaller) -> Response:
     return _json(body)
 
 
-@router.post("/run", response_model=RunOut, responses=_ERRORS)
+@router.post("/run", response_model=RunOut, response_model_exclude_unset=True, responses=_ERRORS)
 async def run_scenario(body: RunIn, caller: UserCaller, request: Request) -> Response:
     """Run a scenario once: monthly results for EU27 and each Member State, the summary and the
     sector exposure. Computes only; nothing is stored (no audit record)."""
@@ -236,9 +246,34 @@ async def run_scenario(body: RunIn, caller: UserCaller, request: Request) -> Res
     def answer(store: Store, services: ServiceContext) -> bytes:
         prepared = _prepare_or_422(body)
         baseline = stress.baseline(store, prepared.scenario, services)
-        return model_json(_RUN_OUT, run_document(stress.run(prepared, baseline)))
+        return _run_json(run_document(stress.run(prepared, baseline)))
 
+    if body.stocks == "ledger":
+        return await _ledger_run(request, body, caller)
     return await _cached(request, "stress/run", body, answer)
+
+
+async def _ledger_run(request: Request, body: RunIn, caller: Principal) -> Response:
+    """A run on the ledger's positions as ``caller`` may see them: computed on every request
+    (the ledger changes with each booking, and what it shows depends on the caller)."""
+    from critmat.services.stockpiles import StockViewer
+
+    services: ServiceContext = request.app.state.services
+    viewer = StockViewer(caller.organisation_id, caller.role.value, caller.email, caller.user_id)
+    url = request.app.state.settings.platform_url
+
+    def compute() -> bytes:
+        prepared = _prepare_or_422(body)
+        prepared, stocks = stress.with_ledger_stocks(prepared, viewer, database_url=url)
+        store = services.open_store()
+        try:
+            baseline = stress.baseline(store, prepared.scenario, services)
+        finally:
+            store.close()
+        document = run_document(stress.run(prepared, baseline), stocks=stocks)
+        return _run_json(document)
+
+    return _json(await anyio.to_thread.run_sync(compute, limiter=_limiter(request)))
 
 
 @router.post("/montecarlo", response_model=MonteCarloOut, responses=_ERRORS)
