@@ -169,7 +169,12 @@ def journal(
     )
 
 
-@router.post("/orgs/{org_id}/bookings", status_code=201, responses=LEDGER_ERRORS)
+@router.post(
+    "/orgs/{org_id}/bookings",
+    status_code=201,
+    responses={200: {"description": "A retry: the booking first made under this key."}}
+    | LEDGER_ERRORS,
+)
 def book(
     org_id: DbId,
     body: BookingIn,
