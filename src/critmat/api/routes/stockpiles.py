@@ -172,8 +172,7 @@ def journal(
 @router.post(
     "/orgs/{org_id}/bookings",
     status_code=201,
-    responses={200: {"description": "A retry: the booking first made under this key."}}
-    | LEDGER_ERRORS,
+    responses={**LEDGER_ERRORS, 200: {"description": "A retry: the first booking of this key."}},
 )
 def book(
     org_id: DbId,
