@@ -9,6 +9,7 @@ CLI user sees everything; an analyst of org A sees France's 50 t pooled as EU27.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from typer.testing import CliRunner
 from critmat.platform import accounts
 from critmat.platform.db import transaction, upgrade
 from critmat.scenarios.engine import DAYS_PER_MONTH
+from critmat.scenarios.spec import LIBRARY
 from critmat.services import stockpiles as sp
 from critmat.services import stress, stress_output
 from critmat.stockpiles.ledger import BookingKind, BookingRequest, LotSpec
@@ -146,15 +148,22 @@ def test_cli_stocks_ledger(
     assert code == 0 and "stocks" not in json.loads(text)  # the scenario's stockpiles: none
 
 
-def test_api_stocks_ledger(api: TestClient, stress_env: StressEnv) -> None:
+@pytest.fixture(scope="module")
+def env_ledger(stress_env: StressEnv) -> StressEnv:
+    """The app's platform database with the ledger of this module (cobalt only)."""
     url = stress_env.seeded.settings.platform_url
+    _fill(url, stress_env.seeded.orgs["a"], stress_env.seeded.orgs["b"], "env")
+    return stress_env
+
+
+def test_api_stocks_ledger(api: TestClient, env_ledger: StressEnv) -> None:
+    stress_env = env_ledger
     empty = api.post(
         "/api/v1/stress/run",
         json={"scenario": "germanium-2023", "stocks": "ledger"},
         headers=stress_env.headers,
     )
     assert empty.status_code == 400 and "no stock and no target" in empty.json()["error"]
-    _fill(url, stress_env.seeded.orgs["a"], stress_env.seeded.orgs["b"], "api")
     response = api.post(
         "/api/v1/stress/run",
         json={"scenario": SCENARIO, "stocks": "ledger"},
@@ -174,3 +183,35 @@ def test_api_stocks_ledger(api: TestClient, stress_env: StressEnv) -> None:
         headers=stress_env.headers,
     )
     assert bad.status_code == 422
+
+
+def test_page_checkbox_runs_on_the_ledger(
+    browser_client: TestClient, env_ledger: StressEnv
+) -> None:
+    page = browser_client.get(f"/stress?scenario={SCENARIO}").text
+    assert 'name="stocks" value="ledger"' in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    form = {
+        "csrf_token": token.group(1),
+        "yaml": (LIBRARY / f"{SCENARIO}.yaml").read_text(encoding="utf-8"),
+        "scenario": SCENARIO,
+        "member": "DEU",
+        "runs": "0",
+        "seed": "1",
+        "stocks": "ledger",
+    }
+    response = browser_client.post("/stress/run", data=form)
+    assert response.status_code == 200, response.text[:2000]
+    assert 'data-table="stress-stocks"' in response.text
+    assert "not shown per Member State" in response.text  # France's holding, pooled
+    download = browser_client.post("/stress/download/stocks.csv", data=form)
+    assert download.status_code == 200
+    lines = download.text.splitlines()
+    assert any(line.startswith("DEU,400") for line in lines), lines[:12]
+    empty = browser_client.post(
+        "/stress/run",
+        data={**form, "yaml": (LIBRARY / "germanium-2023.yaml").read_text(encoding="utf-8")},
+    )
+    assert empty.status_code == 422 and "holds no stock and no target" in empty.text
+    assert 'data-field="stocks"' in empty.text

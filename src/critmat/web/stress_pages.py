@@ -1,16 +1,18 @@
 """The stress-test page: pick a library scenario or edit its YAML, run it, read the results.
 
 - ``GET /stress?scenario=NAME``: the editor with the library file's YAML (HTMX: the body only);
-- ``POST /stress/run`` (form: ``csrf_token, scenario, yaml, member, runs, seed``): validates the
+- ``POST /stress/run`` (form: ``csrf_token, scenario, yaml, member, runs, seed, stocks``; the
+  checkbox ``stocks=ledger`` runs on the stockpile ledger's positions as the user may see them,
+  with a stock table: stock beside target, drawn, days of cover): validates the
   YAML like a scenario file, runs it once and, with ``runs`` > 0 and an ``uncertainty:`` block,
   as a Monte Carlo (≤ 5,000 runs, in-process); answers the page with the editor and the results
   — shortfall over time for EU27 and the chosen Member State (chart + table), the p5/p50/p95
   bands, the sector exposure and a summary of every importer. An invalid scenario is shown next
   to the editor, naming the field (status 422, or 200 to an HTMX request so that it is swapped);
-- ``POST /stress/download/{table}.{fmt}`` (the same fields; ``table`` monthly, summary, bands or
-  sectors; ``fmt`` csv or xlsx): the results as a download. A POST, because the scenario is the
-  edited text; recomputing is cheap (the baseline is remembered) and the Monte Carlo is
-  reproducible (same seed, same bands).
+- ``POST /stress/download/{table}.{fmt}`` (the same fields; ``table`` monthly, summary, bands,
+  sectors or stocks; ``fmt`` csv or xlsx): the results as a download. A POST, because the
+  scenario is the edited text; recomputing is cheap (the baseline is remembered) and the
+  Monte Carlo is reproducible (same seed, same bands).
 
 Nothing is stored. The answers come from :mod:`critmat.services.stress` (baselines remembered in
 the app's one cache, ``app.state.services``), the figures from
@@ -32,17 +34,16 @@ from critmat.errors import CritmatError, InputFileError
 from critmat.reports.charts import stress as figures
 from critmat.scenarios.engine import Result
 from critmat.scenarios.montecarlo import MonteCarloResult
-from critmat.server.deps import StoreDep, UserCaller
+from critmat.server.deps import Principal, StoreDep, UserCaller
 from critmat.services import stress
 from critmat.services import stress_output as output
 from critmat.services.context import ServiceContext
-from critmat.store import Store
 from critmat.web import pages
 from critmat.web.pages import PageCall
 from critmat.web.tables import Column, Kind, Table
 
 Fmt = Literal["csv", "xlsx"]
-TableName = Literal["monthly", "summary", "bands", "sectors"]
+TableName = Literal["monthly", "summary", "bands", "sectors", "stocks"]
 MAX_YAML_CHARS = 20_000
 DEFAULT_SCENARIO = "graphite-2023"
 DEFAULT_RUNS = 500
@@ -53,6 +54,8 @@ ScenarioF = Annotated[str, Form(max_length=80)]
 MemberF = Annotated[str, Form(max_length=4)]
 RunsF = Annotated[int, Form(ge=0, le=stress.MAX_RUNS)]
 SeedF = Annotated[int, Form(ge=0, le=2**32 - 1)]
+#: The checkbox "stocks from the ledger": ``ledger`` when ticked, absent (``""``) otherwise.
+StocksF = Annotated[Literal["", "ledger"], Form()]
 
 
 # ================================================================================ computing
@@ -75,16 +78,38 @@ class Outcome:
     montecarlo: MonteCarloResult | None
     mc_note: str | None  # why no Monte Carlo ran, if it did not
     member: str
+    stocks: output.LedgerStocks | None = None  # the ledger's positions, if the run used them
+
+
+def _ledger(
+    request: Request, principal: Principal, prepared: stress.Prepared
+) -> tuple[stress.Prepared, output.LedgerStocks]:
+    """``prepared`` on the ledger's positions as ``principal`` may see them."""
+    from critmat.services.stockpiles import StockViewer
+
+    viewer = StockViewer(
+        principal.organisation_id, principal.role.value, principal.email, principal.user_id
+    )
+    url = request.app.state.settings.platform_url
+    try:
+        return stress.with_ledger_stocks(prepared, viewer, database_url=url)
+    except stress.EmptyLedger as exc:
+        raise ScenarioProblem("stocks", str(exc), exc.hint) from None
 
 
 def compute(
-    request: Request, store: Store, text: str, member: str, runs: int, seed: int
+    call: PageCall, text: str, member: str, runs: int, seed: int, from_ledger: bool = False
 ) -> Outcome:
-    """Validate and run ``text``; :class:`ScenarioProblem` for what the user can fix."""
+    """Validate and run ``text`` (on the ledger's stock if ``from_ledger``);
+    :class:`ScenarioProblem` for what the user can fix."""
+    request, store = call.request, call.store
     try:
         prepared = stress.prepare_text(text)
     except InputFileError as exc:
         raise ScenarioProblem(exc.field, exc.reason, exc.hint) from None
+    stocks = None
+    if from_ledger:
+        prepared, stocks = _ledger(request, call.principal, prepared)
     services: ServiceContext = request.app.state.services
     try:
         baseline = stress.baseline(store, prepared.scenario, services)
@@ -93,7 +118,7 @@ def compute(
     result = stress.run(prepared, baseline)
     chosen = member if member in baseline.members else _most_affected(result)
     bands = stress.montecarlo_if_uncertain(prepared, baseline, runs, seed)
-    return Outcome(result, bands.result, bands.note, chosen)
+    return Outcome(result, bands.result, bands.note, chosen, stocks)
 
 
 def _most_affected(result: Result) -> str:
@@ -126,6 +151,14 @@ STRESS_COLUMNS: dict[str, tuple[str, Kind]] = {
     "days_of_cover": ("Days of cover", "num"),
     "shortfall_mean_t": ("Mean (t)", "num"),
     **{f"shortfall_{p}_t": (f"{p} (t)", "num") for p in BAND_PERCENTILES},
+    "stock_start_t": ("Stock at start (t)", "num"),
+    "target_t": ("Target (t)", "num"),
+    "stock_minus_target_t": ("Stock − target (t)", "num"),
+    "stock_end_t": ("Stock left (t)", "num"),
+    "days_of_cover_start": ("Days of cover at start", "num"),
+    "days_of_cover_min": ("Lowest days of cover", "num"),
+    "days_of_cover_end": ("Days of cover at end", "num"),
+    "target_days_of_cover": ("Days of cover of target", "num"),
     "shortfall_pct": ("Shortfall", "share"),
     "peak_shortfall_pct": ("Worst month", "share"),
     "share": ("Share of use", "share"),
@@ -156,6 +189,10 @@ SUMMARY_COLUMNS = _columns(
 )
 SECTOR_COLUMNS = _columns(
     "importer", "application", "sector", "share", "shortfall_t", "estimate", "source"
+)
+STOCK_COLUMNS = _columns(
+    *("importer", "stock_start_t", "target_t", "stock_minus_target_t", "stock_drawn_t"),
+    *("stock_end_t", "days_of_cover_start", "days_of_cover_min", "target_days_of_cover"),
 )
 BAND_COLUMNS = _columns(
     *("importer", "month", "demand_t"),
@@ -196,6 +233,10 @@ def bands_table(mc: MonteCarloResult, importers: Sequence[str] | None = None) ->
     return _shown(output.bands_table(mc), BAND_COLUMNS, importers)
 
 
+def stocks_table(result: Result, stocks: output.LedgerStocks) -> Table:
+    return _shown(output.stocks_table(result, stocks), STOCK_COLUMNS)
+
+
 # ================================================================================ rendering
 def _member_choices(members: Sequence[str]) -> list[tuple[str, str]]:
     return sorted(((m, output.importer_label(m)) for m in members), key=lambda item: item[1])
@@ -217,6 +258,8 @@ def _results(outcome: Outcome) -> dict[str, Any]:
         "sectors_fig": figures.sectors_figure(sectors.rows, chosen),
         "kpi": {"eu": by_importer["EU27"], "member": by_importer[chosen]},
     }
+    if outcome.stocks is not None:
+        context["stock_table"] = stocks_table(result, outcome.stocks)
     if outcome.montecarlo is not None:
         context["bands"] = bands_table(outcome.montecarlo, ["EU27", chosen])
         context["bands_fig"] = figures.bands_figure(outcome.montecarlo, chosen)
@@ -233,6 +276,7 @@ class Editor:
     member: str
     runs: int
     seed: int
+    stocks: str = ""  # "ledger": stock from the stockpile ledger
 
 
 def _render(
@@ -251,6 +295,7 @@ def _render(
         "members": _member_choices(members),
         "runs": editor.runs,
         "seed": editor.seed,
+        "stocks": editor.stocks,
         "max_runs": stress.MAX_RUNS,
         "max_chars": MAX_YAML_CHARS,
         "problem": problem,
@@ -276,6 +321,10 @@ def _download_table(outcome: Outcome, table: TableName) -> Table:
         return summary_table(outcome.result)
     if table == "sectors":
         return sectors_table(outcome.result)
+    if table == "stocks":
+        if outcome.stocks is None:
+            raise CritmatError("no stock table: tick 'stock from the ledger' and run again")
+        return stocks_table(outcome.result, outcome.stocks)
     if outcome.montecarlo is None:
         raise CritmatError(outcome.mc_note or "Monte Carlo not run")
     return bands_table(outcome.montecarlo)
@@ -306,11 +355,12 @@ def install(app: FastAPI) -> None:
         member: MemberF = "",
         runs: RunsF = DEFAULT_RUNS,
         seed: SeedF = 0,
+        stocks: StocksF = "",
     ) -> Response:
         """Computes only; nothing is stored (no audit record)."""
-        editor = Editor(scenario, yaml_text, member, runs, seed)
+        editor = Editor(scenario, yaml_text, member, runs, seed, stocks)
         try:
-            outcome = compute(call.request, call.store, yaml_text, member, runs, seed)
+            outcome = compute(call, yaml_text, member, runs, seed, stocks == "ledger")
         except ScenarioProblem as problem:
             code = 200 if pages.is_htmx(call.request) else 422
             return _render(call, editor, problem=problem, status=code)
@@ -325,11 +375,12 @@ def install(app: FastAPI) -> None:
         member: MemberF = "",
         runs: RunsF = DEFAULT_RUNS,
         seed: SeedF = 0,
+        stocks: StocksF = "",
     ) -> Response:
         """The results as CSV or XLSX (recomputed; the Monte Carlo is reproducible)."""
         bands_runs = runs if table == "bands" else 0
         try:
-            outcome = compute(call.request, call.store, yaml_text, member, bands_runs, seed)
+            outcome = compute(call, yaml_text, member, bands_runs, seed, stocks == "ledger")
         except ScenarioProblem as problem:
             where = f"field '{problem.field}': " if problem.field else ""
             raise CritmatError(f"the scenario cannot run: {where}{problem.message}") from None
