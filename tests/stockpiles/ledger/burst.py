@@ -106,6 +106,8 @@ def check(ledger: Ledger, lots: list[int], outcomes: list[Outcome]) -> None:
     for lot in lots:
         assert sums[lot] == listed[lot] >= 0.0
         assert abs(sums[lot] - expected[lot]) < 1e-6
+    positions = sp.stress_positions("gallium", None, database_url=ledger.url)
+    assert abs(positions.stock_t["DEU"] - sum(sums[lot] for lot in lots)) < 1e-6
     huge = by_key[next(iter(k for k in by_key if k.endswith("-0")))][0]
     assert huge.refused is not None and "a release of 10,000.0 t was refused" in huge.refused
     assert f"lot {lots[0]} holds" in huge.refused
