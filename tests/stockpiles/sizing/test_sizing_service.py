@@ -159,3 +159,20 @@ def test_cli_json_and_errors(real_data_dir: Path, monkeypatch: pytest.MonkeyPatc
     ]:
         failed = CliRunner().invoke(_cli(), ["stockpile", "size", "cobalt", *args])
         assert failed.exit_code == 2 and message in failed.output, failed.output
+
+
+def test_stock_held_in_the_ledger_is_not_bought_again(store: Store, tmp_path: Path) -> None:
+    from tests.stockpiles.ledger.support import migrated_ledger, open_lot
+
+    ledger = migrated_ledger(f"sqlite:///{tmp_path / 'platform.db'}")
+    open_lot(ledger, 100.0, "h6-held-1", material="cobalt")
+    held, _notes = sizing.held_from_ledger(["cobalt"], database_url=ledger.url)
+    assert held == {"cobalt/DEU": 100.0, "cobalt/EU27": 100.0}
+    request = sizing.SizingRequest(("cobalt",), runs=40, prices_eur_t={"*": 1000.0}, held_t=held)
+    (item,) = sizing.size(request, store).items
+    assert item.sizing.held_t == 100.0
+    assert item.sizing.buy_t == pytest.approx(max(0.0, item.sizing.stock_t - 100.0))
+    hold = 0.02 * 24 / 12
+    assert item.sizing.cost_eur == pytest.approx(
+        1000.0 * (item.sizing.buy_t + hold * item.sizing.stock_t)
+    )
