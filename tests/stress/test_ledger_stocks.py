@@ -142,6 +142,8 @@ def test_cli_stocks_ledger(
     assert {r["importer"] for r in answer["stocks"]["rows"]} == {"EU27", "DEU", "FRA"}
     code, text = _cli(tmp_path, "run", SCENARIO, "--stocks", "ledger")
     assert code == 0 and "Stock from the ledger" in text and "no data" in text
+    code, text = _cli(tmp_path, "montecarlo", SCENARIO, "-n", "50", "--stocks", "ledger")
+    assert code == 0 and "stock: " in text and "stockpile ledger as of" in text
     code, text = _cli(tmp_path, "run", SCENARIO, "--stocks", "ledgr")
     assert code == 2 and "--stocks ledger" in text
     code, text = _cli(tmp_path, "run", SCENARIO, "--format", "json")

@@ -352,6 +352,7 @@ def montecarlo_command(
     output: Annotated[
         Path | None, output_option("Write the bands per importer and month (CSV).")
     ] = None,
+    stocks: StocksOpt = "scenario",
 ) -> None:
     """Monte Carlo: draw uncertain parameters, run N times, report p5/p50/p95 shortfall bands.
 
@@ -368,8 +369,13 @@ def montecarlo_command(
     from critmat.services import stress, stress_output
 
     address = dask or get_settings().dask_scheduler
+    stock_notes: tuple[str, ...] = ()
     with user_errors():
+        from_ledger = _stock_source(stocks)
         prepared = stress.with_parameters(stress.load(scenario), param or [])
+        if from_ledger:
+            prepared, ledger = stress.with_ledger_stocks(prepared, None)
+            stock_notes = ledger.notes
         stress.require_uncertainty(prepared, NO_UNCERTAINTY_HINT)
         baseline = _baseline(prepared.scenario)
         options: dict[str, Any] = {"scheduler": address, "workers": workers, "max_runs": None}
@@ -396,7 +402,7 @@ def montecarlo_command(
         **{key: document[key] for key in MONTECARLO_JSON_FIELDS},
         "backend": result.backend,
         "seconds": round(seconds, 3),
-        "notes": document["notes"],
+        "notes": [*document["notes"], *stock_notes],
     }
     if _save_and_emit(output, bands, "band", fmt, {**meta, "summary": summary, "bands": bands}):
         return
@@ -405,6 +411,8 @@ def montecarlo_command(
         f"{baseline.material} · {baseline.stage}, tonnes over {spec.horizon_months} months\n"
         "drawn: " + "; ".join(f"{p['parameter']} ~ {p['distribution']}" for p in parameters)
     )
+    if stock_notes:
+        caption += "\nstock: " + "; ".join(stock_notes)
     out.print(table(f"{spec.title} — Monte Carlo", MC_SUMMARY_COLUMNS, summary, caption))
     eu_rows = [r for r in bands if r["importer"] == "EU27"]
     out.print(table("EU27 by month (bands over the runs)", MC_MONTH_COLUMNS, eu_rows))
