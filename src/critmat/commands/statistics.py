@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # annotations only: the service and the store load when a com
         SeriesOut,
         StrategicDependenciesOut,
     )
+    from critmat.services.statistics_reliance import StageRelianceOut
     from critmat.store import Store
 
 
@@ -349,30 +350,45 @@ def trend(
 def reliance(
     material_name: Annotated[str, typer.Argument(metavar="MATERIAL", help="Material or alias.")],
     importer: ImporterOpt = "EU27",
+    stage: Annotated[
+        str | None,
+        typer.Option(
+            help="Value-chain stage, or 'all' (default: the stage the EU 2023 assessment used, "
+            "else extraction)."
+        ),
+    ] = None,
     first: FromOpt = None,
     last: ToOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Apparent consumption and import reliance on the content basis, year by year."""
-    from critmat.services import statistics
+    """Import reliance at one value-chain stage (its production against the trade of its HS
+    codes, on the content basis), year by year."""
+    from critmat.services import statistics_reliance
 
-    answer: SeriesOut = _answer(
+    answer: StageRelianceOut = _answer(
         partial(
-            statistics.reliance, importer=importer, material=material_name, first=first, last=last
+            statistics_reliance.stage_reliance,
+            importer=importer,
+            material=material_name,
+            stage=stage,
+            first=first,
+            last=last,
         )
     )
     if fmt is not Format.table:
         _emit_series(answer, fmt, "", ())
         return
     rows = [row | {"import_reliance": _reliance_text(row)} for row in answer.rows]
-    caption = "source: " + _citation(answer.provenance)
+    caption = f"stage: {answer.stage_choice}\nsource: " + _citation(answer.provenance)
     caption += "".join(f"\nnote: {n}" for n in answer.notes)
     out.print(
         table(
-            f"Apparent consumption of {_subject(answer.material, None, answer.hs_codes)} in "
-            f"{answer.importer} (tonnes of content, estimated)",
+            f"Import reliance of {answer.importer} on {_subject(answer.material, None, ())} "
+            "by stage (tonnes of content, estimated)",
             columns(
-                *("commodity", ("stage", "trade stage"), "year", "production"),
+                *("stage", "year", ("production_t", "production", "")),
+                ("production_series", "production series", "text"),
+                *(("trade_series", "trade", "text"), ("hs_codes", "HS6", "text")),
                 *(("imports_content_t", "imports", ""), ("exports_content_t", "exports", "")),
                 *("apparent_consumption", ("import_reliance", "import reliance (range)", "text")),
             ),

@@ -28,14 +28,21 @@ row ``estimated``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
 
 from critmat.indicators.imports import ImporterSet, _sets_frame
-from critmat.reference.content_factors import ContentFactor, content_factor
+from critmat.indicators.trade_sources import TradeSource, source_for_year, trade_sources
+from critmat.reference.content_factors import ContentFactor, content_factor, on_production_basis
 from critmat.reference.materials import Material, Stage
+from critmat.store import Store
+
+if TYPE_CHECKING:
+    from critmat.indicators.stage_production import StageProduction
 
 
 def _flow_sums(flow: str, inside: str, outside: str) -> str:
@@ -217,9 +224,9 @@ def _ends(factor: ContentFactor | None) -> tuple[float | None, float | None, flo
     return factor.factor, factor.factor_low, factor.factor_high
 
 
-def _describe(factors: dict[str, ContentFactor | None]) -> str:
+def _describe(factors: dict[str, ContentFactor | None], revision: str = "HS92") -> str:
     return "; ".join(
-        f.describe() if f is not None else f"HS92 {code}: no content factor"
+        f.describe() if f is not None else f"{revision} {code}: no content factor"
         for code, f in factors.items()
     )
 
@@ -277,3 +284,299 @@ def _reason(no_factor: bool, consumption: float, reliance: float) -> str | None:
             "consumption and the rest is exported: no import reliance"
         )
     return None
+
+
+# -- import reliance at one value-chain stage ------------------------------------------------
+#: Columns of :func:`stage_reliance`, one row per year (or one "no data" row for the stage).
+STAGE_COLUMNS = (
+    "material",
+    "stage",
+    "importer",
+    "year",
+    "status",
+    "production_t",
+    "production_dataset",
+    "production_series",
+    "production_release_id",
+    "production_release",
+    "production_commodity",
+    "production_stage",
+    "production_basis",
+    "production_note",
+    "trade_series",
+    "trade_release_id",
+    "trade_release",
+    "hs_codes",
+    "imports_t",
+    "exports_t",
+    "imports_content_t",
+    "exports_content_t",
+    "apparent_consumption",
+    "import_reliance",
+    "import_reliance_low",
+    "import_reliance_high",
+    "import_reliance_computed",
+    "ir_out_of_range",
+    "ir_reason",
+    "content_factors",
+    "estimated",
+)
+
+#: Trade of the stage's codes into and out of the importer set, per year (one trade series per
+#: year: ``_rel_pairs`` holds each year's series and codes with their factors). Flows between
+#: two members, and between two outsiders, are neither imports nor exports.
+_STAGE_TRADE_SQL = """
+    WITH flows AS (
+        SELECT p.year, t.quantity_t, p.factor, p.factor_low, p.factor_high,
+               i.member IS NOT NULL AND e.member IS NULL AS is_import,
+               e.member IS NOT NULL AND i.member IS NULL AS is_export
+        FROM trade_all t
+        JOIN _rel_pairs p ON t.series = p.series AND t.year = p.year AND t.hs6 = p.hs6
+        LEFT JOIN _rel_members i ON t.importer = i.member
+        LEFT JOIN _rel_members e ON t.exporter = e.member
+    )
+    SELECT year,
+           coalesce(sum(quantity_t) FILTER (WHERE is_import), 0) AS imports_t,
+           coalesce(sum(quantity_t) FILTER (WHERE is_export), 0) AS exports_t,
+           coalesce(sum(quantity_t * factor) FILTER (WHERE is_import), 0) AS imports_content_t,
+           coalesce(sum(quantity_t * factor) FILTER (WHERE is_export), 0) AS exports_content_t,
+           coalesce(sum(quantity_t * factor_low) FILTER (WHERE is_import), 0)
+               AS imports_content_low,
+           coalesce(sum(quantity_t * factor_low) FILTER (WHERE is_export), 0)
+               AS exports_content_low,
+           coalesce(sum(quantity_t * factor_high) FILTER (WHERE is_import), 0)
+               AS imports_content_high,
+           coalesce(sum(quantity_t * factor_high) FILTER (WHERE is_export), 0)
+               AS exports_content_high
+    FROM flows
+    GROUP BY year
+"""
+
+
+@dataclass(frozen=True)
+class _YearProduction:
+    """The importer set's production at the stage in one year, from the year's one series:
+    ``tonnes`` ``None`` when it is missing (``reason`` says why), never 0 for missing."""
+
+    answer: StageProduction
+    tonnes: float | None
+    reason: str | None
+    note: str
+
+
+def _set_production(answer: StageProduction, importer: ImporterSet) -> _YearProduction:
+    """Sum the members' rows of one series-year (module docstring of
+    :mod:`critmat.indicators.stage_production`: withheld and not available are NaN).
+
+    USGS and the IEA list the main producers and put the rest in "other countries" (ROW), so a
+    set none of whose members is listed has no production figure there (``None``, with the ROW
+    tonnes as the bound) — unless ROW is a reported 0 t; World Mining Data lists every
+    producing country, so no member row there means no production (0 t, said in the note)."""
+    countries = answer.countries
+    rows = countries[countries["country"].isin(importer.members)]
+    missing = rows.loc[rows["quantity_t"].isna(), "country"].tolist()
+    where = f"{answer.series} '{answer.commodity}' {answer.production_stage} {answer.year}"
+    row_t = countries.loc[countries["country"] == "ROW", "quantity_t"].dropna()
+    bound = f"{row_t.iloc[0]:,.0f} t" if len(row_t) else "no figure"
+    if missing:
+        reason = (
+            f"{importer.name} production is missing: {', '.join(missing)} withheld or not "
+            f"available in {where} (no data, not 0)"
+        )
+        return _YearProduction(answer, None, reason, "")
+    nobody_else = len(row_t) > 0 and float(row_t.iloc[0]) == 0.0
+    if rows.empty and answer.dataset != "production" and not nobody_else:
+        reason = (
+            f"no data: no {importer.name} member is listed in {where}; their output, if any, is "
+            f"inside the publisher's 'other countries' (ROW: {bound}), so it is not known (not 0)"
+        )
+        return _YearProduction(answer, None, reason, "")
+    listed = ", ".join(rows["country"]) or "none"
+    note = f"{importer.name} members listed in {where}: {listed}"
+    if answer.dataset == "production":
+        note += " (World Mining Data lists every producing country: the others produce none)"
+    elif nobody_else:
+        note += "; the publisher's 'other countries' (ROW) is 0 t: members not listed produce none"
+    else:
+        note += f"; members not listed are inside 'other countries' (ROW: {bound})"
+    return _YearProduction(answer, float(rows["quantity_t"].sum()), None, note)
+
+
+def _stage_factors(
+    material: Material, source: TradeSource, basis: str
+) -> dict[str, ContentFactor | None]:
+    """The content factor for ``material`` of each of the source's codes with rows, on the
+    production series' basis (:func:`critmat.reference.content_factors.on_production_basis`)."""
+    return {
+        code: on_production_basis(content_factor(code, material.id, source.series), basis)
+        for code in source.hs_codes
+        if code in source.found  # a code without rows adds nothing and needs no factor
+    }
+
+
+def _no_data_row(
+    material: Material, stage: Stage, importer: ImporterSet, reason: str
+) -> dict[str, Any]:
+    return {
+        "material": material.id,
+        "stage": stage.name,
+        "importer": importer.name,
+        "year": None,
+        "status": "no data",
+        "ir_out_of_range": False,
+        "ir_reason": reason,
+        "estimated": True,
+    }
+
+
+def _production_years(
+    store: Store, material: Material, stage: Stage, years: Sequence[int] | None
+) -> tuple[list[int], str | None]:
+    """The years the stage's production series hold (within ``years``), or why there is none."""
+    where = f"{material.name} · {stage.name}"
+    if not stage.production:
+        return [], f"no data: the catalogue names no production series for {where}"
+    from critmat.indicators.stage_production import stage_production_years  # imports lookup
+
+    held = stage_production_years(store.con, material, stage)
+    if not held:
+        tried = "; ".join(f"{ref.series} '{ref.commodity}' {ref.stage}" for ref in stage.production)
+        return [], f"no data: no production figures for {where} in the store (tried {tried})"
+    wanted = held if years is None else [y for y in held if y in set(years)]
+    if not wanted:
+        span = f"{held[0]}–{held[-1]}"
+        return [], f"no data: the production series of {where} hold {span}, not the years asked"
+    return wanted, None
+
+
+def stage_reliance(
+    store: Store,
+    importer: ImporterSet,
+    material: Material,
+    stage: Stage,
+    years: Sequence[int] | None = None,
+) -> pd.DataFrame:
+    """Apparent consumption and import reliance of ``importer`` at one value-chain ``stage``:
+    the stage's own production against the trade of the stage's own HS codes, on one basis.
+
+    For each year its production series holds (the first of ``Stage.production`` with the
+    year, :mod:`critmat.indicators.stage_production`) and a trade release covers (HS17 where
+    the stage has codes with rows that year, else HS92:
+    :func:`critmat.indicators.trade_sources.source_for_year`):
+
+        P    = Σ production of the members (tonnes; missing → no data, never 0)
+        M_c  = Σ_k f_k · M_k,  X_c = Σ_k f_k · X_k   (content factors of the code's revision,
+                                                      f = 1 where production counts gross weight)
+        AC   = P + M_c − X_c,  IR = (M_c − X_c) / AC
+
+    shown when 0 ≤ IR ≤ 1, else ``None`` with ``ir_reason`` (a net exporter...). Columns
+    :data:`STAGE_COLUMNS`; a stage with no year of data gives one row with ``year`` ``None``,
+    ``status`` "no data" and the reason. Every row names its production series, release and
+    stage and its trade series, release and codes.
+    """
+    wanted, reason = _production_years(store, material, stage, years)
+    if reason is not None:
+        return _frame([_no_data_row(material, stage, importer, reason)])
+    from critmat.indicators.stage_production import stage_production  # imports lookup
+
+    sources = trade_sources(store, material, stage, stage.hs_codes)
+    rows: list[dict[str, Any]] = []
+    pairs: list[tuple[int, str, str, float | None, float | None, float | None]] = []
+    for year in wanted:
+        production = _set_production(stage_production(store.con, material, stage, year), importer)
+        source = source_for_year(sources, year)
+        row = _production_fields(material, stage, importer, production)
+        if source.covers(year):
+            factors = _stage_factors(material, source, production.answer.basis)
+            pairs += [(year, source.series, code, *_ends(f)) for code, f in factors.items()]
+            row |= {
+                "trade_series": source.series,
+                "trade_release_id": int(source.release.release_id),
+                "trade_release": source.release.citation(),
+                "hs_codes": ",".join(source.hs_codes),
+                "content_factors": _describe(factors, source.series),
+                "_no_factor": any(f is None for f in factors.values()),
+            }
+        else:
+            codes = ", ".join(source.hs_codes) or "none"
+            row["_trade_reason"] = (
+                f"no data: no trade release holds {year} with rows for the stage's codes ({codes})"
+            )
+        rows.append(row)
+    trade = _stage_trade(store, importer, pairs)
+    frame = pd.DataFrame(rows).merge(trade, on="year", how="left")
+    return _frame(_stage_figures(frame).to_dict("records"))
+
+
+def _production_fields(
+    material: Material, stage: Stage, importer: ImporterSet, production: _YearProduction
+) -> dict[str, Any]:
+    answer = production.answer
+    return {
+        "material": material.id,
+        "stage": stage.name,
+        "importer": importer.name,
+        "year": answer.year,
+        "production_t": production.tonnes,
+        "production_dataset": answer.dataset,
+        "production_series": answer.series,
+        "production_release_id": int(answer.release_id) if answer.release_id else None,
+        "production_release": answer.release_version or None,
+        "production_commodity": answer.commodity,
+        "production_stage": answer.production_stage,
+        "production_basis": answer.basis,
+        "production_note": production.note,
+        "_production_reason": production.reason,
+    }
+
+
+def _stage_trade(
+    store: Store,
+    importer: ImporterSet,
+    pairs: Sequence[tuple[int, str, str, float | None, float | None, float | None]],
+) -> pd.DataFrame:
+    """Imports and exports (gross and content) of every (year, series, code) of ``pairs``."""
+    columns = ["year", "series", "hs6", "factor", "factor_low", "factor_high"]
+    frame = pd.DataFrame(list(pairs), columns=columns).astype(
+        {"year": "int64", "factor": "float64", "factor_low": "float64", "factor_high": "float64"}
+    )
+    members = pd.DataFrame({"member": sorted(importer.members)})
+    store.con.register("_rel_pairs", frame)
+    store.con.register("_rel_members", members)
+    try:
+        found = store.con.execute(_STAGE_TRADE_SQL).df()
+    finally:
+        store.con.unregister("_rel_pairs")
+        store.con.unregister("_rel_members")
+    years = pd.DataFrame({"year": sorted({int(y) for y in frame["year"]})}, dtype="int64")
+    return years.merge(found, on="year", how="left").fillna(0.0)
+
+
+def _stage_figures(frame: pd.DataFrame) -> pd.DataFrame:
+    """Consumption, IR, its range and the reason of every row (production or trade missing
+    override the reasons of :func:`_content_reliance`)."""
+    for column in ("_no_factor", "_trade_reason", "_production_reason", "trade_series"):
+        if column not in frame:
+            frame[column] = None
+    frame["series"] = frame["year"].astype(str)
+    frame["production"] = frame["production_t"].astype(float)
+    no_factor = set(frame.loc[frame["_no_factor"].eq(True), "series"])
+    out = _content_reliance(frame, no_factor)
+    missing = out["_production_reason"].notna() | out["_trade_reason"].notna()
+    out.loc[missing, "ir_reason"] = out["_production_reason"].fillna(out["_trade_reason"])
+    out.loc[missing, "ir_out_of_range"] = False
+    for column in ("apparent_consumption", "import_reliance_computed", "import_reliance"):
+        out.loc[missing, column] = None
+    no_ir = out["import_reliance"].isna()
+    out["status"] = ["no data" if m else "data" for m in missing]
+    out.loc[~missing & no_ir & out["series"].isin(no_factor), "status"] = "no data"
+    return out.drop(columns=["production"])
+
+
+def _frame(rows: Sequence[Mapping[Any, Any]]) -> pd.DataFrame:
+    """Rows in :data:`STAGE_COLUMNS` (missing cells ``None``), NaN as ``None``."""
+    frame = pd.DataFrame(list(rows)).reindex(columns=list(STAGE_COLUMNS)).astype(object)
+    frame = frame.where(frame.notna(), None)
+    for column in ("year", "production_release_id", "trade_release_id"):
+        frame[column] = [None if v is None else int(v) for v in frame[column]]
+    return frame

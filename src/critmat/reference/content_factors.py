@@ -25,7 +25,13 @@ from pathlib import Path
 from critmat.errors import InputFileError
 from critmat.reference._common import HS6, data_path, read_csv_rows, required_cell
 
-__all__ = ["METHODS", "ContentFactor", "content_factor", "load_content_factors"]
+__all__ = [
+    "METHODS",
+    "ContentFactor",
+    "content_factor",
+    "load_content_factors",
+    "on_production_basis",
+]
 
 COLUMNS = (
     "revision",
@@ -144,3 +150,27 @@ def load_content_factors(
 def content_factor(hs6: str, material: str, revision: str = "HS92") -> ContentFactor | None:
     """The content factor of ``material`` in code ``hs6`` of ``revision``, or ``None``."""
     return _default().get((revision.upper(), hs6, material))
+
+
+def on_production_basis(factor: ContentFactor | None, basis: str) -> ContentFactor | None:
+    """``factor`` for comparing trade with a production series counted on ``basis``.
+
+    A series that counts the gross weight of the product (USGS chromite, IEA graphite:
+    ``basis`` "gross") is compared with the traded gross weight as it is: factor 1
+    (``same_form``); a content series (``content``, ``unstated``) keeps the code's factor. A code
+    without a factor stays without one: the weight of an unlike product is never taken as is.
+    """
+    if factor is None or basis != "gross" or factor.method == "same_form":
+        return factor
+    return ContentFactor(
+        revision=factor.revision,
+        hs6=factor.hs6,
+        material=factor.material,
+        content_of=f"gross weight (not {factor.content_of})",
+        factor=1.0,
+        factor_low=1.0,
+        factor_high=1.0,
+        method="same_form",
+        source="the production series counts the gross weight of the product, as BACI does",
+        note=f"instead of {factor.factor:g} t {factor.content_of} per t for a content series",
+    )

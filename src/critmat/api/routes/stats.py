@@ -27,6 +27,7 @@ from critmat.api.query import (
     MaterialQ,
     MaterialStageQuestion,
     MaterialYearQuestion,
+    RequiredMaterialQ,
     StageQ,
     ToQ,
     YearQ,
@@ -42,6 +43,7 @@ from critmat.server.deps import UserCaller
 from critmat.services import catalogue
 from critmat.services import statistics as svc
 from critmat.services import statistics_models as m
+from critmat.services import statistics_reliance as reliance_svc
 from critmat.services.statistics_trade import strategic_dependencies
 
 # The stress routes mark their cached answers with the same header.
@@ -229,11 +231,46 @@ async def get_reliance(
         request,
         "reliance",
         {"material": material, "importer": importer, "from": first, "to": last},
-        lambda store: svc.reliance(
+        lambda store: reliance_svc.reliance(
             store, material=material, importer=importer, first=first, last=last
         ),
         fmt=fmt,
         stem=stem("critmat-reliance", material, importer),
+    )
+
+
+@router.get("/reliance", response_model=reliance_svc.StageRelianceOut, responses=_TABLE)
+async def get_stage_reliance(
+    request: Request,
+    material: RequiredMaterialQ,
+    _p: UserCaller,
+    importer: ImporterQ = "EU27",
+    stage: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=40,
+            description="Value-chain stage, or 'all' (default: the stage the EU 2023 "
+            "assessment used, else extraction).",
+        ),
+    ] = None,
+    first: FromQ = None,
+    last: ToQ = None,
+    fmt: FormatQ = "json",
+) -> Response:
+    """Import reliance at one value-chain stage, year by year: the stage's production series
+    against the trade of its HS codes on the content basis; each row names its production
+    release, series and stage and its trade release and codes; missing data is 'no data' with
+    the reason (as `critmat reliance --stage`)."""
+    return await serve(
+        request,
+        "stage-reliance",
+        {"material": material, "importer": importer, "stage": stage, "from": first, "to": last},
+        lambda store: reliance_svc.stage_reliance(
+            store, material=material, importer=importer, stage=stage, first=first, last=last
+        ),
+        fmt=fmt,
+        stem=stem("critmat-reliance", material, stage or "default", importer),
     )
 
 
