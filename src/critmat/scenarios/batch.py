@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from critmat.scenarios.baseline import Baseline
-from critmat.scenarios.engine import Params, stock_levels
+from critmat.scenarios.engine import MonthlyFlows, Params, stock_levels
 from critmat.scenarios.spec import Scenario, Shock
 
 __all__ = ["BatchResult", "RunParameters", "Target", "run_batch"]
@@ -97,19 +97,11 @@ class RunParameters:
 
 
 @dataclass(frozen=True)
-class BatchResult:
+class BatchResult(MonthlyFlows):
     """The engine's monthly results for R runs: run × importer × month, tonnes per month
     (``demand``: importer; ``capacity``: run × month, the redirectable spare capacity)."""
 
-    importers: tuple[str, ...]
     demand: np.ndarray
-    imports: np.ndarray
-    redirected: np.ndarray
-    supply: np.ndarray
-    demand_reduction: np.ndarray
-    stock_draw: np.ndarray
-    shortfall: np.ndarray
-    stock: np.ndarray  # at the end of each month
     capacity: np.ndarray
 
 

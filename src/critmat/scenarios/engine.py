@@ -42,6 +42,7 @@ from critmat.scenarios.spec import Scenario, Shock
 
 __all__ = [
     "DAYS_PER_MONTH",
+    "MonthlyFlows",
     "Params",
     "Result",
     "kept_fractions",
@@ -120,15 +121,11 @@ def kept_fractions(
 
 
 @dataclass(frozen=True)
-class Result:
-    """Monthly results per importer (arrays: importer × month, tonnes unless said otherwise)."""
+class MonthlyFlows:
+    """What the engine computes per importer and month, tonnes per month (arrays importer ×
+    month; with a leading run axis in :class:`critmat.scenarios.batch.BatchResult`)."""
 
-    scenario: Scenario
-    baseline: Baseline
-    params: Params
-    months: tuple[str, ...]
     importers: tuple[str, ...]
-    demand: np.ndarray
     imports: np.ndarray
     redirected: np.ndarray
     supply: np.ndarray
@@ -136,6 +133,17 @@ class Result:
     stock_draw: np.ndarray
     shortfall: np.ndarray
     stock: np.ndarray  # at the end of each month
+
+
+@dataclass(frozen=True)
+class Result(MonthlyFlows):
+    """Monthly results per importer (arrays: importer × month, tonnes unless said otherwise)."""
+
+    scenario: Scenario
+    baseline: Baseline
+    params: Params
+    months: tuple[str, ...]
+    demand: np.ndarray
     eu_imports_by_origin: np.ndarray  # origin × month, EU27 extra-EU, before redirection
     shocked_output_share: float | None  # share of world output in shocked origins (WMD)
 
