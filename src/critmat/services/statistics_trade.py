@@ -27,9 +27,10 @@ from critmat.indicators.imports import (
     import_flows,
 )
 from critmat.indicators.lookup import TradeQuestion, TradeSpanQuestion, TradeYearQuestion
-from critmat.indicators.precomputed import CONCENTRATION_FIELDS, Tables
+from critmat.indicators.precomputed import CONCENTRATION_FIELDS, GroupShares, Tables
 from critmat.indicators.provenance import Provenance, provenance_for
-from critmat.indicators.trade_sources import TradeSource, trade_sources
+from critmat.indicators.trade_sources import TradeSource, source_for_year, trade_sources
+from critmat.indicators.trade_sources import trade_span as sources_span
 from critmat.reference.countries import country_name
 from critmat.reference.materials import Material, Stage, load_catalogue
 from critmat.services import statistics_models as m
@@ -58,10 +59,28 @@ def _table_basis(basis: str) -> Basis | None:
     return "value" if basis == "value" else "mass"
 
 
-def _covered_selection(
-    store: Store, tables: Tables, importer: ImporterSet, question: TradeQuestion
-) -> lookup.CodeSelection | None:
-    """The codes asked for, if the tables hold their flows into ``importer`` (else ``None``)."""
+@dataclass(frozen=True)
+class _HeldQuestion:
+    """A trade question the precomputed tables hold: the importer, the codes asked for and the
+    trade sources its years are read from (:func:`trade_sources`, each release held)."""
+
+    importer: ImporterSet
+    selection: lookup.CodeSelection
+    sources: list[TradeSource]
+
+    def shares(self, tables: Tables, basis: Basis, year: int) -> tuple[TradeSource, GroupShares]:
+        """The origins of ``year`` from its one source (:func:`source_for_year`)."""
+        source = source_for_year(self.sources, year)
+        got = tables.origins(source.hs_codes, self.importer.name, year, source.release)
+        return source, got.shares(basis, self.importer, lookup.eu_members())
+
+
+def _held_question(store: Store, tables: Tables, question: TradeQuestion) -> _HeldQuestion | None:
+    """The question, if the tables hold the flows of every source of the codes asked for into
+    the importer (else ``None``: the general path answers)."""
+    importer = lookup.resolve_importer(question["importer"])
+    if importer.name not in tables.importers:
+        return None
     selection = cached_selection(
         store,
         tables,
@@ -70,7 +89,10 @@ def _covered_selection(
         question.get("hs"),
         other_series=True,
     )
-    return selection if tables.covers(importer, selection.hs_codes) else None
+    sources = _trade_sources(store, tables, selection)
+    if not all(tables.covers(importer, s.hs_codes, s.release) for s in sources):
+        return None
+    return _HeldQuestion(importer, selection, sources)
 
 
 #: The concentration figures of an answer and their types (:data:`CONCENTRATION_FIELDS`).
@@ -107,70 +129,66 @@ def _trade_sources(
     return found
 
 
-def _tables_years(
-    tables: Tables, selection: lookup.CodeSelection, importer: ImporterSet, basis: Basis
-) -> list[int]:
-    """The years in which the tables hold imports of ``selection`` into ``importer``."""
-    first, last = trade_span(tables)
-    eu = lookup.eu_members()
-    return [
-        year
-        for year in range(first, last + 1)
-        if tables.origins(selection.hs_codes, importer.name, year)
-        .shares(basis, importer, eu)
-        .summary
-        is not None
-    ]
+def _tables_years(tables: Tables, held: _HeldQuestion, basis: Basis) -> tuple[int, ...]:
+    """The years in which the tables hold imports of the question's codes into its importer,
+    each year in its one source (remembered with the tables)."""
+    key = ("years", held.selection, held.importer.name, basis)
+    found = tables.memo.get(key)
+    if found is None:
+        first, last = sources_span(held.sources)
+        found = tuple(
+            year
+            for year in range(first, last + 1)
+            if held.shares(tables, basis, year)[1].summary is not None
+        )
+        tables.memo[key] = found
+    assert isinstance(found, tuple)
+    return found
 
 
 def fast_dependency(
     store: Store, tables: Tables, **question: Unpack[TradeYearQuestion]
 ) -> Computed | None:
-    """:func:`dependency` from the precomputed tables; ``None`` when they do not hold it (a
-    code of another trade series, a year without imports: the general path answers)."""
+    """:func:`dependency` from the precomputed tables, each year from its one trade source
+    (HS92 or HS17); ``None`` when they do not hold it (an importer or code they do not hold,
+    a year without imports: the general path answers)."""
     checked = _table_basis(question.get("basis", "mass"))
     if checked is None:
         return None
-    importer_set = lookup.resolve_importer(question["importer"])
-    selection = _covered_selection(store, tables, importer_set, question)
-    if selection is None:
+    held = _held_question(store, tables, question)
+    if held is None:
         return None
-    sources = _trade_sources(store, tables, selection)
-    if len(sources) > 1 or sources[0].release.release_id != tables.trade_release.release_id:
-        return None  # another series holds some years: the general path reads both
-    years_with_data = _tables_years(tables, selection, importer_set, checked)
+    years_with_data = _tables_years(tables, held, checked)
     if not years_with_data:
         return None
-    first, last = trade_span(tables)
+    first, last = sources_span(held.sources)
     latest = years_with_data[-1] if question.get("year") is None else last
     chosen_year = lookup.year_or_latest(question.get("year"), first, latest, "trade")
     if chosen_year not in years_with_data:
         return None
-    got = tables.origins(selection.hs_codes, importer_set.name, chosen_year).shares(
-        checked, importer_set, lookup.eu_members()
-    )
+    source, got = held.shares(tables, checked, chosen_year)
     rows = [
         {"origin": o, "amount": a, "share": sh, "third_country": t}
         for o, a, sh, t in zip(got.origins, got.amounts, got.shares, got.third, strict=True)
     ]
-    notes = list(sources[0].notes)
+    notes = list(source.notes)
     if checked == "mass" and got.summary is not None:
         notes += lookup.missing_quantity_note(
             float(got.summary["missing_quantity_value_share"] or 0.0)
         )
     return _dependency_computed(
         _DependencyFacts(
-            importer_set,
+            held.importer,
             chosen_year,
             checked,
-            selection.material,
-            selection.stage,
-            sources[0],
-            tuple(years_with_data),
+            held.selection.material,
+            held.selection.stage,
+            source,
+            years_with_data,
         ),
         got.summary,
         rows,
-        tables.provenance(["trade"], [chosen_year]),
+        [Provenance.of_release(source.release, (chosen_year,))],
         notes,
     )
 
@@ -325,39 +343,34 @@ def _series_computed(model: m.SeriesOut, columns: Sequence[str], title: str) -> 
 def fast_series(
     store: Store, tables: Tables, **question: Unpack[TradeSpanQuestion]
 ) -> Computed | None:
-    """:func:`dependency_series` from the precomputed tables; ``None`` when they do not hold
-    it or the years need the general path's error."""
+    """:func:`dependency_series` from the precomputed tables, each year from its one trade
+    source; ``None`` when they do not hold it or the years need the general path's error."""
     checked = _table_basis(question.get("basis", "mass"))
     if checked is None:
         return None
-    importer_set = lookup.resolve_importer(question["importer"])
-    year_min, year_max = trade_span(tables)
+    held = _held_question(store, tables, question)
+    if held is None:
+        return None
+    year_min, year_max = sources_span(held.sources)
     first, last = question.get("first"), question.get("last")
     start = year_min if first is None else first
     end = year_max if last is None else last
     if not year_min <= start <= end <= year_max:
         return None
-    selection = _covered_selection(store, tables, importer_set, question)
-    if selection is None:
-        return None
-    sources = _trade_sources(store, tables, selection)
-    if len(sources) > 1:
-        return None  # another series holds some years: the general path reads both
-    eu = lookup.eu_members()
-    series = tables.trade_release.series
     rows: list[dict[str, Any]] = []
+    used: dict[int, list[int]] = {}
     for year in range(start, end + 1):
-        summary = (
-            tables.origins(selection.hs_codes, importer_set.name, year)
-            .shares(checked, importer_set, eu)
-            .summary
-        )
-        if summary is not None:
-            rows.append({"year": year, "series": series, **summary})
-    prov = tables.provenance(["trade"], [r["year"] for r in rows])
-    notes = sources[0].notes
+        source, got = held.shares(tables, checked, year)
+        if got.summary is not None:
+            rows.append({"year": year, "series": source.series, **got.summary})
+            used.setdefault(source.release.release_id, []).append(year)
+    chosen = [s for s in held.sources if s.release.release_id in used] or held.sources[-1:]
+    prov = [
+        Provenance.of_release(s.release, tuple(used.get(s.release.release_id, ()))) for s in chosen
+    ]
+    notes = list(dict.fromkeys(n for s in chosen for n in s.notes))
     basis = question.get("basis", "mass")
-    model = _series_out(importer_set, selection, basis, rows, prov, notes)
+    model = _series_out(held.importer, held.selection, basis, rows, prov, notes)
     return _series_computed(model, SERIES_COLUMNS, "dependency series")
 
 
