@@ -13,8 +13,10 @@ from hypothesis import strategies as st
 from critmat.scenarios.baseline import build_baseline
 from critmat.scenarios.batch import RunParameters, run_batch
 from critmat.scenarios.montecarlo import (
+    CHUNK_RUNS,
     QUANTILES,
     draw_parameters,
+    evaluate_chunk,
     load_scenario_file,
     run_montecarlo,
     run_of_draw,
@@ -69,3 +71,18 @@ def test_montecarlo_bands_equal_the_per_run_path(
     )
     np.testing.assert_allclose(result.mean_shortfall, stacked.mean(axis=0), rtol=1e-9, atol=atol)
     np.testing.assert_array_equal(result.p_short, (stacked > 1e-9).any(axis=2).mean(axis=0))
+
+
+def test_a_large_chunk_is_evaluated_in_parts_with_the_same_answer(
+    real_con: duckdb.DuckDBPyConnection,
+) -> None:
+    """More than CHUNK_RUNS draws in one call: the same shortfalls, exactly, as smaller calls."""
+    scenario, uncertainty = load_scenario_file("cobalt-drc-2025")
+    baseline = build_baseline(real_con, scenario)
+    draws = draw_parameters(uncertainty, CHUNK_RUNS * 2 + 100, 4)
+    whole = evaluate_chunk(scenario, baseline, uncertainty.targets, draws)
+    parts = [
+        evaluate_chunk(scenario, baseline, uncertainty.targets, draws[s])
+        for s in (slice(0, 7), slice(7, 800), slice(800, None))
+    ]
+    np.testing.assert_array_equal(whole, np.concatenate(parts))

@@ -46,6 +46,7 @@ from critmat.scenarios.spec import (
 )
 
 __all__ = [
+    "CHUNK_RUNS",
     "QUANTILES",
     "MonteCarloResult",
     "Target",
@@ -279,11 +280,15 @@ def evaluate_chunk(
 ) -> np.ndarray:
     """Shortfall (t) of each parameter set: runs × importer × month. Pure; runs on any worker.
 
-    The runs are evaluated together (:func:`critmat.scenarios.batch.run_batch`); each equals
-    :func:`run_of_draw` of its row to rounding.
+    The runs are evaluated together, :data:`CHUNK_RUNS` at a time
+    (:func:`critmat.scenarios.batch.run_batch`); each equals :func:`run_of_draw` of its row to
+    rounding.
     """
-    runs = RunParameters.of_draws(scenario, targets, draws)
-    return run_batch(scenario, baseline, runs).shortfall
+    out = np.empty((len(draws), len(baseline.importers), scenario.horizon_months))
+    for part in _split(len(draws), CHUNK_RUNS):  # bounded memory for a large call
+        runs = RunParameters.of_draws(scenario, targets, draws[part])
+        out[part] = run_batch(scenario, baseline, runs).shortfall
+    return out
 
 
 @dataclass(frozen=True)
