@@ -150,8 +150,9 @@ def fast_dependency(
     store: Store, tables: Tables, **question: Unpack[TradeYearQuestion]
 ) -> Computed | None:
     """:func:`dependency` from the precomputed tables, each year from its one trade source
-    (HS92 or HS17); ``None`` when they do not hold it (an importer or code they do not hold,
-    a year without imports: the general path answers)."""
+    (HS92 or HS17), a year without imports as no data with the general path's note; ``None``
+    when they do not hold it (an importer or code they do not hold: the general path
+    answers)."""
     checked = _table_basis(question.get("basis", "mass"))
     if checked is None:
         return None
@@ -159,20 +160,24 @@ def fast_dependency(
     if held is None:
         return None
     years_with_data = _tables_years(tables, held, checked)
-    if not years_with_data:
-        return None
     first, last = sources_span(held.sources)
-    latest = years_with_data[-1] if question.get("year") is None else last
+    latest = years_with_data[-1] if years_with_data and question.get("year") is None else last
     chosen_year = lookup.year_or_latest(question.get("year"), first, latest, "trade")
-    if chosen_year not in years_with_data:
-        return None
     source, got = held.shares(tables, checked, chosen_year)
     rows = [
         {"origin": o, "amount": a, "share": sh, "third_country": t}
         for o, a, sh, t in zip(got.origins, got.amounts, got.shares, got.third, strict=True)
     ]
     notes = list(source.notes)
-    if checked == "mass" and got.summary is not None:
+    if got.summary is None:  # no data: the general path's note, the years from the tables
+        by_year = pd.DataFrame(
+            {
+                "year": list(years_with_data),
+                "series": [source_for_year(held.sources, y).series for y in years_with_data],
+            }
+        )
+        notes.append(lookup.no_data_note(held.importer, chosen_year, checked, source, by_year))
+    elif checked == "mass":
         notes += lookup.missing_quantity_note(
             float(got.summary["missing_quantity_value_share"] or 0.0)
         )
