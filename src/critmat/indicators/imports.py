@@ -124,23 +124,55 @@ def group_flows(flows: pd.DataFrame, codes: Mapping[str, Iterable[str]]) -> pd.D
     with ``code_group`` in place of ``hs6``; ``quantity_t`` is NaN only when no flow of the
     group has a quantity.
     """
-    code_frame = _codes_frame(codes)
-    relevant = flows.loc[flows["hs6"].isin(code_frame["hs6"])]
     con = scratch_connection()
     try:
-        con.register("_flows", relevant)
-        con.register("_codes", code_frame)
-        return con.execute(
-            """
-            SELECT c.code_group, f.importer, f.year, f.origin,
-                   sum(f.value_kusd) AS value_kusd, sum(f.quantity_t) AS quantity_t,
-                   sum(f.value_kusd_no_quantity) AS value_kusd_no_quantity,
-                   sum(f.flows) AS flows
-            FROM _flows f JOIN _codes c ON f.hs6 = c.hs6
-            GROUP BY ALL
-            ORDER BY c.code_group, f.importer, f.year, value_kusd DESC, f.origin
-            """
-        ).df()
+        return con.execute(_register_grouped(con, flows, codes)).df()
+    finally:
+        con.close()
+
+
+def _register_grouped(
+    con: duckdb.DuckDBPyConnection, flows: pd.DataFrame, codes: Mapping[str, Iterable[str]]
+) -> str:
+    """Register ``flows`` and ``codes`` on ``con``; return the query of :func:`group_flows`."""
+    code_frame = _codes_frame(codes)
+    con.register("_flows", flows.loc[flows["hs6"].isin(code_frame["hs6"])])
+    con.register("_codes", code_frame)
+    return """
+        SELECT c.code_group, f.importer, f.year, f.origin,
+               sum(f.value_kusd) AS value_kusd, sum(f.quantity_t) AS quantity_t,
+               sum(f.value_kusd_no_quantity) AS value_kusd_no_quantity,
+               sum(f.flows) AS flows
+        FROM _flows f JOIN _codes c ON f.hs6 = c.hs6
+        GROUP BY ALL
+        ORDER BY c.code_group, f.importer, f.year, value_kusd DESC, f.origin
+    """
+
+
+def sources_and_concentration(
+    flows: pd.DataFrame,
+    codes: Mapping[str, Iterable[str]],
+    eu_members: Iterable[str],
+    inside_eu: Mapping[str, bool],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(group_flows(flows, codes), import_concentration on both bases)`` in one scratch
+    connection: the grouped flows stay a DuckDB table that the concentration reads, instead of
+    crossing into pandas and being scanned back from it once per basis (same figures)."""
+    con = scratch_connection()
+    try:
+        con.execute(f"CREATE TEMP TABLE _sources AS {_register_grouped(con, flows, codes)}")
+        sources = con.execute("SELECT * FROM _sources").df()
+        concentration = pd.concat(
+            [
+                con.execute(
+                    _CONCENTRATION_SQL, _concentration_params(basis, eu_members, inside_eu)
+                ).df()
+                for basis in BASES
+            ],
+            ignore_index=True,
+        )
+        con.execute("DROP TABLE _sources")
+        return sources, concentration
     finally:
         con.close()
 
@@ -192,6 +224,43 @@ def _over_sources(sources: pd.DataFrame, sql: str, params: dict[str, object]) ->
         con.close()
 
 
+_CONCENTRATION_SQL = f"""
+    WITH shares AS ({_SHARES_SQL}),
+    concentration AS (
+        SELECT code_group, importer, year,
+               sum(amount) AS total,
+               count(*) AS suppliers,
+               first(origin ORDER BY share DESC, origin) AS top_supplier,
+               max(share) AS top_share,
+               sum(share * share) AS hhi,
+               first(origin ORDER BY share DESC, origin) FILTER (WHERE third_country)
+                   AS top_third_country,
+               coalesce(max(share) FILTER (WHERE third_country), 0.0) AS top_third_share
+        FROM shares GROUP BY ALL
+    ),
+    coverage AS (
+        SELECT code_group, importer, year,
+               CASE WHEN sum(value_kusd) > 0
+                    THEN sum(value_kusd_no_quantity) / sum(value_kusd) END
+                   AS missing_quantity_value_share
+        FROM _sources GROUP BY ALL
+    )
+    SELECT c.code_group, c.importer, c.year, $basis AS basis, c.total, c.suppliers,
+           c.top_supplier, c.top_share, c.hhi, c.top_third_country, c.top_third_share,
+           c.top_third_share > $limit AS exceeds_65, v.missing_quantity_value_share
+    FROM concentration c JOIN coverage v USING (code_group, importer, year)
+    ORDER BY c.code_group, c.importer, c.year
+"""
+
+
+def _concentration_params(
+    basis: Basis, eu_members: Iterable[str], inside_eu: Mapping[str, bool]
+) -> dict[str, object]:
+    params = _share_params(basis, eu_members, inside_eu)
+    params.update({"basis": basis, "limit": CRMA_SINGLE_COUNTRY_LIMIT})
+    return params
+
+
 def import_shares(
     sources: pd.DataFrame, basis: Basis, eu_members: Iterable[str], inside_eu: Mapping[str, bool]
 ) -> pd.DataFrame:
@@ -218,36 +287,9 @@ def import_concentration(
     ``total`` is in tonnes (mass) or thousand USD (value). Ties in share go to the origin
     whose ISO3 code sorts first.
     """
-    sql = f"""
-        WITH shares AS ({_SHARES_SQL}),
-        concentration AS (
-            SELECT code_group, importer, year,
-                   sum(amount) AS total,
-                   count(*) AS suppliers,
-                   first(origin ORDER BY share DESC, origin) AS top_supplier,
-                   max(share) AS top_share,
-                   sum(share * share) AS hhi,
-                   first(origin ORDER BY share DESC, origin) FILTER (WHERE third_country)
-                       AS top_third_country,
-                   coalesce(max(share) FILTER (WHERE third_country), 0.0) AS top_third_share
-            FROM shares GROUP BY ALL
-        ),
-        coverage AS (
-            SELECT code_group, importer, year,
-                   CASE WHEN sum(value_kusd) > 0
-                        THEN sum(value_kusd_no_quantity) / sum(value_kusd) END
-                       AS missing_quantity_value_share
-            FROM _sources GROUP BY ALL
-        )
-        SELECT c.code_group, c.importer, c.year, $basis AS basis, c.total, c.suppliers,
-               c.top_supplier, c.top_share, c.hhi, c.top_third_country, c.top_third_share,
-               c.top_third_share > $limit AS exceeds_65, v.missing_quantity_value_share
-        FROM concentration c JOIN coverage v USING (code_group, importer, year)
-        ORDER BY c.code_group, c.importer, c.year
-    """
-    params = _share_params(basis, eu_members, inside_eu)
-    params.update({"basis": basis, "limit": CRMA_SINGLE_COUNTRY_LIMIT})
-    return _over_sources(sources, sql, params)
+    return _over_sources(
+        sources, _CONCENTRATION_SQL, _concentration_params(basis, eu_members, inside_eu)
+    )
 
 
 def dependency_summary(

@@ -10,9 +10,10 @@ is part of it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import duckdb
 import pandas as pd
@@ -21,14 +22,13 @@ from critmat.indicators.consumption import apparent_consumption_many
 from critmat.indicators.imports import (
     BASES,
     ImporterSet,
-    group_flows,
-    import_concentration,
     import_flows,
+    sources_and_concentration,
 )
 from critmat.indicators.origin_networks import origins_all
 from critmat.indicators.production import production_concentration, production_shares
 from critmat.indicators.provenance import Provenance, provenance_for
-from critmat.indicators.restrictions import exposure_series
+from critmat.indicators.restrictions import exposure_from_sources, restriction_sources
 from critmat.indicators.stage_production import stage_production_all
 from critmat.indicators.unit_values import unit_values
 from critmat.reference.countries import group_members
@@ -71,6 +71,30 @@ def plain_text(frame: pd.DataFrame) -> pd.DataFrame:
         or (frame[c].dtype == object and pd.api.types.infer_dtype(frame[c]) == "string")
     ]
     return frame.astype(dict.fromkeys(coded, str)) if coded else frame
+
+
+def exposure_both_bases(
+    flows: pd.DataFrame,
+    importers: Sequence[ImporterSet],
+    restrictions: Sequence[Restriction],
+    eu_members: Iterable[str],
+) -> pd.DataFrame:
+    """:func:`~critmat.indicators.restrictions.exposure_series` on both bases (column
+    ``basis``), from the flows grouped by restriction once (the grouping is the same for both)."""
+    sources = restriction_sources(flows, restrictions)
+    return pd.concat(
+        [
+            exposure_from_sources(sources, importers, restrictions, basis, eu_members).assign(
+                basis=basis
+            )
+            for basis in BASES
+        ],
+        ignore_index=True,
+    )
+
+
+#: What a step of the refresh returns (a table, or two).
+Result = TypeVar("Result")
 
 
 @dataclass
@@ -126,7 +150,7 @@ def refresh_all(
     inside = {s.name: s.inside_eu for s in chosen}
     timings: dict[str, float] = {}
 
-    def step(name: str, work: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    def step(name: str, work: Callable[[], Result]) -> Result:
         if progress:
             progress(name)
         started = time.perf_counter()
@@ -149,13 +173,9 @@ def refresh_all(
 
     def from_flows() -> tuple[pd.DataFrame, pd.DataFrame]:
         """Import sources and concentration, from the flows alone (scratch DuckDB, no ``con``)."""
-        sources = step("import sources", lambda: group_flows(coded, groups))
-        imports = step(
-            "import concentration",
-            lambda: pd.concat(
-                [import_concentration(sources, basis, eu, inside) for basis in BASES],
-                ignore_index=True,
-            ),
+        sources, imports = step(
+            "import sources and concentration",
+            lambda: sources_and_concentration(coded, groups, eu, inside),
         )
         return plain_text(sources), plain_text(imports)
 
@@ -174,13 +194,7 @@ def refresh_all(
         uv = step("unit values", lambda: unit_values(flows))
         exposure = step(
             "restriction exposure",
-            lambda: pd.concat(
-                [
-                    exposure_series(restricted, chosen, restrictions, basis, eu).assign(basis=basis)
-                    for basis in BASES
-                ],
-                ignore_index=True,
-            ),
+            lambda: exposure_both_bases(restricted, chosen, restrictions, eu),
         )
         exposure = plain_text(exposure)
         sources, imports = trade_side.result()

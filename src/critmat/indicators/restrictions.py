@@ -65,11 +65,32 @@ def exposure_series(
     holds none of them: its exposure then measures reliance on the country, not on a measure
     aimed at it. Restrictions without HS codes are skipped.
     """
+    sources = restriction_sources(flows, restrictions)
+    return exposure_from_sources(sources, importers, restrictions, basis, eu_members)
+
+
+def restriction_sources(
+    flows: pd.DataFrame, restrictions: Sequence[RestrictionLike]
+) -> pd.DataFrame:
+    """:func:`~critmat.indicators.imports.group_flows` of ``flows`` with one code group per
+    restriction that has HS codes (``code_group`` = its id): the input of
+    :func:`exposure_from_sources`, the same for both bases, so a caller that wants both groups
+    the flows once."""
+    return group_flows(flows, {r.id: r.hs_codes for r in restrictions if r.hs_codes})
+
+
+def exposure_from_sources(
+    sources: pd.DataFrame,
+    importers: Sequence[ImporterSet],
+    restrictions: Sequence[RestrictionLike],
+    basis: Basis,
+    eu_members: Iterable[str],
+) -> pd.DataFrame:
+    """:func:`exposure_series` from the :func:`restriction_sources` of the flows."""
     with_codes = [r for r in restrictions if r.hs_codes]
     if not with_codes:
         return pd.DataFrame(columns=list(EXPOSURE_COLUMNS))
     eu = list(eu_members)
-    sources = group_flows(flows, {r.id: r.hs_codes for r in with_codes})
     shares = import_shares(sources, basis, eu, {s.name: s.inside_eu for s in importers})
     keys = ["code_group", "importer", "year"]
     totals = shares.groupby(keys)["amount"].sum().rename("total").reset_index()
