@@ -26,7 +26,7 @@ from critmat.cli_output import (
     table,
     user_errors,
 )
-from critmat.commands.columns import Column, columns
+from critmat.commands.columns import Column, ColumnSpec, columns
 from critmat.commands.options import (
     BasisOption,
     FormatOpt,
@@ -353,16 +353,45 @@ def reliance(
     stage: Annotated[
         str | None,
         typer.Option(
-            help="Value-chain stage, or 'all' (default: the stage the EU 2023 assessment used, "
-            "else extraction)."
+            help="Reliance at one value-chain stage: a stage, 'all', or 'default' (the stage "
+            "the EU 2023 assessment used, else extraction). Without it: the mine-stage table."
         ),
     ] = None,
     first: FromOpt = None,
     last: ToOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Import reliance at one value-chain stage (its production against the trade of its HS
-    codes, on the content basis), year by year."""
+    """Apparent consumption and import reliance on the content basis, year by year (with
+    --stage: the stage's own production against the trade of its HS codes)."""
+    from critmat.services import statistics_reliance
+
+    if stage is not None:
+        _stage_reliance(material_name, importer, stage, first, last, fmt)
+        return
+    answer: SeriesOut = _answer(
+        partial(
+            statistics_reliance.reliance,
+            importer=importer,
+            material=material_name,
+            first=first,
+            last=last,
+        )
+    )
+    if fmt is not Format.table:
+        _emit_series(answer, fmt, "", ())
+        return
+    _print_reliance(
+        answer,
+        f"Apparent consumption of {_subject(answer.material, None, answer.hs_codes)} in "
+        f"{answer.importer} (tonnes of content, estimated)",
+        ("commodity", ("stage", "trade stage"), "year", "production"),
+        "",
+    )
+
+
+def _stage_reliance(
+    material_name: str, importer: str, stage: str, first: int | None, last: int | None, fmt: Format
+) -> None:
     from critmat.services import statistics_reliance
 
     answer: StageRelianceOut = _answer(
@@ -378,17 +407,31 @@ def reliance(
     if fmt is not Format.table:
         _emit_series(answer, fmt, "", ())
         return
+    _print_reliance(
+        answer,
+        f"Import reliance of {answer.importer} on {_subject(answer.material, None, ())} "
+        "by stage (tonnes of content, estimated)",
+        (
+            *("stage", "year", ("production_t", "production", "")),
+            ("production_series", "production series", "text"),
+            *(("trade_series", "trade", "text"), ("hs_codes", "HS6", "text")),
+        ),
+        f"stage: {answer.stage_choice}\n",
+    )
+
+
+def _print_reliance(
+    answer: "SeriesOut", title: str, first_columns: Sequence[ColumnSpec], lead: str
+) -> None:
+    """The reliance table: ``first_columns``, then imports, exports, consumption and IR."""
     rows = [row | {"import_reliance": _reliance_text(row)} for row in answer.rows]
-    caption = f"stage: {answer.stage_choice}\nsource: " + _citation(answer.provenance)
+    caption = lead + "source: " + _citation(answer.provenance)
     caption += "".join(f"\nnote: {n}" for n in answer.notes)
     out.print(
         table(
-            f"Import reliance of {answer.importer} on {_subject(answer.material, None, ())} "
-            "by stage (tonnes of content, estimated)",
+            title,
             columns(
-                *("stage", "year", ("production_t", "production", "")),
-                ("production_series", "production series", "text"),
-                *(("trade_series", "trade", "text"), ("hs_codes", "HS6", "text")),
+                *first_columns,
                 *(("imports_content_t", "imports", ""), ("exports_content_t", "exports", "")),
                 *("apparent_consumption", ("import_reliance", "import reliance (range)", "text")),
             ),

@@ -7,8 +7,9 @@ release and codes.
 The stage a stage question answers for, unless the user names one (or ``all``): the stage the
 EU 2023 criticality assessment used for the material (``sr_stage`` of
 :mod:`critmat.reference.eu_assessment`), else extraction, else the first stage. Use these
-through :mod:`critmat.services.statistics`' callers: ``critmat reliance`` and
-``/api/v1/reliance``.
+through their callers: ``critmat reliance`` (without ``--stage``: the mine-stage table; with
+``--stage STAGE|all|default``: a stage) and ``/api/v1/reliance`` (no stage: the default stage)
+and ``/api/v1/materials/{material}/reliance`` (the mine-stage table).
 """
 
 from __future__ import annotations
@@ -31,10 +32,19 @@ from critmat.services import statistics_models as m
 from critmat.services.statistics_base import Computed, provenance, records, table
 from critmat.store import Store
 
-__all__ = ["ALL_STAGES", "StageRelianceOut", "default_stage", "reliance", "stage_reliance"]
+__all__ = [
+    "ALL_STAGES",
+    "DEFAULT_STAGE",
+    "StageRelianceOut",
+    "default_stage",
+    "reliance",
+    "stage_reliance",
+]
 
 #: The ``--stage`` value that asks for every stage of the material.
 ALL_STAGES = "all"
+#: The ``--stage`` value that asks for :func:`default_stage` (as no stage does in the API).
+DEFAULT_STAGE = "default"
 
 
 # -- the mine-stage table (copied from statistics_trade; that copy goes) ---------------------
@@ -124,7 +134,7 @@ def _stages(material: Material, named: str | None) -> tuple[list[Stage], str]:
             f"{material.name} has no value-chain stages in the catalogue",
             hint=f"`critmat material {material.id}` shows what the catalogue holds",
         )
-    if named is None:
+    if named is None or named.strip().lower() == DEFAULT_STAGE:
         stage, why = default_stage(material)
         return [stage], why
     if named.strip().lower() == ALL_STAGES:
@@ -132,7 +142,7 @@ def _stages(material: Material, named: str | None) -> tuple[list[Stage], str]:
     try:
         chosen = material.stage(named)
     except UnknownNameError as error:
-        options = [s.name for s in material.stages] + [ALL_STAGES]
+        options = [s.name for s in material.stages] + [ALL_STAGES, DEFAULT_STAGE]
         raise UnknownNameError(f"stage of {material.name}", named, options) from error
     return [chosen], f"{chosen.name}: the stage asked for"
 
@@ -199,8 +209,8 @@ def stage_reliance(
     last: int | None = None,
 ) -> Computed:
     """Import reliance of ``importer`` for ``material`` at one stage (``stage``; ``all`` for
-    every stage; default :func:`default_stage`), year by year within ``first``..``last``
-    (default: every year the stage's production series hold that a trade release covers).
+    every stage; ``None`` or ``default``: :func:`default_stage`), year by year within
+    ``first``..``last`` (default: every year the stage's production series hold).
 
     ``.model`` is a :class:`StageRelianceOut`; a stage with no figures has one row with
     ``status`` "no data" and ``ir_reason`` (no production series, the importer's members not
