@@ -13,6 +13,7 @@ STATS_GETS = [
     "/api/v1/materials/cobalt/production",
     "/api/v1/materials/cobalt/member-states",
     "/api/v1/materials/copper/reliance",
+    "/api/v1/reliance?material=copper",
     "/api/v1/dependency?material=cobalt",
     "/api/v1/dependency/series?material=cobalt",
     "/api/v1/dependency/strategic?importer=DEU",
