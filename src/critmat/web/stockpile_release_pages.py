@@ -18,17 +18,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, File, Form, Query, Request, UploadFile
+from fastapi import FastAPI, File, Form, Query, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from critmat.errors import InputFileError
 from critmat.reports.charts.stockpile_release import allocation_figure
-from critmat.server.access import STOCKPILE_ANALYSIS
-from critmat.server.deps import Principal, StoreDep, allow
 from critmat.services import stockpile_release as service
 from critmat.services import stress
 from critmat.web.pages import PageCall
 from critmat.web.render import Fmt, download
+from critmat.web.stockpile_pages import AnalysisCall
 from critmat.web.tables import Column, Table
 
 BASE = "/stockpiles/release"
@@ -50,17 +49,6 @@ COLUMNS = (
 StockQ = Annotated[float | None, Query(ge=0, le=1e12)]
 RuleQ = Annotated[service.Rule, Query()]
 ScenarioQ = Annotated[str | None, Query(max_length=120)]
-
-
-def _analysis_call(
-    request: Request,
-    store: StoreDep,
-    principal: Annotated[Principal, Depends(allow(STOCKPILE_ANALYSIS))],
-) -> PageCall:
-    return PageCall(request, store, principal)
-
-
-AnalysisCall = Annotated[PageCall, Depends(_analysis_call)]
 
 
 def _actor(call: PageCall) -> service.Actor:
