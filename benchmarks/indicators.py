@@ -74,9 +74,9 @@ def main() -> None:
         f"origin tracing included, {args.repeat} runs"
     )
     for step, seconds in indicators.timings.items():
-        print(f"  {step:<22} {seconds:6.3f} s (last run)")
+        print(f"  {step:<32} {seconds:6.3f} s (last run)")
     for table, rows in indicators.row_counts().items():
-        print(f"  {table:<22} {rows:>10,} rows")
+        print(f"  {table:<32} {rows:>10,} rows")
     print(
         f"  refresh: median {statistics.median(runs):.3f} s, best {min(runs):.3f} s (target < 2 s)"
     )
