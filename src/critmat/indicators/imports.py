@@ -21,10 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import duckdb
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Basis = Literal["mass", "value"]
 BASES: tuple[Basis, ...] = ("mass", "value")
@@ -60,11 +62,15 @@ def scratch_connection() -> duckdb.DuckDBPyConnection:
 
 
 def _sets_frame(importers: Sequence[ImporterSet]) -> pd.DataFrame:
+    import pandas as pd
+
     rows = [(s.name, m, s.inside_eu) for s in importers for m in sorted(s.members)]
     return pd.DataFrame(rows, columns=["importer", "member", "inside_eu"])
 
 
 def _codes_frame(codes: Mapping[str, Iterable[str]]) -> pd.DataFrame:
+    import pandas as pd
+
     rows = [(group, hs6) for group, hs_codes in codes.items() for hs6 in sorted(set(hs_codes))]
     return pd.DataFrame(rows, columns=["code_group", "hs6"])
 
@@ -158,6 +164,8 @@ def sources_and_concentration(
     """``(group_flows(flows, codes), import_concentration on both bases)`` in one scratch
     connection: the grouped flows stay a DuckDB table that the concentration reads, instead of
     crossing into pandas and being scanned back from it once per basis (same figures)."""
+    import pandas as pd
+
     con = scratch_connection()
     try:
         con.execute(f"CREATE TEMP TABLE _sources AS {_register_grouped(con, flows, codes)}")

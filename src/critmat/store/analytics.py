@@ -27,9 +27,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from critmat.errors import NoDataError, StoreError
 from critmat.sources.base import CANONICAL_COLUMNS, DEFAULT_SERIES, CanonicalBatch, Dataset

@@ -6,8 +6,12 @@ own guard, so that no importer (present or future) can put a malformed table in 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import duckdb
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from critmat.errors import CritmatError
 from critmat.sources.base import (
@@ -75,6 +79,8 @@ def _coerce(series: pd.Series, kind: str, where: str, column: str) -> pd.Series:
         if kind == "INTEGER":
             return series.astype("int64")
         if kind == "DOUBLE":
+            import pandas as pd
+
             return pd.to_numeric(series, errors="raise").astype("float64")
         if kind == "BOOLEAN":
             return series.astype(bool)
