@@ -49,6 +49,7 @@ from critmat.services.statistics_base import (
 )
 from critmat.services.statistics_countries import countries, country_detail
 from critmat.services.statistics_production import production_stages, stage_production
+from critmat.services.statistics_reliance import reliance
 from critmat.services.statistics_trade import (
     dependency,
     dependency_series,
@@ -56,7 +57,6 @@ from critmat.services.statistics_trade import (
     fast_member_states,
     fast_series,
     member_states,
-    reliance,
     unit_values,
 )
 from critmat.store import Store

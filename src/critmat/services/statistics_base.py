@@ -4,7 +4,7 @@ blocks read their figures here too (:func:`production_figures`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -12,6 +12,7 @@ import pandas as pd
 from critmat.exports import json_value
 from critmat.indicators import lookup
 from critmat.indicators.flows_cache import FlowsCache
+from critmat.indicators.imports import ImporterSet
 from critmat.indicators.precomputed import Tables
 from critmat.indicators.provenance import Provenance
 from critmat.reference.countries import country_name
@@ -159,3 +160,32 @@ def trade_span(tables: Tables) -> tuple[int, int]:
     release = tables.trade_release
     assert release.year_min is not None and release.year_max is not None
     return release.year_min, release.year_max
+
+
+# -- yearly series answers ------------------------------------------------------------------
+def series_out(
+    importer: ImporterSet,
+    selection: lookup.CodeSelection,
+    basis: str | None,
+    rows: list[dict[str, Any]],
+    prov: Iterable[Provenance],
+    notes: Sequence[str],
+) -> m.SeriesOut:
+    """The answer of a yearly series of ``importer``'s imports of ``selection``."""
+    return m.SeriesOut(
+        importer=importer.name,
+        importer_members=sorted(importer.members),
+        material=selection.material.id if selection.material else None,
+        stage=selection.stage.name if selection.stage else None,
+        hs_codes=list(selection.hs_codes),
+        basis=basis,
+        rows=rows,
+        provenance=provenance(prov),
+        notes=list(notes),
+    )
+
+
+def series_computed(model: m.SeriesOut, columns: Sequence[str], title: str) -> Computed:
+    """A series answer with its table (one row per year, the importer first)."""
+    rows = [{"importer": model.importer, **row} for row in model.rows]
+    return Computed(model, table(["importer", *columns], rows, title))

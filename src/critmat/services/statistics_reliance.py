@@ -14,8 +14,7 @@ and ``/api/v1/materials/{material}/reliance`` (the mine-stage table).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -23,13 +22,19 @@ from critmat.errors import CritmatError, UnknownNameError
 from critmat.indicators import lookup
 from critmat.indicators.consumption import STAGE_COLUMNS
 from critmat.indicators.consumption import stage_reliance as stage_reliance_frame
-from critmat.indicators.imports import ImporterSet
 from critmat.indicators.provenance import Provenance
 from critmat.indicators.trade_sources import trade_sources
 from critmat.reference.eu_assessment import published_for
 from critmat.reference.materials import Material, Stage, load_catalogue
 from critmat.services import statistics_models as m
-from critmat.services.statistics_base import Computed, provenance, records, table
+from critmat.services.statistics_base import (
+    Computed,
+    provenance,
+    records,
+    series_computed,
+    series_out,
+    table,
+)
 from critmat.store import Store
 
 __all__ = [
@@ -47,34 +52,7 @@ ALL_STAGES = "all"
 DEFAULT_STAGE = "default"
 
 
-# -- the mine-stage table (copied from statistics_trade; that copy goes) ---------------------
-def _series_out(
-    importer: ImporterSet,
-    selection: lookup.CodeSelection,
-    basis: str | None,
-    rows: list[dict[str, Any]],
-    prov: Iterable[Provenance],
-    notes: Sequence[str],
-) -> m.SeriesOut:
-    """The answer of a yearly series of ``importer``'s imports of ``selection``."""
-    return m.SeriesOut(
-        importer=importer.name,
-        importer_members=sorted(importer.members),
-        material=selection.material.id if selection.material else None,
-        stage=selection.stage.name if selection.stage else None,
-        hs_codes=list(selection.hs_codes),
-        basis=basis,
-        rows=rows,
-        provenance=provenance(prov),
-        notes=list(notes),
-    )
-
-
-def _series_computed(model: m.SeriesOut, columns: Sequence[str], title: str) -> Computed:
-    rows = [{"importer": model.importer, **row} for row in model.rows]
-    return Computed(model, table(["importer", *columns], rows, title))
-
-
+# -- the mine-stage table -----------------------------------------------------------------
 def reliance(
     store: Store, *, material: str, importer: str, first: int | None, last: int | None
 ) -> Computed:
@@ -88,7 +66,7 @@ def reliance(
             "no year has both production and trade figures for this material's matching "
             "trade codes in the current releases"
         )
-    model = _series_out(
+    model = series_out(
         result.importer,
         result.selection,
         "mass",
@@ -96,7 +74,7 @@ def reliance(
         result.provenance,
         [*result.notes, *extra],
     )
-    return _series_computed(model, list(result.rows.columns), "reliance")
+    return series_computed(model, list(result.rows.columns), "reliance")
 
 
 # -- reliance at one stage -------------------------------------------------------------------

@@ -44,6 +44,8 @@ from critmat.services.statistics_base import (
     cached_selection,
     provenance,
     records,
+    series_computed,
+    series_out,
     table,
     tables_of,
     trade_span,
@@ -305,32 +307,10 @@ def _dependency_computed(
     return Computed(model, table(columns, table_rows, "dependency"))
 
 
-def _series_out(
-    importer: ImporterSet,
-    selection: lookup.CodeSelection,
-    basis: str | None,
-    rows: list[dict[str, Any]],
-    prov: Iterable[Provenance],
-    notes: Sequence[str],
-) -> m.SeriesOut:
-    """The answer of a yearly series of ``importer``'s imports of ``selection``."""
-    return m.SeriesOut(
-        importer=importer.name,
-        importer_members=sorted(importer.members),
-        material=selection.material.id if selection.material else None,
-        stage=selection.stage.name if selection.stage else None,
-        hs_codes=list(selection.hs_codes),
-        basis=basis,
-        rows=rows,
-        provenance=provenance(prov),
-        notes=list(notes),
-    )
-
-
 def _series_model(
     result: lookup.SeriesResult, basis: str | None, extra_notes: Sequence[str] = ()
 ) -> m.SeriesOut:
-    return _series_out(
+    return series_out(
         result.importer,
         result.selection,
         basis,
@@ -338,11 +318,6 @@ def _series_model(
         result.provenance,
         [*result.notes, *extra_notes],
     )
-
-
-def _series_computed(model: m.SeriesOut, columns: Sequence[str], title: str) -> Computed:
-    rows = [{"importer": model.importer, **row} for row in model.rows]
-    return Computed(model, table(["importer", *columns], rows, title))
 
 
 def fast_series(
@@ -375,8 +350,8 @@ def fast_series(
     ]
     notes = list(dict.fromkeys(n for s in chosen for n in s.notes))
     basis = question.get("basis", "mass")
-    model = _series_out(held.importer, held.selection, basis, rows, prov, notes)
-    return _series_computed(model, SERIES_COLUMNS, "dependency series")
+    model = series_out(held.importer, held.selection, basis, rows, prov, notes)
+    return series_computed(model, SERIES_COLUMNS, "dependency series")
 
 
 #: The columns of a dependency series (``critmat trend``), each row from one trade series.
@@ -398,21 +373,7 @@ def dependency_series(
         return fast
     result = lookup.dependency_series(store, **question, flows_cache=flows_cache)
     model = _series_model(result, question.get("basis", "mass"))
-    return _series_computed(model, SERIES_COLUMNS, "dependency series")
-
-
-def reliance(
-    store: Store, *, material: str, importer: str, first: int | None, last: int | None
-) -> Computed:
-    result = lookup.reliance(store, importer=importer, material=material, first=first, last=last)
-    extra = []
-    if result.rows.empty:
-        extra.append(
-            "no year has both production and trade figures for this material's matching "
-            "trade codes in the current releases"
-        )
-    model = _series_model(result, "mass", extra)
-    return _series_computed(model, list(result.rows.columns), "reliance")
+    return series_computed(model, SERIES_COLUMNS, "dependency series")
 
 
 def unit_values(
@@ -426,7 +387,7 @@ def unit_values(
     )
     model = _series_model(result, None)
     model.rows = [{"year": chosen_year, **row} for row in model.rows]
-    return _series_computed(model, ["year", *result.rows.columns], "unit values")
+    return series_computed(model, ["year", *result.rows.columns], "unit values")
 
 
 def _member_state_rows(
