@@ -365,59 +365,36 @@ def reliance(
     --stage: the stage's own production against the trade of its HS codes)."""
     from critmat.services import statistics_reliance
 
-    if stage is not None:
-        _stage_reliance(material_name, importer, stage, first, last, fmt)
-        return
-    answer: SeriesOut = _answer(
-        partial(
-            statistics_reliance.reliance,
-            importer=importer,
-            material=material_name,
-            first=first,
-            last=last,
+    def asked(service: Callable[..., Any], **more: str) -> Any:
+        question = partial(service, importer=importer, material=material_name, first=first)
+        return _answer(partial(question, last=last, **more))
+
+    answer: SeriesOut
+    if stage is None:
+        answer = asked(statistics_reliance.reliance)
+        title = (
+            f"Apparent consumption of {_subject(answer.material, None, answer.hs_codes)} in "
+            f"{answer.importer} (tonnes of content, estimated)"
         )
-    )
-    if fmt is not Format.table:
-        _emit_series(answer, fmt, "", ())
-        return
-    _print_reliance(
-        answer,
-        f"Apparent consumption of {_subject(answer.material, None, answer.hs_codes)} in "
-        f"{answer.importer} (tonnes of content, estimated)",
-        ("commodity", ("stage", "trade stage"), "year", "production"),
-        "",
-    )
-
-
-def _stage_reliance(
-    material_name: str, importer: str, stage: str, first: int | None, last: int | None, fmt: Format
-) -> None:
-    from critmat.services import statistics_reliance
-
-    answer: StageRelianceOut = _answer(
-        partial(
-            statistics_reliance.stage_reliance,
-            importer=importer,
-            material=material_name,
-            stage=stage,
-            first=first,
-            last=last,
+        shown: tuple[Any, ...] = ("commodity", ("stage", "trade stage"), "year", "production")
+        lead = ""
+    else:
+        by_stage: StageRelianceOut = asked(statistics_reliance.stage_reliance, stage=stage)
+        answer = by_stage
+        title = (
+            f"Import reliance of {answer.importer} on {_subject(answer.material, None, ())} "
+            "by stage (tonnes of content, estimated)"
         )
-    )
-    if fmt is not Format.table:
-        _emit_series(answer, fmt, "", ())
-        return
-    _print_reliance(
-        answer,
-        f"Import reliance of {answer.importer} on {_subject(answer.material, None, ())} "
-        "by stage (tonnes of content, estimated)",
-        (
+        shown = (
             *("stage", "year", ("production_t", "production", "")),
             ("production_series", "production series", "text"),
             *(("trade_series", "trade", "text"), ("hs_codes", "HS6", "text")),
-        ),
-        f"stage: {answer.stage_choice}\n",
-    )
+        )
+        lead = f"stage: {by_stage.stage_choice}\n"
+    if fmt is not Format.table:
+        _emit_series(answer, fmt, "", ())
+        return
+    _print_reliance(answer, title, shown, lead)
 
 
 def _print_reliance(
