@@ -77,6 +77,16 @@ class _HeldQuestion:
         return source, got.shares(basis, self.importer, lookup.eu_members())
 
 
+def _held_on_table_basis(
+    store: Store, tables: Tables, question: TradeQuestion
+) -> tuple[Basis, _HeldQuestion] | None:
+    """The question's basis and the question, if the tables hold both (else ``None``: the
+    general path answers)."""
+    checked = _table_basis(question.get("basis", "mass"))
+    held = None if checked is None else _held_question(store, tables, question)
+    return None if checked is None or held is None else (checked, held)
+
+
 def _held_question(store: Store, tables: Tables, question: TradeQuestion) -> _HeldQuestion | None:
     """The question, if the tables hold the flows of every source of the codes asked for into
     the importer (else ``None``: the general path answers)."""
@@ -155,12 +165,10 @@ def fast_dependency(
     (HS92 or HS17), a year without imports as no data with the general path's note; ``None``
     when they do not hold it (an importer or code they do not hold: the general path
     answers)."""
-    checked = _table_basis(question.get("basis", "mass"))
-    if checked is None:
+    found = _held_on_table_basis(store, tables, question)
+    if found is None:
         return None
-    held = _held_question(store, tables, question)
-    if held is None:
-        return None
+    checked, held = found
     years_with_data = _tables_years(tables, held, checked)
     first, last = sources_span(held.sources)
     latest = years_with_data[-1] if years_with_data and question.get("year") is None else last
@@ -325,12 +333,10 @@ def fast_series(
 ) -> Computed | None:
     """:func:`dependency_series` from the precomputed tables, each year from its one trade
     source; ``None`` when they do not hold it or the years need the general path's error."""
-    checked = _table_basis(question.get("basis", "mass"))
-    if checked is None:
+    found = _held_on_table_basis(store, tables, question)
+    if found is None:
         return None
-    held = _held_question(store, tables, question)
-    if held is None:
-        return None
+    checked, held = found
     year_min, year_max = sources_span(held.sources)
     first, last = question.get("first"), question.get("last")
     start = year_min if first is None else first
