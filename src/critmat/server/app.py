@@ -129,13 +129,30 @@ def _warm_up(hub: StoreHub, flows: FlowsCache) -> None:
 
 def _include_optional(app: FastAPI) -> None:
     """Routers of the statistics, risk and assessment APIs and the web UI."""
-    from critmat.api.routes import assessments, origins, risk, risk_outlook, stats, stress
+    from critmat.api.routes import (
+        assessments,
+        origins,
+        risk,
+        risk_outlook,
+        stats,
+        stockpile_release,
+        stockpile_sizing,
+        stockpiles,
+        stress,
+    )
     from critmat.api.routes import member_states as member_states_api
-    from critmat.api.routes import stockpile_release, stockpile_sizing, stockpiles
     from critmat.api.routes import production as production_api
     from critmat.web import assessments as web_assessments
-    from critmat.web import member_state_pages, origins_view, pages, risk_pages, stress_pages
-    from critmat.web import stockpile_pages, stockpile_release_pages, stockpile_sizing_pages
+    from critmat.web import (
+        member_state_pages,
+        origins_view,
+        pages,
+        risk_pages,
+        stockpile_pages,
+        stockpile_release_pages,
+        stockpile_sizing_pages,
+        stress_pages,
+    )
 
     app.include_router(stats.router)
     app.include_router(production_api.router)
