@@ -17,6 +17,7 @@ Everything comes from :mod:`critmat.services.stockpiles`; the figure from
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Annotated, Literal
 
@@ -24,7 +25,7 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from critmat.reports.charts.stockpiles import stock_against_target_figure
-from critmat.server.access import STOCKPILE_ANALYSIS, STOCKPILE_HOLDINGS
+from critmat.server.access import STOCKPILE_ANALYSIS, STOCKPILE_HOLDINGS, AccessRule
 from critmat.server.deps import Principal, StoreDep, allow
 from critmat.server.params import DbId
 from critmat.services import stockpiles as service
@@ -73,43 +74,41 @@ OrgTableName = Literal["lots", "journal"]
 MaterialQ = Annotated[str | None, Query(max_length=100)]
 
 
-def _analysis_call(
-    request: Request,
-    store: StoreDep,
-    principal: Annotated[Principal, Depends(allow(STOCKPILE_ANALYSIS))],
-) -> PageCall:
-    return PageCall(request, store, principal)
+def _page_call(rule: AccessRule) -> Callable[..., PageCall]:
+    """The page dependency of a caller ``rule`` allows (its request, store and principal)."""
+
+    # The check goes in as a default: the annotations are strings, read without this scope.
+    checked = Depends(allow(rule))
+
+    def call(request: Request, store: StoreDep, principal: Principal = checked) -> PageCall:
+        return PageCall(request, store, principal)
+
+    return call
 
 
-AnalysisCall = Annotated[PageCall, Depends(_analysis_call)]
+AnalysisCall = Annotated[PageCall, Depends(_page_call(STOCKPILE_ANALYSIS))]
+HoldingsCall = Annotated[PageCall, Depends(_page_call(STOCKPILE_HOLDINGS))]
 
 
-def _holdings_call(
-    request: Request,
-    store: StoreDep,
-    principal: Annotated[Principal, Depends(allow(STOCKPILE_HOLDINGS))],
-) -> PageCall:
-    return PageCall(request, store, principal)
-
-
-HoldingsCall = Annotated[PageCall, Depends(_holdings_call)]
-
-
-def _viewer(call: PageCall) -> service.StockViewer:
+def stock_viewer(call: PageCall, org_id: int | None = None) -> service.StockViewer:
+    """The ledger's viewer: the caller, seeing as ``org_id`` when given (an admin acting for
+    that organisation), else as its own organisation."""
     p = call.principal
-    return service.StockViewer(p.organisation_id, p.role.value, p.email, p.user_id)
+    own = p.organisation_id if org_id is None else org_id
+    return service.StockViewer(own, p.role.value, p.email, p.user_id)
 
 
-def _url(call: PageCall) -> str:
+def platform_url(call: PageCall) -> str:
+    """The platform database (holdings ledger, audit) the app is configured with."""
     return str(call.request.app.state.settings.platform_url)
 
 
 def tables(call: PageCall, material: str | None, journal_rows: int) -> dict[str, Table]:
     """The page's two tables (and downloads) with their provenance."""
-    viewer = _viewer(call)
-    answer = service.positions(viewer, material=material, database_url=_url(call))
+    viewer = stock_viewer(call)
+    answer = service.positions(viewer, material=material, database_url=platform_url(call))
     entries = service.journal(
-        viewer, material=material, limit=journal_rows, database_url=_url(call)
+        viewer, material=material, limit=journal_rows, database_url=platform_url(call)
     )
     day = f"as of {answer.as_of.isoformat()}"
     return {
@@ -135,9 +134,8 @@ def tables(call: PageCall, material: str | None, journal_rows: int) -> dict[str,
 
 def org_tables(call: PageCall, org_id: int) -> dict[str, Table]:
     """An organisation's lots and journal (the caller is one of its members, or an admin)."""
-    p = call.principal
-    viewer = service.StockViewer(org_id, p.role.value, p.email, p.user_id)
-    url = _url(call)
+    viewer = stock_viewer(call, org_id)
+    url = platform_url(call)
     lots = service.list_lots(viewer, organisation_id=org_id, database_url=url)
     entries = service.journal(viewer, organisation_id=org_id, database_url=url)
     source = service.PROVENANCE
@@ -176,7 +174,7 @@ def install(app: FastAPI) -> None:
     def holdings_page(call: HoldingsCall, org_id: DbId) -> Response:
         shown = org_tables(call, org_id)
         holders = service.list_holders(
-            _viewer(call), organisation_id=org_id, database_url=_url(call)
+            stock_viewer(call), organisation_id=org_id, database_url=platform_url(call)
         )
         return call.page(
             "stockpile_holdings.html",

@@ -27,7 +27,7 @@ from critmat.services import stockpile_sizing as sizing
 from critmat.stockpiles.sizing import SizingError
 from critmat.web.pages import PageCall
 from critmat.web.render import Fmt, download
-from critmat.web.stockpile_pages import AnalysisCall
+from critmat.web.stockpile_pages import AnalysisCall, platform_url, stock_viewer
 from critmat.web.tables import Column, Table
 
 BASE = "/stockpiles/sizing"
@@ -201,12 +201,8 @@ def install(app: FastAPI) -> None:
     def sizing_target(call: AnalysisCall, form: FormQ) -> Response:
         """Stores the targets (audited by the ledger); the sizing's fields are in the query,
         the CSRF token in the form."""
-        from critmat.services.stockpiles import StockViewer
-
         answer = _answer(call, form)
-        p = call.principal
-        viewer = StockViewer(p.organisation_id, p.role.value, p.actor, p.user_id)
-        url = call.request.app.state.settings.platform_url
-        saved = sizing.save_targets(answer, viewer, database_url=url)
+        viewer = stock_viewer(call)
+        saved = sizing.save_targets(answer, viewer, database_url=platform_url(call))
         notice = f"Stored {len(saved)} stock target(s): {sizing.target_source(answer)}."
         return _render(call, form, answer, notice)
