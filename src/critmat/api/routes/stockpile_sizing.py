@@ -22,9 +22,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from critmat.config import Settings
-from critmat.server.access import STOCKPILE_ANALYSIS
-from critmat.server.deps import Principal, require
+from critmat.api.routes.stockpiles import AnalysisCaller, platform_url, stock_viewer
 from critmat.server.errors import responses
 from critmat.services import stockpile_sizing as sizing
 from critmat.services.context import ServiceContext
@@ -39,7 +37,6 @@ MAX_RUNS = sizing.MAX_RUNS
 #: Runs over every scenario of a request (about half a millisecond a run).
 MAX_TOTAL_RUNS = 10_000
 
-AnalysisCaller = Annotated[Principal, require(STOCKPILE_ANALYSIS)]
 Name = Annotated[str, Field(min_length=1, max_length=80)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
@@ -90,13 +87,8 @@ async def size_stocks(body: SizingIn, caller: AnalysisCaller, request: Request) 
         finally:
             store.close()
         if body.save_target:
-            from critmat.services.stockpiles import StockViewer
-
-            viewer = StockViewer(
-                caller.organisation_id, caller.role.value, caller.actor, caller.user_id
-            )
-            settings: Settings = request.app.state.settings
-            sizing.save_targets(sized, viewer, database_url=settings.platform_url)
+            url = platform_url(request)
+            sizing.save_targets(sized, stock_viewer(caller), database_url=url)
         return sizing.document(sized)
 
     return await run_in_threadpool(answer)

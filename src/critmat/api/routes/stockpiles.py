@@ -74,12 +74,13 @@ class TargetIn(BaseModel):
     source: Annotated[str, Field(min_length=1, max_length=1000, pattern=NO_NUL)]
 
 
-def _url(request: Request) -> str:
+def platform_url(request: Request) -> str:
+    """The platform database (holdings ledger, audit) the app is configured with."""
     settings: Settings = request.app.state.settings
     return settings.platform_url
 
 
-def _viewer(principal: Principal, org_id: int | None = None) -> service.StockViewer:
+def stock_viewer(principal: Principal, org_id: int | None = None) -> service.StockViewer:
     """The service's viewer: the caller, seeing as ``org_id`` when an admin acts for it."""
     own = principal.organisation_id if org_id is None else org_id
     return service.StockViewer(own, principal.role.value, principal.email, principal.user_id)
@@ -109,7 +110,9 @@ def list_holders(org_id: DbId, request: Request, principal: HoldingsCaller) -> A
     """The organisation's stock holders."""
     return _answer(
         lambda: service.list_holders(
-            _viewer(principal, org_id), organisation_id=org_id, database_url=_url(request)
+            stock_viewer(principal, org_id),
+            organisation_id=org_id,
+            database_url=platform_url(request),
         )
     )
 
@@ -124,8 +127,8 @@ def add_holder(org_id: DbId, body: HolderIn, request: Request, principal: Holdin
             org_id,
             country=body.country,
             shared=body.shared,
-            viewer=_viewer(principal, org_id),
-            database_url=_url(request),
+            viewer=stock_viewer(principal, org_id),
+            database_url=platform_url(request),
         )
     )
 
@@ -137,10 +140,10 @@ def list_lots(
     """The organisation's lots with their balances (the sum of their journal), tonnes."""
     return _answer(
         lambda: service.list_lots(
-            _viewer(principal, org_id),
+            stock_viewer(principal, org_id),
             material=material,
             organisation_id=org_id,
-            database_url=_url(request),
+            database_url=platform_url(request),
         )
     )
 
@@ -158,13 +161,13 @@ def journal(
     """One page of the organisation's journal, newest entry first (``before_id`` pages on)."""
     return _answer(
         lambda: service.journal(
-            _viewer(principal, org_id),
+            stock_viewer(principal, org_id),
             material=material,
             lot_id=lot_id,
             before_id=before_id,
             limit=limit,
             organisation_id=org_id,
-            database_url=_url(request),
+            database_url=platform_url(request),
         )
     )
 
@@ -210,9 +213,9 @@ def book(
         lambda: service.book(
             request_,
             key,
-            _viewer(principal, org_id),
+            stock_viewer(principal, org_id),
             organisation_id=org_id,
-            database_url=_url(request),
+            database_url=platform_url(request),
         )
     )
     if isinstance(answer, dict) and answer["replayed"]:
@@ -237,7 +240,7 @@ def own_positions(
     and shared holdings per Member State, the rest pooled into EU27)."""
     return _answer(
         lambda: service.positions(
-            _viewer(principal, org_id), material=material, database_url=_url(request)
+            stock_viewer(principal, org_id), material=material, database_url=platform_url(request)
         )
     )
 
@@ -247,7 +250,9 @@ def positions(request: Request, principal: AnalysisCaller, material: MaterialQ =
     """Stock against target per material and importer, with the aggregation rule applied for
     the caller (docs/stockpiles.md, who sees what)."""
     return _answer(
-        lambda: service.positions(_viewer(principal), material=material, database_url=_url(request))
+        lambda: service.positions(
+            stock_viewer(principal), material=material, database_url=platform_url(request)
+        )
     )
 
 
@@ -267,8 +272,8 @@ def set_target(body: TargetIn, request: Request, principal: AnalysisCaller) -> R
             body.importer,
             body.target_t,
             source=body.source,
-            viewer=_viewer(principal),
-            database_url=_url(request),
+            viewer=stock_viewer(principal),
+            database_url=platform_url(request),
         )
     except LedgerError as exc:
         return _refusal(exc)
