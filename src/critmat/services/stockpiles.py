@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -320,6 +321,19 @@ def list_holders(
         return [_holder_out(h) for h in db.scalars(query) if sees_detail(h, viewer)]
 
 
+_Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
+
+
+def _of_lots(query: _Query, material: str | None, organisation_id: int | None) -> _Query:
+    """``query`` (over lots joined to their holders) kept to the lots of ``material`` (a
+    catalogue id) and to those of ``organisation_id``'s holders, each where given."""
+    if material:
+        query = query.where(StockLot.material == material)
+    if organisation_id is not None:
+        query = query.where(StockHolder.organisation_id == organisation_id)
+    return query
+
+
 def list_lots(
     viewer: StockViewer | None,
     *,
@@ -332,13 +346,10 @@ def list_lots(
     ``holder_id`` / of ``organisation_id``'s holders when given)."""
     mat = material_id(material) if material else None
     with transaction(_url(database_url)) as db:
-        query = select(StockLot).join(StockHolder).order_by(StockLot.id)
-        if mat:
-            query = query.where(StockLot.material == mat)
+        query = _of_lots(select(StockLot).join(StockHolder), mat, organisation_id)
         if holder_id is not None:
             query = query.where(StockLot.holder_id == holder_id)
-        if organisation_id is not None:
-            query = query.where(StockHolder.organisation_id == organisation_id)
+        query = query.order_by(StockLot.id)
         lots = [lot for lot in db.scalars(query) if sees_detail(lot.holder, viewer)]
         balances = ledger.lot_balances(db, [lot.id for lot in lots])
         return [_lot_out(lot, balances.get(lot.id, 0.0)) for lot in lots]
@@ -510,10 +521,7 @@ def journal(
             query = query.where(
                 (StockHolder.organisation_id == viewer.org_id) | StockHolder.shared.is_(True)
             )
-        if mat:
-            query = query.where(StockLot.material == mat)
-        if organisation_id is not None:
-            query = query.where(StockHolder.organisation_id == organisation_id)
+        query = _of_lots(query, mat, organisation_id)
         if lot_id is not None:
             query = query.where(StockJournalEntry.lot_id == lot_id)
         if before_id is not None:
