@@ -46,6 +46,7 @@ __all__ = [
     "Allocation",
     "AllocationInputError",
     "Award",
+    "ProblemListError",
     "Request",
     "Rule",
     "TierOutcome",
@@ -78,19 +79,27 @@ RULE_TEXT: dict[Rule, str] = {
 }
 
 
-class AllocationInputError(CritmatError):
-    """Requests or a stock that cannot be allocated; ``problems`` lists each one as
-    ``{"where", "problem"}`` (``where``: ``requests[3].consumption_t``, ``stock_t``...)."""
+class ProblemListError(CritmatError):
+    """Input that cannot be used; ``problems`` lists each one as ``{"where", "problem"}``.
+    The message names the first problem (and how many more); ``HINT`` says what to type."""
+
+    HINT = ""
 
     def __init__(self, problems: list[dict[str, str]]) -> None:
         self.problems = problems
         first = problems[0]
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        super().__init__(
-            f"{first['where']}: {first['problem']}{more}",
-            "requests need a member_state, a sector, requested_t ≥ 0, tier ≥ 1 and, for "
-            "proportional and equal_loss, consumption_t ≥ 0",
-        )
+        super().__init__(f"{first['where']}: {first['problem']}{more}", self.HINT)
+
+
+class AllocationInputError(ProblemListError):
+    """Requests or a stock that cannot be allocated; ``problems`` lists each one as
+    ``{"where", "problem"}`` (``where``: ``requests[3].consumption_t``, ``stock_t``...)."""
+
+    HINT = (
+        "requests need a member_state, a sector, requested_t ≥ 0, tier ≥ 1 and, for "
+        "proportional and equal_loss, consumption_t ≥ 0"
+    )
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,7 @@ from typing import Literal, get_args
 
 import numpy as np
 
-from critmat.errors import CritmatError
-from critmat.stockpiles.allocation import RULES
+from critmat.stockpiles.allocation import RULES, ProblemListError
 
 __all__ = [
     "CONDITIONS",
@@ -46,18 +45,13 @@ CONDITIONS: tuple[Condition, ...] = get_args(Condition)
 DEFAULT_TIER = 1
 
 
-class TriggerInputError(CritmatError):
+class TriggerInputError(ProblemListError):
     """A trigger that cannot be stored; ``problems`` lists each as ``{"where", "problem"}``."""
 
-    def __init__(self, problems: list[dict[str, str]]) -> None:
-        self.problems = problems
-        first = problems[0]
-        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        super().__init__(
-            f"{first['where']}: {first['problem']}{more}",
-            "e.g. --condition shortfall --threshold-pct 20 --months 2, or --condition measure "
-            "--measure CN-2023-GA-GE; --tiers defence=1,aerospace=1,*=2",
-        )
+    HINT = (
+        "e.g. --condition shortfall --threshold-pct 20 --months 2, or --condition measure "
+        "--measure CN-2023-GA-GE; --tiers defence=1,aerospace=1,*=2"
+    )
 
 
 @dataclass(frozen=True)
