@@ -27,7 +27,7 @@ import io
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -437,16 +437,8 @@ def allocate_release(
 def _trigger_out(row: ReleaseTrigger) -> TriggerOut:
     spec = _spec(row)
     return TriggerOut(
-        id=row.id,
-        material=row.material,
-        condition=row.condition,
+        **vars(spec),
         condition_text=spec.condition_text,
-        importer=row.importer,
-        threshold_pct=row.threshold_pct,
-        months=row.months,
-        measure_id=row.measure_id,
-        rule=row.rule,
-        tiers=dict(row.tiers or {}),
         agreed_by=row.agreed_by,
         agreed_on=row.agreed_on,
         note=row.note,
@@ -484,15 +476,16 @@ def add_trigger(
     who = actor or Actor()
     material = load_catalogue().resolve(spec.material).material.id
     importer = spec.importer.strip().upper()
-    spec = TriggerSpec(
+    shortfall = spec.condition == "shortfall"
+    spec = replace(
+        spec,
         material=material,
-        condition=spec.condition,
-        rule=spec.rule,
         importer="EU27" if importer in ("EU", "EU27") else importer,
-        threshold_pct=spec.threshold_pct if spec.condition == "shortfall" else None,
-        months=spec.months if spec.condition == "shortfall" else None,
+        threshold_pct=spec.threshold_pct if shortfall else None,
+        months=spec.months if shortfall else None,
         measure_id=spec.measure_id if spec.condition == "measure" else None,
         tiers=dict(spec.tiers),
+        id=None,
     )
     check_spec(spec, stress.member_states())
     if not agreed_by.strip():
@@ -501,14 +494,7 @@ def add_trigger(
         )
     with transaction(_url(database_url)) as db:
         row = ReleaseTrigger(
-            material=spec.material,
-            condition=spec.condition,
-            importer=spec.importer,
-            threshold_pct=spec.threshold_pct,
-            months=spec.months,
-            measure_id=spec.measure_id,
-            rule=spec.rule,
-            tiers=dict(spec.tiers),
+            **{name: value for name, value in vars(spec).items() if name != "id"},
             agreed_by=agreed_by.strip()[:300],
             agreed_on=agreed_on,
             note=note,
