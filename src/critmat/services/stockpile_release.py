@@ -35,6 +35,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from critmat.config import get_settings
 from critmat.errors import CritmatError, InputFileError, UnknownNameError
@@ -358,6 +359,22 @@ def _url(database_url: str | None) -> str:
 Audit = Literal["required", "best_effort", "off"]
 
 
+def _audit(
+    db: Session, actor: Actor, action: str, target: str, details: dict[str, Any] | None = None
+) -> None:
+    """Add the audit entry "``actor`` did ``action`` to ``target``" to the session ``db``."""
+    audit.record(
+        db,
+        actor.name,
+        action,
+        target=target,
+        user_id=actor.user_id,
+        organisation_id=actor.organisation_id,
+        ip=actor.ip,
+        details=details,
+    )
+
+
 def _record(
     action: str,
     target: str,
@@ -372,16 +389,7 @@ def _record(
         return "not recorded in the audit log (asked not to)"
     try:
         with transaction(_url(database_url)) as db:
-            audit.record(
-                db,
-                actor.name,
-                action,
-                target=target,
-                user_id=actor.user_id,
-                organisation_id=actor.organisation_id,
-                ip=actor.ip,
-                details=details,
-            )
+            _audit(db, actor, action, target, details)
     except Exception as exc:  # any failure of the platform database
         if mode == "required":
             raise
@@ -504,15 +512,12 @@ def add_trigger(
         db.add(row)
         db.flush()
         out = _trigger_out(row)
-        audit.record(
+        _audit(
             db,
-            who.name,
+            who,
             "stockpile.trigger.add",
-            target=f"release trigger {row.id} ({spec.material})",
-            user_id=who.user_id,
-            organisation_id=who.organisation_id,
-            ip=who.ip,
-            details=out.model_dump(mode="json"),
+            f"release trigger {row.id} ({spec.material})",
+            out.model_dump(mode="json"),
         )
     return out
 
@@ -549,15 +554,7 @@ def remove_trigger(
         row.removed_by = who.name[:254]
         db.flush()
         out = _trigger_out(row)
-        audit.record(
-            db,
-            who.name,
-            "stockpile.trigger.remove",
-            target=f"release trigger {row.id} ({row.material})",
-            user_id=who.user_id,
-            organisation_id=who.organisation_id,
-            ip=who.ip,
-        )
+        _audit(db, who, "stockpile.trigger.remove", f"release trigger {row.id} ({row.material})")
     return out
 
 
