@@ -180,16 +180,7 @@ async def add_trigger(
     body: TriggerIn, request: Request, principal: AnalysisCaller
 ) -> Response | service.TriggerOut:
     """Store a release trigger agreed in advance (audited)."""
-    spec = TriggerSpec(
-        material=body.material,
-        condition=body.condition,
-        rule=body.rule,
-        importer=body.importer,
-        threshold_pct=body.threshold_pct,
-        months=body.months,
-        measure_id=body.measure_id,
-        tiers=body.tiers,
-    )
+    spec = TriggerSpec(**body.model_dump(exclude={"agreed_by", "agreed_on", "note"}))
     try:
         return await run_in_threadpool(
             service.add_trigger,
