@@ -136,7 +136,16 @@ def _reliance() -> list[ApiRequest]:
         get(route, [("importer", "DEU,FRA,ITA"), ("from", 2020)], material="copper"),
         get(route, [("importer", "Narnia")], material="copper"),  # unknown importer
     ]
-    return out
+    by_stage = f"{API}/reliance"  # reliance at a value-chain stage (default: the EU 2023 stage)
+    asks: list[Query] = [
+        [("material", "nickel")],
+        [("material", "nickel"), ("stage", "processing")],
+        [("material", "copper"), ("stage", "all")],
+        [("material", "tin"), ("stage", "all")],  # no production series: no data, not 0
+        [("material", "cobalt"), ("importer", "DEU"), ("stage", "extraction")],
+        [("material", "tin"), ("stage", "smelting")],  # unknown stage: the valid ones named
+    ]
+    return out + [get(by_stage, ask) for ask in asks]
 
 
 def _dependency() -> list[ApiRequest]:

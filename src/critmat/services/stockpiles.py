@@ -277,12 +277,7 @@ def add_holder(
     if viewer is not None and not viewer.is_admin and viewer.org_id != organisation_id:
         raise NotAllowed("organisation", "you may register holders of your own organisation only")
     with transaction(_url(database_url)) as db:
-        if db.get(Organisation, organisation_id) is None:
-            raise NotFound(
-                "organisation",
-                f"there is no organisation {organisation_id}",
-                "see `critmat orgs list`",
-            )
+        _require_organisation(db, organisation_id)
         if db.scalar(select(StockHolder).where(StockHolder.name == clean)) is not None:
             raise LedgerError("name", f"a holder '{clean}' exists", "choose another name")
         holder = StockHolder(
@@ -306,6 +301,14 @@ def add_holder(
         return _holder_out(holder)
 
 
+def _require_organisation(db: Session, organisation_id: int | None) -> None:
+    """Refuse an organisation id that names no organisation (``None``: none asked for)."""
+    if organisation_id is not None and db.get(Organisation, organisation_id) is None:
+        raise NotFound(
+            "organisation", f"there is no organisation {organisation_id}", "see `critmat orgs list`"
+        )
+
+
 def list_holders(
     viewer: StockViewer | None,
     *,
@@ -315,6 +318,7 @@ def list_holders(
     """The holders ``viewer`` sees in detail (own, shared; all for the CLI and admins), only
     those of ``organisation_id`` when given."""
     with transaction(_url(database_url)) as db:
+        _require_organisation(db, organisation_id)
         query = select(StockHolder).order_by(StockHolder.id)
         if organisation_id is not None:
             query = query.where(StockHolder.organisation_id == organisation_id)
@@ -346,6 +350,7 @@ def list_lots(
     ``holder_id`` / of ``organisation_id``'s holders when given)."""
     mat = material_id(material) if material else None
     with transaction(_url(database_url)) as db:
+        _require_organisation(db, organisation_id)
         query = _of_lots(select(StockLot).join(StockHolder), mat, organisation_id)
         if holder_id is not None:
             query = query.where(StockLot.holder_id == holder_id)
@@ -459,9 +464,10 @@ def book(
     try:
         with transaction(url) as db:
             owned = _owned_holders(db, viewer, organisation_id)
-            before = db.scalar(select(StockBooking.id).where(StockBooking.idempotency_key == key))
-            booking = ledger.book(db, request, key, _booker(viewer), audit.utcnow(), owned=owned)
-            if before is not None:
+            booking, replayed = ledger.book(
+                db, request, key, _booker(viewer), audit.utcnow(), owned=owned
+            )
+            if replayed:  # decided by the ledger's own look-up, not one made before it
                 return _booking_out(db, booking, replayed=True)
             _audit(
                 db,
@@ -510,6 +516,7 @@ def journal(
     one), of the holdings ``viewer`` sees in detail."""
     mat = material_id(material) if material else None
     with transaction(_url(database_url)) as db:
+        _require_organisation(db, organisation_id)
         query = (
             select(StockJournalEntry, StockBooking, StockLot, StockHolder)
             .join(StockBooking, StockJournalEntry.booking_id == StockBooking.id)
@@ -581,12 +588,18 @@ def _gather(
 
 
 def positions(
-    viewer: StockViewer | None, *, material: str | None = None, database_url: str | None = None
+    viewer: StockViewer | None,
+    *,
+    material: str | None = None,
+    organisation_id: int | None = None,
+    database_url: str | None = None,
 ) -> Positions:
     """Stock against target per material and importer (EU27 and each Member State with stock
-    or a target), tonnes, with the aggregation rule applied for ``viewer``."""
+    or a target), tonnes, with the aggregation rule applied for ``viewer`` (as a member of
+    ``organisation_id`` when given, which must exist)."""
     mat = material_id(material) if material else None
     with transaction(_url(database_url)) as db:
+        _require_organisation(db, organisation_id)
         stock, pooled, notes = _gather(db, viewer, mat)
         targets = _latest_targets(db, mat)
     keys = sorted(set(stock) | set(targets), key=lambda k: (k[0], k[1] != EU, k[1]))

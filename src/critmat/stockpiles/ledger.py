@@ -255,18 +255,18 @@ def book(
     now: datetime,
     *,
     owned: set[int] | None = None,
-) -> StockBooking:
-    """Book ``request`` under ``key`` in the session and return the booking (an existing one
-    for a retry of the same request). ``owned``: the holder ids the caller may write to
-    (``None``: every holder). Raises :class:`LedgerError` subclasses; the session is then
-    left for the caller to roll back."""
+) -> tuple[StockBooking, bool]:
+    """Book ``request`` under ``key`` in the session and return the booking and whether it was
+    already booked (``True``: an existing one, for a retry of the same request). ``owned``:
+    the holder ids the caller may write to (``None``: every holder). Raises
+    :class:`LedgerError` subclasses; the session is then left for the caller to roll back."""
     check_request(request)
     if not key.strip():
         raise LedgerError("idempotency_key", "is empty", "send a unique key, e.g. a UUID")
     digest = request.digest()
     first = existing_booking(db, key, digest)
     if first is not None:
-        return first
+        return first, True
     touched = [i for i in (request.lot_id, request.into_lot_id) if i]
     lots = lock_lots(db, touched)
     for lot_id in touched:
@@ -323,7 +323,7 @@ def book(
     for lot_id, signed in entries:
         db.add(StockJournalEntry(booking_id=booking.id, lot_id=lot_id, quantity_t=signed))
     db.flush()
-    return booking
+    return booking, False
 
 
 def holdings(db: Session, material: str | None = None) -> list[tuple[StockHolder, str, float]]:

@@ -240,7 +240,10 @@ def own_positions(
     and shared holdings per Member State, the rest pooled into EU27)."""
     return _answer(
         lambda: service.positions(
-            stock_viewer(principal, org_id), material=material, database_url=platform_url(request)
+            stock_viewer(principal, org_id),
+            material=material,
+            organisation_id=org_id,
+            database_url=platform_url(request),
         )
     )
 
