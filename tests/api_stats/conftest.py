@@ -15,8 +15,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from critmat.indicators.flows_cache import FlowsCache
+from critmat.indicators.refresh import default_importers
 from critmat.platform.models import Role
 from critmat.server.app import create_app
+from critmat.store import Store, open_store
 from tests.platform_support import PASSWORD, Seeded, seed_platform
 
 
@@ -61,3 +64,17 @@ def api(api_data_dir: Path) -> Iterator[Api]:
             client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": csrf})
             client.cookies.clear()
         yield Api(client, seeded, tokens)
+
+
+# the read-only store and import flows the fast-path parity tests compare on (one per module)
+@pytest.fixture(scope="module")
+def store(api_data_dir: Path) -> Iterator[Store]:
+    with open_store(api_data_dir / "critmat.duckdb", read_only=True) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def cache(store: Store) -> FlowsCache:
+    flows = FlowsCache(default_importers())
+    flows.load(store)
+    return flows

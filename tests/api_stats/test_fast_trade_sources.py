@@ -5,33 +5,17 @@ figures, provenance and notes — and they do answer them (no fall-back to the g
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from critmat.indicators.flows_cache import FlowsCache
 from critmat.indicators.precomputed import Tables
-from critmat.indicators.refresh import default_importers
 from critmat.indicators.trade_sources import trade_sources
 from critmat.reference.materials import load_catalogue
 from critmat.services import statistics as svc
-from critmat.store import Store, open_store
+from critmat.store import Store
 from tests.api_stats.test_stats_precomputed import _answer, _compare, _same
-
-
-@pytest.fixture(scope="module")
-def store(api_data_dir: Path) -> Iterator[Store]:
-    with open_store(api_data_dir / "critmat.duckdb", read_only=True) as opened:
-        yield opened
-
-
-@pytest.fixture(scope="module")
-def cache(store: Store) -> FlowsCache:
-    flows = FlowsCache(default_importers())
-    flows.load(store)
-    return flows
 
 
 @pytest.fixture(scope="module")

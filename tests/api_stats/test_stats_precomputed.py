@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -20,21 +19,8 @@ from critmat.indicators.precomputed import CONCENTRATION_FIELDS, Tables, concent
 from critmat.indicators.refresh import default_importers, stage_code_groups
 from critmat.reference.materials import load_catalogue
 from critmat.services import statistics as svc
-from critmat.store import Store, open_store
+from critmat.store import Store
 from tests.api_stats.conftest import Api
-
-
-@pytest.fixture(scope="module")
-def store(api_data_dir: Path) -> Iterator[Store]:
-    with open_store(api_data_dir / "critmat.duckdb", read_only=True) as opened:
-        yield opened
-
-
-@pytest.fixture(scope="module")
-def cache(store: Store) -> FlowsCache:
-    flows = FlowsCache(default_importers())
-    flows.load(store)
-    return flows
 
 
 def _same(general: Any, fast: Any, path: str = "") -> None:
